@@ -1,0 +1,1 @@
+"""Database layer: engines and pooled sessions, tables, repositories, alembic migrations."""

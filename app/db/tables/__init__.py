@@ -1,0 +1,1 @@
+"""Every table module, imported here so that Base.metadata knows the whole schema."""

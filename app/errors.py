@@ -1,0 +1,199 @@
+"""RFC 9457 problem details: the one shape of every HTTP error the service returns.
+
+Exception tree::
+
+    ProblemError            any error answered as application/problem+json
+    ├── NotFound            404, an unknown resource
+    ├── Conflict            409
+    ├── InvalidInput        422, with the offending field
+    └── ServiceUnavailable  503
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM_JSON = "application/problem+json"
+PROBLEM_BASE = "https://btai.dev/problems/"
+logger = logging.getLogger("app.errors")
+
+_TITLES = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    406: "Not Acceptable",
+    409: "Conflict",
+    413: "Content Too Large",
+    415: "Unsupported Media Type",
+    422: "Unprocessable Content",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+}
+
+
+class ProblemError(Exception):
+    """An error answered as problem+json; subclasses fix status and type."""
+
+    status: int = 400
+    type_slug: str = "bad-request"
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        status: int | None = None,
+        type_slug: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        **extensions: Any,
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        if status is not None:
+            self.status = status
+        if type_slug is not None:
+            self.type_slug = type_slug
+        self.headers = dict(headers or {})
+        self.extensions = extensions
+
+
+class NotFound(ProblemError):
+    status = 404
+    type_slug = "not-found"
+
+
+class Conflict(ProblemError):
+    status = 409
+    type_slug = "conflict"
+
+
+class InvalidInput(ProblemError):
+    """422 naming the field at fault; `field` is a dotted path such as `body.team_a`."""
+
+    status = 422
+    type_slug = "validation-error"
+
+    def __init__(self, detail: str, *, field: str, **extensions: Any) -> None:
+        super().__init__(detail, errors=[{"field": field, "message": detail}], **extensions)
+
+
+class ServiceUnavailable(ProblemError):
+    status = 503
+    type_slug = "service-unavailable"
+
+
+def request_id_of(scope: Mapping[str, Any]) -> str | None:
+    """The request id that the request-context middleware put in the ASGI scope, if any."""
+    state = scope.get("state") or {}
+    value = state.get("request_id") if isinstance(state, Mapping) else None
+    return value if isinstance(value, str) else None
+
+
+def problem_body(
+    *,
+    status: int,
+    detail: str,
+    instance: str,
+    request_id: str | None,
+    type_slug: str | None = None,
+    title: str | None = None,
+    **extensions: Any,
+) -> dict[str, Any]:
+    """The JSON object of a problem response."""
+    body: dict[str, Any] = {
+        "type": PROBLEM_BASE + (type_slug or _slug(status)),
+        "title": title or _TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+        "instance": instance,
+        "request_id": request_id,
+    }
+    body.update(extensions)
+    return body
+
+
+def problem_response(
+    request: Request,
+    *,
+    status: int,
+    detail: str,
+    type_slug: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    **extensions: Any,
+) -> JSONResponse:
+    body = problem_body(
+        status=status,
+        detail=detail,
+        instance=request.url.path,
+        request_id=request_id_of(request.scope),
+        type_slug=type_slug,
+        **extensions,
+    )
+    return JSONResponse(
+        body, status_code=status, headers=dict(headers or {}), media_type=PROBLEM_JSON
+    )
+
+
+def _slug(status: int) -> str:
+    return _TITLES.get(status, "error").lower().replace(" ", "-")
+
+
+def _field_path(loc: tuple[int | str, ...] | list[int | str]) -> str:
+    return ".".join(str(part) for part in loc)
+
+
+def install_problem_handlers(app: FastAPI, *, expose_internals: bool) -> None:
+    """Answer every error, from validation to an unhandled exception, as problem+json."""
+
+    async def on_problem(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, ProblemError)
+        return problem_response(
+            request,
+            status=exc.status,
+            detail=exc.detail,
+            type_slug=exc.type_slug,
+            headers=exc.headers,
+            **exc.extensions,
+        )
+
+    async def on_http(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        return problem_response(
+            request, status=exc.status_code, detail=str(exc.detail), headers=exc.headers
+        )
+
+    async def on_validation(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        errors = [
+            {"field": _field_path(err.get("loc", ())), "message": err.get("msg", "invalid")}
+            for err in exc.errors()
+        ]
+        fields = ", ".join(e["field"] for e in errors) or "request"
+        return problem_response(
+            request,
+            status=422,
+            detail=f"Invalid input: {fields}",
+            type_slug="validation-error",
+            errors=errors,
+        )
+
+    async def on_unhandled(request: Request, exc: Exception) -> JSONResponse:
+        logger.error("unhandled exception on %s %s", request.method, request.url.path, exc_info=exc)
+        detail = (
+            f"{type(exc).__name__}: {exc}" if expose_internals else "An internal error occurred."
+        )
+        return problem_response(request, status=500, detail=detail)
+
+    app.add_exception_handler(ProblemError, on_problem)
+    app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(Exception, on_unhandled)

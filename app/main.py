@@ -1,0 +1,50 @@
+"""The application factory: `create_app(settings)` builds the FastAPI app.
+
+One lifespan opens every resource the app holds (database pools, cache, queue workers,
+health monitor) and closes them in reverse order on shutdown.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+
+from app import __version__
+from app.api import health
+from app.errors import install_problem_handlers
+from app.settings import Environment, Settings, get_settings
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app for `settings` (from the environment when omitted)."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            app.state.resources = stack
+            yield
+
+    docs = settings.ENVIRONMENT is not Environment.PRODUCTION
+    app = FastAPI(
+        title="Baseball Trade AI",
+        version=__version__,
+        lifespan=lifespan,
+        docs_url="/docs" if docs else None,
+        redoc_url=None,
+        openapi_url="/openapi.json" if docs else None,
+    )
+    app.state.settings = settings
+    app.state.started_monotonic = time.monotonic()
+
+    api = APIRouter(prefix=API_PREFIX)
+    api.include_router(health.router)
+    app.include_router(api)
+
+    install_problem_handlers(app, expose_internals=settings.is_development)
+    return app

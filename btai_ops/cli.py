@@ -1,0 +1,77 @@
+"""The `btai` command line: the Typer root, one sub-app or command per module.
+
+Nothing heavy is imported here (no FastAPI, SQLAlchemy, uvicorn or Locust): each command
+imports what it needs when it runs, so `btai --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import traceback
+from typing import Annotated, Any
+
+import typer
+from typer import _click as click  # the click that typer vendors
+from typer.core import TyperGroup
+
+from btai_ops import __version__
+from btai_ops import config as config_cmd
+from btai_ops import serve as serve_cmd
+from btai_ops.errors import BtaiError
+
+
+class BtaiGroup(TyperGroup):
+    """The root group: a BtaiError from any command becomes `Error: ...` and its exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BtaiError as exc:
+            if _debug["on"]:
+                traceback.print_exc()
+            typer.echo(exc.render(), err=True)
+            raise typer.Exit(exc.exit_code) from None
+
+
+app = typer.Typer(
+    cls=BtaiGroup,
+    name="btai",
+    help="Operate the Baseball Trade AI service: serve, check, load-test, benchmark, render.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+_debug = {"on": False}
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"btai {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+) -> None:
+    """Operate the Baseball Trade AI service: serve, check, load-test, benchmark, render."""
+    _debug["on"] = debug
+
+
+app.add_typer(config_cmd.app, name="config")
+app.command("serve")(serve_cmd.serve)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,66 @@
+"""`btai config show|validate`: the effective settings, where each came from, and problems."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from btai_ops.errors import ConfigError
+from btai_ops.output import print_json, stdout
+from btai_ops.settings_loader import load_settings, setting_sources, settings_problems
+
+app = typer.Typer(help="Show and validate the service's settings.", no_args_is_help=True)
+
+
+def _masked(value: Any) -> Any:
+    from pydantic import SecretStr
+
+    from app.settings import mask_url
+
+    if isinstance(value, SecretStr):
+        secret = value.get_secret_value()
+        return mask_url(secret) if "://" in secret else "**********"
+    if hasattr(value, "value"):  # enums
+        return value.value
+    if value is not None and not isinstance(value, str | int | float | bool | list):
+        return str(value)
+    return value
+
+
+@app.command("show")
+def show(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON to stdout.")] = False,
+) -> None:
+    """Print the effective settings, secrets masked, with where each value came from."""
+    settings = load_settings()
+    sources = setting_sources()
+    rows = [
+        {"name": name, "value": _masked(getattr(settings, name)), "source": sources[name]}
+        for name in type(settings).model_fields
+    ]
+    if as_json:
+        print_json({row["name"]: {"value": row["value"], "source": row["source"]} for row in rows})
+        return
+    from rich.table import Table
+
+    table = Table("setting", "value", "source", title="Effective settings")
+    for row in rows:
+        style = "dim" if row["source"] == "default" else ""
+        table.add_row(row["name"], str(row["value"]), row["source"], style=style)
+    stdout.print(table)
+
+
+@app.command("validate")
+def validate() -> None:
+    """Check the settings; list every problem and exit 2 if there is any."""
+    from app.settings import Settings
+
+    try:
+        Settings()
+    except Exception as exc:
+        problems = settings_problems(exc)
+        for problem in problems:
+            typer.echo(f"  - {problem}", err=True)
+        raise ConfigError(f"{len(problems)} invalid setting(s)") from None
+    typer.echo("Settings are valid.")

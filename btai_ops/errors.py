@@ -1,0 +1,47 @@
+"""Errors of the `btai` command line; each carries the exit code the process ends with.
+
+Exception tree::
+
+    BtaiError (1)              a command failed
+    ├── UsageProblem (2)       options or arguments that cannot work together
+    ├── ConfigError (2)        settings or a config file are invalid (names the place)
+    ├── ServiceUnreachable (3) the service or a dependency did not answer in time
+    └── ThresholdFailed (1)    a measured value broke a threshold the user set
+
+Exit codes: 0 success, 1 failure or failed check, 2 bad usage or configuration,
+3 unreachable or timed out.
+"""
+
+from __future__ import annotations
+
+
+class BtaiError(Exception):
+    """A failure reported as one line `Error: <message> (<hint>)` and `exit_code`."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, *, hint: str | None = None, exit_code: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        if exit_code is not None:
+            self.exit_code = exit_code
+
+    def render(self) -> str:
+        return f"Error: {self.message}" + (f" ({self.hint})" if self.hint else "")
+
+
+class UsageProblem(BtaiError):
+    exit_code = 2
+
+
+class ConfigError(BtaiError):
+    exit_code = 2
+
+
+class ServiceUnreachable(BtaiError):
+    exit_code = 3
+
+
+class ThresholdFailed(BtaiError):
+    exit_code = 1

@@ -1,0 +1,37 @@
+from collections.abc import Callable
+
+import httpx
+
+from app.main import create_app
+from app.settings import Settings
+
+
+async def _get(app: object, path: str) -> httpx.Response:
+    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        return await client.get(path)
+
+
+async def test_liveness_is_health_json(make_settings: Callable[..., Settings]) -> None:
+    response = await _get(create_app(make_settings()), "/api/v1/health/liveness")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/health+json"
+    body = response.json()
+    assert body["status"] == "pass"
+    assert body["version"]
+    assert body["uptime_seconds"] >= 0
+
+
+async def test_unknown_path_is_problem_json(make_settings: Callable[..., Settings]) -> None:
+    response = await _get(create_app(make_settings()), "/api/v1/no-such-thing")
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["status"] == 404
+    assert response.json()["instance"] == "/api/v1/no-such-thing"
+
+
+async def test_docs_are_off_in_production(make_settings: Callable[..., Settings]) -> None:
+    app = create_app(make_settings(ENVIRONMENT="production", JWT_SECRET_KEY="s" * 40))
+    assert (await _get(app, "/docs")).status_code == 404
+    dev = create_app(make_settings())
+    assert (await _get(dev, "/docs")).status_code == 200
