@@ -197,3 +197,37 @@ def install_problem_handlers(app: FastAPI, *, expose_internals: bool) -> None:
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(Exception, on_unhandled)
+
+
+async def send_problem(
+    scope: Mapping[str, Any],
+    send: Any,
+    *,
+    status: int,
+    detail: str,
+    type_slug: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    **extensions: Any,
+) -> None:
+    """Answer from pure ASGI middleware with a problem+json response (no Starlette objects)."""
+    import json
+
+    body = json.dumps(
+        problem_body(
+            status=status,
+            detail=detail,
+            instance=str(scope.get("path", "")),
+            request_id=request_id_of(scope),
+            type_slug=type_slug,
+            **extensions,
+        )
+    ).encode()
+    raw_headers = [
+        (b"content-type", PROBLEM_JSON.encode()),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    raw_headers += [
+        (k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in (headers or {}).items()
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": raw_headers})
+    await send({"type": "http.response.body", "body": body})

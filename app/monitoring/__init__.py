@@ -1,0 +1,1 @@
+"""Monitoring: the Prometheus metrics registry, health checks, alerts and trends."""
