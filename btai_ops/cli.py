@@ -15,6 +15,8 @@ from typer.core import TyperGroup
 
 from btai_ops import __version__
 from btai_ops import config as config_cmd
+from btai_ops import data as data_cmd
+from btai_ops import db as db_cmd
 from btai_ops import serve as serve_cmd
 from btai_ops.errors import BtaiError
 
@@ -65,6 +67,8 @@ def root(
 
 
 app.add_typer(config_cmd.app, name="config")
+app.add_typer(data_cmd.app, name="data")
+app.add_typer(db_cmd.app, name="db")
 app.command("serve")(serve_cmd.serve)
 
 

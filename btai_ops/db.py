@@ -1,0 +1,84 @@
+"""`btai db upgrade|seed|status`: migrate, seed and inspect the service's database."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+import typer
+
+from btai_ops.errors import ConfigError, ServiceUnreachable
+from btai_ops.output import print_json, stderr, stdout
+from btai_ops.settings_loader import load_settings
+
+app = typer.Typer(help="Migrate, seed and inspect the database.", no_args_is_help=True)
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable output on stdout.")]
+
+
+def _unreachable(exc: Exception) -> ServiceUnreachable:
+    return ServiceUnreachable(str(exc), hint="check DATABASE_URL and that the database is up")
+
+
+@app.command("upgrade")
+def upgrade() -> None:
+    """Apply every pending migration (all branches) to DATABASE_URL."""
+    settings = load_settings()
+    from app.db.seed import DatabaseUnreachable, prepare_database
+
+    from app.settings import mask_url
+
+    try:
+        asyncio.run(prepare_database(settings, migrate=True, seed=False))
+    except DatabaseUnreachable as exc:
+        raise _unreachable(exc) from None
+    stderr.print(f"migrated {mask_url(settings.database_url)} to the latest revision")
+
+
+@app.command("seed")
+def seed(
+    season: Annotated[
+        int | None, typer.Option(help="Season to load [default: DATA_SEASON].")
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace the season's rows if already seeded.")
+    ] = False,
+) -> None:
+    """Migrate, then load one season of the embedded Lahman data (idempotent)."""
+    settings = load_settings()
+    from app.db.seed import DatabaseUnreachable, seed_season
+
+    from app.data.loader import ExtractMissing
+
+    try:
+        result = asyncio.run(seed_season(settings, season=season, replace=force))
+    except DatabaseUnreachable as exc:
+        raise _unreachable(exc) from None
+    except ExtractMissing as exc:
+        raise ConfigError(str(exc), hint="run `btai data import --season YEAR` first") from None
+    if result.inserted:
+        stderr.print(
+            f"seeded season {result.season}: {result.teams} teams, {result.players} players"
+        )
+    else:
+        stderr.print(f"season {result.season} already seeded (use --force to reload)")
+
+
+@app.command("status")
+def status(json_output: JsonOption = False) -> None:
+    """Migration revisions and the seasons loaded, per table."""
+    settings = load_settings()
+    from app.db.seed import DatabaseUnreachable, database_status
+
+    try:
+        report = asyncio.run(database_status(settings))
+    except DatabaseUnreachable as exc:
+        raise _unreachable(exc) from None
+    if json_output:
+        print_json(report)
+        return
+    stdout.print(f"database   {report['database']}")
+    stdout.print(f"up to date {report['up_to_date']}")
+    stdout.print(f"revisions  {', '.join(report['current']) or '(none)'}")
+    for season, counts in report["seasons"].items():
+        stdout.print(f"season {season}: {counts['teams']} teams, {counts['players']} players")
