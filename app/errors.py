@@ -12,6 +12,7 @@ Exception tree::
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -98,6 +99,15 @@ def request_id_of(scope: Mapping[str, Any]) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def ensure_request_id(scope: Any) -> str:
+    """The request's id; one is minted (and kept in the scope) when tracing is switched off."""
+    found = request_id_of(scope)
+    if found is None:
+        found = os.urandom(16).hex()
+        scope.setdefault("state", {})["request_id"] = found
+    return found
+
+
 def problem_body(
     *,
     status: int,
@@ -134,7 +144,7 @@ def problem_response(
         status=status,
         detail=detail,
         instance=request.url.path,
-        request_id=request_id_of(request.scope),
+        request_id=ensure_request_id(request.scope),
         type_slug=type_slug,
         **extensions,
     )
@@ -191,7 +201,9 @@ def install_problem_handlers(app: FastAPI, *, expose_internals: bool) -> None:
         detail = (
             f"{type(exc).__name__}: {exc}" if expose_internals else "An internal error occurred."
         )
-        return problem_response(request, status=500, detail=detail)
+        # Starlette answers from outside the middleware stack, so the id header is added here.
+        headers = {"X-Request-ID": ensure_request_id(request.scope)}
+        return problem_response(request, status=500, detail=detail, headers=headers)
 
     app.add_exception_handler(ProblemError, on_problem)
     app.add_exception_handler(StarletteHTTPException, on_http)
@@ -217,7 +229,7 @@ async def send_problem(
             status=status,
             detail=detail,
             instance=str(scope.get("path", "")),
-            request_id=request_id_of(scope),
+            request_id=ensure_request_id(scope),
             type_slug=type_slug,
             **extensions,
         )

@@ -15,6 +15,8 @@ from fastapi import APIRouter, FastAPI
 from app import __version__
 from app.api import health
 from app.errors import install_problem_handlers
+from app.logging_config import configure_logging
+from app.middleware import install_middleware
 from app.settings import Environment, Settings, get_settings
 
 API_PREFIX = "/api/v1"
@@ -23,6 +25,7 @@ API_PREFIX = "/api/v1"
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app for `settings` (from the environment when omitted)."""
     settings = settings or get_settings()
+    configure_logging(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -47,4 +50,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api)
 
     install_problem_handlers(app, expose_internals=settings.is_development)
+    install_middleware(app, settings)
     return app

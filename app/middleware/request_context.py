@@ -1,0 +1,98 @@
+"""Request context: a request id and a W3C trace context for every HTTP request.
+
+The ids travel three ways: in the response headers (`X-Request-ID`, `traceparent`), in
+`scope["state"]` (where problem responses read the request id) and in a contextvar that the
+log formatter reads, so every log line written while serving a request names it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+REQUEST_ID_HEADER = b"x-request-id"
+TRACEPARENT_HEADER = b"traceparent"
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
+# version 00 only; ids lowercase hex, never all zeros (W3C Trace Context, section 3.2).
+_TRACEPARENT = re.compile(r"00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})")
+_ZERO_TRACE = "0" * 32
+_ZERO_SPAN = "0" * 16
+
+
+@dataclass(slots=True)
+class RequestContext:
+    """What identifies the request being served (read by logging and error responses)."""
+
+    request_id: str
+    trace_id: str
+    span_id: str
+    parent_span_id: str | None = None
+    trace_flags: str = "01"
+
+    @property
+    def traceparent(self) -> str:
+        return f"00-{self.trace_id}-{self.span_id}-{self.trace_flags}"
+
+
+current_request: ContextVar[RequestContext | None] = ContextVar("current_request", default=None)
+
+
+def new_request_id() -> str:
+    return os.urandom(16).hex()
+
+
+def valid_request_id(value: str) -> bool:
+    return _REQUEST_ID.fullmatch(value) is not None
+
+
+def context_from_headers(request_id: str | None, traceparent: str | None) -> RequestContext:
+    """Keep a valid incoming request id and continue a valid trace; replace anything else."""
+    rid = request_id if request_id is not None and valid_request_id(request_id) else None
+    span_id = os.urandom(8).hex()
+    if traceparent is not None:
+        match = _TRACEPARENT.fullmatch(traceparent.strip())
+        if match and match[1] != _ZERO_TRACE and match[2] != _ZERO_SPAN:
+            return RequestContext(rid or new_request_id(), match[1], span_id, match[2], match[3])
+    return RequestContext(rid or new_request_id(), os.urandom(16).hex(), span_id)
+
+
+class RequestContextMiddleware:
+    """Assign the request id and trace context; echo them in the response headers."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = traceparent = None
+        for name, value in scope["headers"]:
+            if name == REQUEST_ID_HEADER:
+                request_id = value.decode("latin-1")
+            elif name == TRACEPARENT_HEADER:
+                traceparent = value.decode("latin-1")
+        ctx = context_from_headers(request_id, traceparent)
+        state = scope.setdefault("state", {})
+        state["request_id"] = ctx.request_id
+        state["trace_id"] = ctx.trace_id
+        extra = [
+            (REQUEST_ID_HEADER, ctx.request_id.encode("latin-1")),
+            (TRACEPARENT_HEADER, ctx.traceparent.encode("latin-1")),
+        ]
+
+        async def send_with_ids(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", ()), *extra]
+            await send(message)
+
+        token = current_request.set(ctx)
+        await self.app(scope, receive, send_with_ids)
+        # Reset only on success: after an unhandled exception Starlette's error handler, which
+        # runs outside this middleware, logs the traceback and must still name the request.
+        # Each request runs in its own task, so the value cannot leak into another request.
+        current_request.reset(token)
