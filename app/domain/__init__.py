@@ -1,0 +1,1 @@
+"""Pure baseball logic: valuation, trade evaluation, needs and request parsing (no I/O)."""

@@ -1,0 +1,240 @@
+"""Trade evaluation: who wins a proposed trade, by how much, and what each side should do.
+
+Each side's net value is the fit-adjusted surplus it receives minus the surplus it gives up
+(risk-adjusted, see `valuation`). The net is judged relative to the value changing hands, so a
+$5M edge means more in a swap of two bench players than in a blockbuster:
+
+    relative net = net / max(value exchanged, EXCHANGE_FLOOR)
+
+Grades cut that ratio at `GRADE_CUTS`; fairness is 100 × (1 − the imbalance between the two
+sides' nets, relative to the value exchanged); `EVEN_FAIRNESS` and above is an even trade.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from app.domain.valuation import (
+    PayrollImpact,
+    PlayerValuationInput,
+    PlayerValue,
+    fit_bonus,
+    need_rank,
+    payroll_impact,
+    value_player,
+)
+
+EXCHANGE_FLOOR = 10_000_000.0
+"""Below $10M changing hands, differences are judged against $10M (noise between fringe guys)."""
+GRADE_CUTS: tuple[tuple[float, str], ...] = (
+    (0.25, "A"),
+    (0.08, "B"),
+    (-0.08, "C"),
+    (-0.25, "D"),
+)
+"""Lowest relative net for each grade; anything lower is an F."""
+EVEN_FAIRNESS = 85
+"""Fairness at or above which neither side clearly wins."""
+NEGOTIATE_FAIRNESS = 60
+"""Between this and EVEN_FAIRNESS the trade is worth negotiating; below it, rejecting."""
+HIGH_RISK = 0.35
+"""A received player at or above this risk score is named among the trade's risks."""
+
+
+@dataclass(frozen=True, slots=True)
+class TeamContext:
+    key: str
+    name: str
+    payroll: float
+    needs: tuple[str, ...]
+    """Positions the team most needs, weakest first."""
+
+
+@dataclass(frozen=True, slots=True)
+class TeamAnalysis:
+    team: str
+    grade: str
+    recommendation: str
+    surplus_in: float
+    surplus_out: float
+    fit_bonus: float
+    net_value: float
+    war_change_this_season: float
+    war_change_over_control: float
+    payroll: PayrollImpact
+    needs_addressed: tuple[str, ...]
+    received: tuple[PlayerValue, ...]
+    given: tuple[PlayerValue, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TradeEvaluation:
+    season: int
+    team_a: TeamAnalysis
+    team_b: TeamAnalysis
+    fairness: int
+    winner: str
+    recommendation: str
+    risks: tuple[str, ...]
+    narrative: str
+
+
+def grade_for(relative_net: float) -> str:
+    for cut, grade in GRADE_CUTS:
+        if relative_net >= cut:
+            return grade
+    return "F"
+
+
+def _side(
+    team: TeamContext,
+    received: Sequence[PlayerValue],
+    given: Sequence[PlayerValue],
+    season: int,
+) -> tuple[float, float, float, PayrollImpact, tuple[str, ...]]:
+    surplus_in = sum(v.risk_adjusted_surplus for v in received)
+    surplus_out = sum(v.risk_adjusted_surplus for v in given)
+    bonus = sum(fit_bonus(v, team.needs) for v in received)
+    impact = payroll_impact(
+        team.payroll,
+        sum(v.salary_this_season for v in received),
+        sum(v.salary_this_season for v in given),
+        season,
+    )
+    addressed = tuple(
+        sorted({v.position for v in received if need_rank(v.position, team.needs) is not None})
+    )
+    return surplus_in, surplus_out, bonus, impact, addressed
+
+
+def _recommend(grade: str, fairness: int) -> str:
+    if grade == "F" or (grade == "D" and fairness < NEGOTIATE_FAIRNESS):
+        return "reject"
+    if grade in {"A", "B"} or fairness >= EVEN_FAIRNESS:
+        return "accept"
+    return "negotiate"
+
+
+def evaluate_trade(
+    *,
+    team_a: TeamContext,
+    team_a_receives: Sequence[PlayerValuationInput],
+    team_b: TeamContext,
+    team_b_receives: Sequence[PlayerValuationInput],
+    season: int,
+) -> TradeEvaluation:
+    """Grade a trade for both sides; the same input always gives the same output."""
+    a_in = [value_player(p, season) for p in team_a_receives]
+    b_in = [value_player(p, season) for p in team_b_receives]
+    a_side = _side(team_a, a_in, b_in, season)
+    b_side = _side(team_b, b_in, a_in, season)
+    net_a = a_side[0] + a_side[2] - a_side[1]
+    net_b = b_side[0] + b_side[2] - b_side[1]
+    exchanged = max(sum(abs(v.risk_adjusted_surplus) for v in (*a_in, *b_in)) / 2, EXCHANGE_FLOOR)
+    fairness = round(100 * (1 - min(abs(net_a - net_b) / 2 / exchanged, 1.0)))
+    grades = grade_for(net_a / exchanged), grade_for(net_b / exchanged)
+    winner = "even" if fairness >= EVEN_FAIRNESS else "team_a" if net_a > net_b else "team_b"
+    analyses = []
+    for team, side, net, grade, received, given in (
+        (team_a, a_side, net_a, grades[0], a_in, b_in),
+        (team_b, b_side, net_b, grades[1], b_in, a_in),
+    ):
+        analyses.append(
+            TeamAnalysis(
+                team=team.key,
+                grade=grade,
+                recommendation=_recommend(grade, fairness),
+                surplus_in=round(side[0], 2),
+                surplus_out=round(side[1], 2),
+                fit_bonus=round(side[2], 2),
+                net_value=round(net, 2),
+                war_change_this_season=round(
+                    sum(v.war_this_season for v in received)
+                    - sum(v.war_this_season for v in given),
+                    2,
+                ),
+                war_change_over_control=round(
+                    sum(v.war_over_control for v in received)
+                    - sum(v.war_over_control for v in given),
+                    2,
+                ),
+                payroll=side[3],
+                needs_addressed=side[4],
+                received=tuple(received),
+                given=tuple(given),
+            )
+        )
+    if fairness >= EVEN_FAIRNESS:
+        recommendation = "accept"
+    elif fairness >= NEGOTIATE_FAIRNESS:
+        recommendation = "negotiate"
+    else:
+        recommendation = "reject"
+    risks = _risks(analyses[0], analyses[1])
+    evaluation = TradeEvaluation(
+        season=season,
+        team_a=analyses[0],
+        team_b=analyses[1],
+        fairness=fairness,
+        winner=winner,
+        recommendation=recommendation,
+        risks=risks,
+        narrative="",
+    )
+    return _with_narrative(evaluation)
+
+
+def _risks(a: TeamAnalysis, b: TeamAnalysis) -> tuple[str, ...]:
+    risks: list[str] = []
+    for side in (a, b):
+        for value in side.received:
+            if value.risk >= HIGH_RISK or value.risk_factors:
+                reasons = "; ".join(value.risk_factors) or "high risk score"
+                risks.append(
+                    f"{side.team} takes on {value.name} (risk {value.risk:.2f}): {reasons}"
+                )
+        if side.payroll.over_threshold and side.payroll.change > 0:
+            risks.append(
+                f"{side.team} ends ${side.payroll.payroll_after / 1e6:.1f}M, over the "
+                f"${side.payroll.luxury_tax_threshold / 1e6:.0f}M luxury-tax threshold "
+                f"(about ${side.payroll.estimated_tax / 1e6:.1f}M tax)"
+            )
+    return tuple(risks)
+
+
+def _names(values: Sequence[PlayerValue]) -> str:
+    return ", ".join(v.name for v in values) or "nothing"
+
+
+def _with_narrative(e: TradeEvaluation) -> TradeEvaluation:
+    a, b = e.team_a, e.team_b
+    if e.winner == "even":
+        verdict = f"An even trade (fairness {e.fairness}/100)."
+    else:
+        win, lose = (a, b) if e.winner == "team_a" else (b, a)
+        verdict = (
+            f"{win.team} wins it (fairness {e.fairness}/100): {win.team} gains "
+            f"${win.net_value / 1e6:.1f}M of surplus value while {lose.team} "
+            f"{'gains' if lose.net_value >= 0 else 'loses'} ${abs(lose.net_value) / 1e6:.1f}M."
+        )
+    text = (
+        f"{a.team} receives {_names(a.received)} ({a.war_change_this_season:+.1f} WAR in "
+        f"{e.season}, {a.war_change_over_control:+.1f} over the control years); "
+        f"{b.team} receives {_names(b.received)} ({b.war_change_this_season:+.1f} WAR, "
+        f"{b.war_change_over_control:+.1f} over control). {verdict} "
+        f"Grades: {a.team} {a.grade}, {b.team} {b.grade}. Recommendation: {e.recommendation}."
+    )
+    needs = [f"{s.team} fills {'/'.join(s.needs_addressed)}" for s in (a, b) if s.needs_addressed]
+    if needs:
+        text += " " + "; ".join(needs) + "."
+    return TradeEvaluation(
+        season=e.season,
+        team_a=a,
+        team_b=b,
+        fairness=e.fairness,
+        winner=e.winner,
+        recommendation=e.recommendation,
+        risks=e.risks,
+        narrative=text,
+    )

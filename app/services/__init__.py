@@ -1,0 +1,1 @@
+"""I/O services: cache, queue, AI provider client, circuit breaker."""
