@@ -13,7 +13,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from fastapi import APIRouter, FastAPI
 
 from app import __version__
-from app.api import health
+from app.api import health, metrics, system
 from app.errors import install_problem_handlers
 from app.logging_config import configure_logging
 from app.middleware import install_middleware
@@ -47,7 +47,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     api = APIRouter(prefix=API_PREFIX)
     api.include_router(health.router)
+    api.include_router(system.router)
     app.include_router(api)
+    app.include_router(metrics.router)
 
     install_problem_handlers(app, expose_internals=settings.is_development)
     install_middleware(app, settings)

@@ -1,0 +1,248 @@
+"""Request context, performance metrics, problem responses and logs, on tiny inline apps."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import APIRouter, FastAPI
+from prometheus_client import REGISTRY
+from starlette.types import Receive, Scope, Send
+
+from app.logging_config import configure_logging
+from app.main import create_app
+from app.middleware.metrics import PerformanceMiddleware
+from app.middleware.request_context import RequestContextMiddleware, current_request
+from app.monitoring.window import RequestWindow
+from app.settings import Settings
+
+TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
+PARENT_ID = "00f067aa0ba902b7"
+
+
+def client(app: Any) -> httpx.AsyncClient:
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    return httpx.AsyncClient(transport=transport, base_url="http://test")
+
+
+async def echo_context(scope: Scope, receive: Receive, send: Send) -> None:
+    ctx = current_request.get()
+    assert ctx is not None
+    body = json.dumps({"state": scope["state"]["request_id"], "ctx": ctx.request_id}).encode()
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def test_valid_request_id_is_kept_and_shared() -> None:
+    async with client(RequestContextMiddleware(echo_context)) as c:
+        response = await c.get("/", headers={"X-Request-ID": "abc-123.X_y"})
+    assert response.headers["x-request-id"] == "abc-123.X_y"
+    assert response.json() == {"state": "abc-123.X_y", "ctx": "abc-123.X_y"}
+
+
+@pytest.mark.parametrize("bad", ["x" * 129, "has space", "semi;colon", ""])
+async def test_invalid_request_id_is_replaced_never_echoed(bad: str) -> None:
+    async with client(RequestContextMiddleware(echo_context)) as c:
+        response = await c.get("/", headers={"X-Request-ID": bad})
+    rid = response.headers["x-request-id"]
+    assert rid != bad
+    assert len(rid) == 32
+    assert response.json()["ctx"] == rid
+
+
+async def test_valid_traceparent_is_continued_with_a_new_span() -> None:
+    incoming = f"00-{TRACE_ID}-{PARENT_ID}-01"
+    async with client(RequestContextMiddleware(echo_context)) as c:
+        response = await c.get("/", headers={"traceparent": incoming})
+    version, trace_id, span_id, flags = response.headers["traceparent"].split("-")
+    assert (version, trace_id, flags) == ("00", TRACE_ID, "01")
+    assert span_id != PARENT_ID
+    assert len(span_id) == 16
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "garbage",
+        f"00-{'0' * 32}-{PARENT_ID}-01",
+        f"00-{TRACE_ID}-{'0' * 16}-01",
+        f"ff-{TRACE_ID}-{PARENT_ID}-01",
+        f"00-{TRACE_ID.upper()}-{PARENT_ID}-01",
+    ],
+)
+async def test_malformed_traceparent_starts_a_new_trace(bad: str) -> None:
+    async with client(RequestContextMiddleware(echo_context)) as c:
+        response = await c.get("/", headers={"traceparent": bad})
+    returned = response.headers["traceparent"]
+    assert returned != bad
+    assert TRACE_ID not in returned
+    assert returned.startswith("00-")
+
+
+def sample(name: str, **labels: str) -> float:
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+def tiny_app() -> FastAPI:
+    app = FastAPI()
+    teams = APIRouter(prefix="/v1/teams")
+
+    @teams.get("/{key}")
+    async def team(key: str) -> dict[str, str]:
+        return {"key": key}
+
+    app.include_router(teams)
+    return app
+
+
+async def test_requests_are_labelled_by_route_template_not_raw_path() -> None:
+    window = RequestWindow()
+    app = PerformanceMiddleware(tiny_app(), slow_threshold=10.0, window=window)
+    labels = {"method": "GET", "route": "/v1/teams/{key}", "status": "200"}
+    before = sample("http_requests_total", **labels)
+    unmatched = sample("http_requests_total", method="GET", route="unmatched", status="404")
+    async with client(app) as c:
+        for key in ("NYA", "BOS", "SEA"):
+            assert (await c.get(f"/v1/teams/{key}")).status_code == 200
+        await c.get("/v1/nothing/here")
+    assert sample("http_requests_total", **labels) == before + 3
+    assert sample("http_requests_total", method="GET", route="unmatched", status="404") == (
+        unmatched + 1
+    )
+    assert sample("http_requests_total", method="GET", route="/v1/teams/NYA", status="200") == 0
+    assert sample("http_requests_in_progress") == 0
+    rows = {row["route"]: row for row in window.snapshot()}
+    assert rows["/v1/teams/{key}"]["requests"] == 3
+    assert rows["/v1/teams/{key}"]["p50_ms"] <= rows["/v1/teams/{key}"]["p99_ms"]
+
+
+async def test_unknown_methods_do_not_mint_label_values() -> None:
+    app = PerformanceMiddleware(tiny_app(), slow_threshold=10.0)
+    before = sample("http_requests_total", method="OTHER", route="/v1/teams/{key}", status="405")
+    async with client(app) as c:
+        await c.request("BREW", "/v1/teams/NYA")
+    after = sample("http_requests_total", method="OTHER", route="/v1/teams/{key}", status="405")
+    assert after == before + 1
+
+
+async def test_slow_request_is_logged_with_route_status_and_duration(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    app = PerformanceMiddleware(tiny_app(), slow_threshold=1e-9)
+    with caplog.at_level(logging.WARNING, logger="app.requests"):
+        async with client(app) as c:
+            await c.get("/v1/teams/NYA")
+    record = next(r for r in caplog.records if r.name == "app.requests")
+    assert record.route == "/v1/teams/{key}"  # type: ignore[attr-defined]
+    assert record.status == 200  # type: ignore[attr-defined]
+    assert record.duration_ms > 0  # type: ignore[attr-defined]
+
+
+def failing_app(settings: Settings) -> FastAPI:
+    app = create_app(settings)
+
+    @app.get("/boom")
+    async def boom() -> None:
+        raise RuntimeError("secret internals")
+
+    @app.get("/typed/{n}")
+    async def typed(n: int) -> dict[str, int]:
+        return {"n": n}
+
+    return app
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        ("GET", "/nope", 404),
+        ("POST", "/api/v1/health/liveness", 405),
+        ("GET", "/typed/x", 422),
+        ("GET", "/boom", 500),
+    ],
+)
+async def test_every_error_is_problem_json_with_the_request_id(
+    make_settings: Callable[..., Settings], method: str, path: str, status: int
+) -> None:
+    app = failing_app(make_settings(ENVIRONMENT="production", JWT_SECRET_KEY="k" * 40))
+    async with client(app) as c:
+        response = await c.request(method, path, headers={"X-Request-ID": "req-1"})
+    assert response.status_code == status
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.headers["x-request-id"] == "req-1"
+    body = response.json()
+    assert body["request_id"] == "req-1"
+    assert "secret internals" not in response.text
+
+
+async def test_unhandled_exception_is_logged_with_traceback_and_request_id(
+    make_settings: Callable[..., Settings],
+) -> None:
+    stream = io.StringIO()
+    app = failing_app(make_settings(ENVIRONMENT="staging", JWT_SECRET_KEY="k" * 40))
+    handler = configure_logging(app.state.settings, stream)
+    try:
+        async with client(app) as c:
+            await c.get("/boom", headers={"X-Request-ID": "req-boom"})
+    finally:
+        logging.getLogger().removeHandler(handler)
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    error = next(line for line in lines if line["level"] == "ERROR")
+    assert error["request_id"] == "req-boom"
+    assert len(error["trace_id"]) == 32
+    assert "RuntimeError: secret internals" in error["exception"]
+    assert {"timestamp", "logger", "message"} <= error.keys()
+
+
+async def test_development_logs_are_readable_lines(make_settings: Callable[..., Settings]) -> None:
+    stream = io.StringIO()
+    handler = configure_logging(make_settings(), stream)
+    try:
+        logging.getLogger("app.test").warning("hello %s", "there", extra={"route": "/x"})
+    finally:
+        logging.getLogger().removeHandler(handler)
+    line = stream.getvalue().strip()
+    assert "WARNING" in line
+    assert "hello there" in line
+    assert "route=/x" in line
+    assert not line.startswith("{")
+
+
+async def test_switches_turn_tracing_and_metrics_off(
+    make_settings: Callable[..., Settings],
+) -> None:
+    settings = make_settings(ENABLE_REQUEST_TRACING=False, ENABLE_PERFORMANCE_MONITORING=False)
+    app = create_app(settings)
+    labels = {"method": "GET", "route": "/api/v1/health/liveness", "status": "200"}
+    before = sample("http_requests_total", **labels)
+    async with client(app) as c:
+        live = await c.get("/api/v1/health/liveness")
+        missing = await c.get("/nope")
+        system = (await c.get("/api/v1/system/metrics")).json()
+    assert "x-request-id" not in live.headers
+    assert "traceparent" not in live.headers
+    assert sample("http_requests_total", **labels) == before
+    assert system["performance_monitoring"] is False
+    # Problem responses still name the request even with tracing off.
+    assert len(missing.json()["request_id"]) == 32
+
+
+async def test_system_metrics_reports_routes_of_the_last_minute(
+    make_settings: Callable[..., Settings],
+) -> None:
+    app = create_app(make_settings())
+    async with client(app) as c:
+        for _ in range(5):
+            await c.get("/api/v1/health/liveness")
+        body = (await c.get("/api/v1/system/metrics")).json()
+    row = next(r for r in body["routes"] if r["route"] == "/api/v1/health/liveness")
+    assert row["requests"] == 5
+    assert row["rps"] > 0
+    assert 0 < row["p50_ms"] <= row["p95_ms"] <= row["p99_ms"] <= row["max_ms"]
+    assert body["pid"] > 0
+    assert body["uptime_seconds"] >= 0
