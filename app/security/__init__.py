@@ -1,0 +1,1 @@
+"""Security: passwords, tokens, rate limiting, client IP, input sanitizing and the audit log."""

@@ -1,0 +1,68 @@
+"""Every security part for one Settings, built once per app and closed by its lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
+
+from redis.asyncio import Redis
+
+from app.security.audit import AuditLog
+from app.security.client_ip import TrustedProxies
+from app.security.denylist import Denylist
+from app.security.passwords import PasswordService
+from app.security.ratelimit import RateLimiter
+from app.security.tokens import TokenService
+from app.settings import Settings
+
+if TYPE_CHECKING:
+    from app.db.engine import Database
+
+REDIS_TIMEOUT_SECONDS = 0.5
+
+
+class SecurityServices:
+    """Tokens, passwords, denylist, rate limiter, trusted proxies and the audit log.
+
+    Building it does no I/O (the Redis client connects on first use), so middleware can be
+    given it when the app is built; `running(db)` attaches the database and closes the rest.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        url = settings.redis_url
+        self.redis: Redis | None = (
+            Redis.from_url(
+                url,
+                socket_timeout=REDIS_TIMEOUT_SECONDS,
+                socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+            )
+            if url
+            else None
+        )
+        self.tokens = TokenService(settings)
+        self.passwords = PasswordService(settings)
+        self.denylist = Denylist(self.redis)
+        self.limiter = RateLimiter(self.redis, block_seconds=settings.RATE_LIMIT_BLOCK_SECONDS)
+        self.proxies = TrustedProxies(settings.TRUSTED_PROXIES)
+        self.audit = AuditLog()
+        self.db: Database | None = None
+
+    @asynccontextmanager
+    async def running(self, db: Database | None) -> AsyncIterator[SecurityServices]:
+        self.db = db
+        self.audit.db = db
+        try:
+            yield self
+        finally:
+            self.passwords.close()
+            if self.redis is not None:
+                await self.redis.aclose()
+
+    def database(self) -> Database:
+        if self.db is None:
+            from app.errors import ServiceUnavailable
+
+            raise ServiceUnavailable("The user database is not available.")
+        return self.db
