@@ -158,6 +158,20 @@ class Settings(BaseSettings):
     RATE_LIMIT_BLOCK_SECONDS: int = Field(
         60, ge=1, description="First block for a client that keeps hitting the limit."
     )
+    RATE_LIMIT_ROUTES: CsvList = Field(
+        default_factory=lambda: [
+            "POST /api/v1/auth/login=10/60/0",
+            "POST /api/v1/auth/register=5/60/0",
+        ],
+        description="Per-route limits `[METHOD ]/path-prefix=REQUESTS/WINDOW[/BURST]`.",
+    )
+    RATE_LIMIT_EXEMPT: CsvList = Field(
+        default_factory=lambda: ["/api/v1/health", "/metrics"],
+        description="Path prefixes the rate limiter never counts (probes, scrapes).",
+    )
+    ENABLE_SECURITY_MIDDLEWARE: bool = Field(
+        True, description="Security headers, HTTPS, host, CORS, body and rate-limit layers."
+    )
     CORS_ORIGINS: CsvList = Field(
         default_factory=list, description="Origins allowed by CORS (comma-separated)."
     )
@@ -194,7 +208,13 @@ class Settings(BaseSettings):
     )
 
     @field_validator(
-        "TRUSTED_PROXIES", "CORS_ORIGINS", "ALLOWED_HOSTS", "EXTERNAL_SERVICES", mode="before"
+        "TRUSTED_PROXIES",
+        "CORS_ORIGINS",
+        "ALLOWED_HOSTS",
+        "EXTERNAL_SERVICES",
+        "RATE_LIMIT_ROUTES",
+        "RATE_LIMIT_EXEMPT",
+        mode="before",
     )
     @classmethod
     def _lists(cls, value: Any) -> Any:
