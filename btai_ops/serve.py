@@ -1,14 +1,146 @@
-"""`btai serve`: run the API with uvicorn, settings from the environment, flags on top."""
+"""`btai serve`: run the API under uvicorn or granian with several workers.
+
+Before any worker starts it settles what they share: the settings (environment, an optional
+`configs/` environment, flags on top), the Prometheus multiprocess directory, and the
+database (migrated and seeded unless `--no-migrate`). Workers rebuild the same Settings from
+the environment this command prepares.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import errno
 import os
-from typing import Annotated
+import shutil
+import socket
+import tempfile
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from btai_ops.errors import BtaiError, ConfigError, ServiceUnreachable, UsageProblem
 from btai_ops.output import stderr
 from btai_ops.settings_loader import load_settings
+
+if TYPE_CHECKING:
+    from app.settings import Settings
+
+CONFIGS_DIRS = (Path("configs"), Path(__file__).resolve().parents[1] / "configs")
+
+
+class ServerName(StrEnum):
+    uvicorn = "uvicorn"
+    granian = "granian"
+
+
+def environment_settings(
+    name: str, configs_dirs: tuple[Path, ...] = CONFIGS_DIRS
+) -> dict[str, str]:
+    """The `env:` map of configs/environments/NAME.yaml (over base.yaml's, when it has one)."""
+    import yaml
+
+    for root in configs_dirs:
+        path = root / "environments" / f"{name}.yaml"
+        if path.is_file():
+            break
+    else:
+        known = sorted(
+            {p.stem for root in configs_dirs for p in (root / "environments").glob("*.yaml")}
+        )
+        raise ConfigError(
+            f"unknown environment {name!r}: no configs/environments/{name}.yaml",
+            hint=f"known: {', '.join(known) or 'none'}",
+        )
+    values: dict[str, str] = {}
+    for source in (path.parent.parent / "base.yaml", path):
+        if not source.is_file():
+            continue
+        try:
+            document = yaml.safe_load(source.read_text()) or {}
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{source} is not valid YAML: {exc}") from None
+        env = document.get("env", {}) if isinstance(document, dict) else None
+        if not isinstance(env, dict):
+            raise ConfigError(f"{source}: `env` must be a map of setting names to values")
+        values.update({str(k).upper(): _env_text(v) for k, v in env.items() if v is not None})
+    return values
+
+
+def _env_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return ",".join(str(item) for item in value)
+    return str(value)
+
+
+def ensure_port_free(host: str, port: int) -> None:
+    """Bind once, as the server will, so a taken port is one clear line, not a traceback."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                owner = port_owner(port)
+                raise UsageProblem(
+                    f"port {port} on {host} is already in use" + (f" by {owner}" if owner else ""),
+                    hint="stop that process or choose another --port",
+                ) from None
+            raise UsageProblem(f"cannot bind {host}:{port}: {exc.strerror}") from None
+
+
+def port_owner(port: int) -> str | None:
+    """`name (pid N)` of the process listening on `port`, when psutil may see it."""
+    import psutil
+
+    try:
+        connections = psutil.net_connections(kind="inet")
+    except (psutil.AccessDenied, OSError):
+        return None
+    for conn in connections:
+        if conn.status == psutil.CONN_LISTEN and conn.laddr and conn.laddr.port == port:
+            if conn.pid is None:
+                return None
+            try:
+                return f"{psutil.Process(conn.pid).name()} (pid {conn.pid})"
+            except psutil.Error:
+                return f"pid {conn.pid}"
+    return None
+
+
+def prepare_shared_database(settings: Settings) -> None:
+    """Migrate and seed before workers start, so they never race each other to do it."""
+    from app.db.seed import prepare_database
+    from app.settings import mask_url
+
+    url = mask_url(settings.database_url)
+    try:
+        asyncio.run(prepare_database(settings))
+    except (OSError, TimeoutError) as exc:
+        detail = str(exc) if url in str(exc) else f"database {url} is unreachable: {exc}"
+        raise ServiceUnreachable(detail, hint="or start with --no-migrate") from None
+    except Exception as exc:
+        raise BtaiError(f"preparing database {url} failed: {exc}", hint="see `btai db`") from None
+
+
+def describe(settings: Settings, server: str, workers: int) -> list[str]:
+    """Where the service listens and which database, cache and queue it uses, passwords masked."""
+    from app.settings import mask_url
+
+    database = mask_url(settings.database_url)
+    cache = mask_url(settings.redis_url) if settings.redis_url else "in-process memory"
+    return [
+        f"btai serving on http://{settings.API_HOST}:{settings.API_PORT} "
+        f"({server}, {workers} worker{'s' if workers != 1 else ''}, "
+        f"{settings.ENVIRONMENT.value}, pid {os.getpid()})",
+        f"  database: {database}",
+        f"  cache:    {cache}",
+        f"  queue:    {database} (database-backed)",
+    ]
 
 
 def serve(
@@ -17,31 +149,129 @@ def serve(
         int | None, typer.Option(min=1, max=65535, help="TCP port [default: API_PORT].")
     ] = None,
     workers: Annotated[
-        int | None, typer.Option(min=1, help="Worker processes [default: API_WORKERS].")
+        int | None,
+        typer.Option(min=1, max=64, help="Worker processes [default: API_WORKERS]."),
+    ] = None,
+    server: Annotated[
+        ServerName | None,
+        typer.Option(help="HTTP server [default: SERVER]; granian needs the `granian` extra."),
+    ] = None,
+    env: Annotated[
+        str | None,
+        typer.Option(
+            "--env",
+            help="Take settings from configs/environments/NAME.yaml (its `env:` map); "
+            "variables already in the environment and these flags win.",
+        ),
+    ] = None,
+    reload: Annotated[
+        bool, typer.Option(help="Restart on code changes (development only, one process).")
+    ] = False,
+    graceful_timeout: Annotated[
+        float | None,
+        typer.Option(
+            min=0,
+            help="Seconds in-flight requests and queue tasks get after SIGTERM/SIGINT "
+            "[default: GRACEFUL_TIMEOUT].",
+        ),
+    ] = None,
+    migrate: Annotated[
+        bool, typer.Option(help="Apply migrations and seed the data before workers start.")
+    ] = True,
+    limit_concurrency: Annotated[
+        int | None,
+        typer.Option(min=1, help="Connections per worker before 503 [default: LIMIT_CONCURRENCY]."),
+    ] = None,
+    backlog: Annotated[
+        int | None, typer.Option(min=1, help="Listen backlog [default: BACKLOG].")
     ] = None,
 ) -> None:
-    """Serve the Baseball Trade AI API."""
-    overrides = {"API_HOST": host, "API_PORT": port, "API_WORKERS": workers}
-    for name, value in overrides.items():
-        if value is not None:
-            os.environ[name] = str(value)  # the workers build their Settings from it
+    """Serve the Baseball Trade AI API.
+
+    SIGTERM or SIGINT stops accepting connections, lets in-flight requests and running queue
+    tasks finish within the grace period, closes the pools and exits 0. A worker that dies is
+    replaced. A port already in use exits 2.
+    """
+    if env is not None:
+        for name, value in environment_settings(env).items():
+            os.environ.setdefault(name, value)
+    overrides = {
+        "API_HOST": host,
+        "API_PORT": port,
+        "API_WORKERS": workers,
+        "SERVER": server.value if server else None,
+        "GRACEFUL_TIMEOUT": graceful_timeout,
+        "LIMIT_CONCURRENCY": limit_concurrency,
+        "BACKLOG": backlog,
+    }
+    for setting, given in overrides.items():
+        if given is not None:
+            os.environ[setting] = str(given)  # the workers build their Settings from it
     settings = load_settings()
+    if reload and not settings.is_development:
+        raise UsageProblem("--reload is for development only", hint="ENVIRONMENT=development")
+    if settings.SERVER == "granian":
+        try:
+            import granian  # noqa: F401
+        except ImportError:
+            raise ConfigError(
+                "granian is not installed", hint="pip install 'btai[granian]' or --server uvicorn"
+            ) from None
+    ensure_port_free(settings.API_HOST, settings.API_PORT)
+    workers_n = 1 if reload else settings.API_WORKERS
+    metrics_dir, temporary = _metrics_dir(settings, workers_n)
+    try:
+        _run(settings, workers_n, metrics_dir, reload=reload, migrate=migrate)
+    finally:
+        if temporary and metrics_dir is not None:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
 
-    import uvicorn
 
-    from app.settings import mask_url
+def _metrics_dir(settings: Settings, workers: int) -> tuple[Path | None, bool]:
+    """Several workers share counters through files; set the directory before they import."""
+    if workers == 1 and not settings.METRICS_DIR:
+        os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
+        return None, False
+    temporary = not settings.METRICS_DIR
+    path = Path(settings.METRICS_DIR or tempfile.mkdtemp(prefix="btai-metrics-")).resolve()
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(path)
+    os.environ["METRICS_DIR"] = str(path)
+    return path, temporary
 
-    stderr.print(
-        f"btai serving on http://{settings.API_HOST}:{settings.API_PORT} "
-        f"({settings.API_WORKERS} worker(s), {settings.ENVIRONMENT.value}); "
-        f"database {mask_url(settings.database_url)}"
-    )
-    uvicorn.run(
-        "app.main:create_app",
-        factory=True,
+
+def _run(
+    settings: Settings, workers: int, metrics_dir: Path | None, *, reload: bool, migrate: bool
+) -> None:
+    from app.server.factory import configure_process_logging
+    from app.server.metrics_dir import prepare_multiprocess_dir
+    from app.server.options import ServeOptions
+
+    if metrics_dir is not None:
+        prepare_multiprocess_dir(metrics_dir)
+    configure_process_logging(settings)
+    if migrate:
+        prepare_shared_database(settings)
+    for line in describe(settings, settings.SERVER, workers):
+        stderr.print(line, markup=False)
+    options = ServeOptions(
         host=settings.API_HOST,
         port=settings.API_PORT,
-        workers=settings.API_WORKERS,
+        workers=workers,
+        graceful_timeout=settings.GRACEFUL_TIMEOUT,
+        limit_concurrency=settings.LIMIT_CONCURRENCY,
+        backlog=settings.BACKLOG,
+        reload=reload,
+        trusted_proxies=list(settings.TRUSTED_PROXIES),
         log_level=settings.LOG_LEVEL.lower(),
-        access_log=False,
+        metrics_dir=metrics_dir,
     )
+    if settings.SERVER == "granian":
+        from app.server.granian_runner import run_granian
+
+        started = run_granian(options)
+    else:
+        from app.server.uvicorn_runner import run_uvicorn
+
+        started = run_uvicorn(options)
+    if not started:
+        raise BtaiError("the server did not start", hint="see the log lines above")

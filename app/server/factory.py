@@ -1,0 +1,70 @@
+"""What each server worker calls: the app factory and the logging set-up.
+
+Workers are fresh interpreters; they rebuild the same Settings from the environment that
+`btai serve` prepared, so every worker of one run has one configuration.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any, cast
+
+from app.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+    from starlette.types import ASGIApp
+
+
+def root_handler() -> logging.Handler:
+    """The service's log handler (JSON outside development), for logging.dictConfig."""
+    from app.logging_config import build_handler
+
+    return build_handler(get_settings())
+
+
+def logging_dict_config(level: str) -> dict[str, Any]:
+    """A dictConfig the servers apply in every process, before the app is even built.
+
+    Routing uvicorn's and granian's loggers to the root handler keeps one format per process
+    from the first line on.
+    """
+    servers = ("uvicorn", "uvicorn.error", "uvicorn.access", "_granian", "granian.access")
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "handlers": {"btai": {"()": "app.server.factory.root_handler"}},
+        "root": {"handlers": ["btai"], "level": level.upper()},
+        "loggers": {
+            name: {"handlers": [], "level": level.upper(), "propagate": True} for name in servers
+        },
+    }
+
+
+def configure_process_logging(settings: Settings) -> None:
+    """Log the supervising process the way the workers log."""
+    from app.logging_config import configure_logging
+
+    configure_logging(settings)
+
+
+def _build(settings: Settings) -> FastAPI:
+    from app.main import create_app
+
+    return create_app(settings)
+
+
+def create_worker_app() -> FastAPI:
+    """Build the app from the environment, as a uvicorn worker does."""
+    return _build(get_settings())
+
+
+def create_proxied_worker_app() -> ASGIApp:
+    """The app behind X-Forwarded-* handling, for servers that have none of their own."""
+    from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+    settings = get_settings()
+    proxied = ProxyHeadersMiddleware(
+        cast(Any, _build(settings)), trusted_hosts=settings.TRUSTED_PROXIES
+    )
+    return cast("ASGIApp", proxied)

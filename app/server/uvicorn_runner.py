@@ -1,0 +1,102 @@
+"""Run the app under uvicorn (uvloop + httptools), replacing workers that die.
+
+uvicorn's own multiprocess supervisor (0.54) already restarts a worker that exits or stops
+answering its health pings; the subclass below adds what it cannot know about: removing the
+dead worker's Prometheus files.
+"""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Callable
+from pathlib import Path
+from socket import socket
+from types import FrameType
+
+from uvicorn import Config, Server
+from uvicorn.supervisors import ChangeReload, Multiprocess
+
+from app.server.factory import logging_dict_config
+from app.server.metrics_dir import retire_worker
+from app.server.options import APP_FACTORY, ServeOptions
+
+# A busy worker answers its supervisor's ping from a thread; give it room under heavy load.
+WORKER_HEALTHCHECK_SECONDS = 15
+
+
+class MetricsAwareMultiprocess(Multiprocess):
+    """uvicorn's supervisor, plus clean-up of the metrics of every worker it retires."""
+
+    def __init__(self, config: Config, sockets: list[socket], metrics_dir: Path | None) -> None:
+        super().__init__(config, sockets)
+        self.metrics_dir = metrics_dir
+
+    def _retiring(self, step: Callable[[], None]) -> None:
+        before = {process.pid for process in self.processes}
+        step()
+        for pid in before - {process.pid for process in self.processes}:
+            retire_worker(pid, self.metrics_dir)
+
+    def keep_subprocess_alive(self) -> None:
+        self._retiring(super().keep_subprocess_alive)
+
+    def handle_hup(self) -> None:
+        self._retiring(super().handle_hup)
+
+    def handle_ttou(self) -> None:
+        self._retiring(super().handle_ttou)
+
+    def run(self) -> None:
+        try:
+            super().run()
+        finally:
+            for process in self.processes:
+                retire_worker(process.pid, self.metrics_dir)
+
+
+def uvicorn_config(options: ServeOptions) -> Config:
+    return Config(
+        APP_FACTORY,
+        factory=True,
+        host=options.host,
+        port=options.port,
+        workers=options.workers,
+        loop="uvloop",
+        http="httptools",
+        lifespan="on",
+        proxy_headers=True,
+        forwarded_allow_ips=options.trusted_proxies or [],
+        limit_concurrency=options.limit_concurrency,
+        backlog=options.backlog,
+        timeout_graceful_shutdown=options.graceful_seconds,
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
+        access_log=False,
+        log_level=options.log_level,
+        log_config=logging_dict_config(options.log_level),
+        reload=options.reload,
+        reload_dirs=[str(Path(__file__).resolve().parents[1])] if options.reload else None,
+        server_header=False,
+    )
+
+
+def _ignore(signum: int, frame: FrameType | None) -> None:
+    """Placeholder handler: uvicorn re-raises the stop signal once it has shut down."""
+
+
+def run_uvicorn(options: ServeOptions) -> bool:
+    """Serve until SIGTERM/SIGINT; True when the server started and stopped cleanly."""
+    config = uvicorn_config(options)
+    if config.should_reload:
+        ChangeReload(config, target=Server(config).run, sockets=[config.bind_socket()]).run()
+        return True
+    if config.workers > 1:
+        sock = config.bind_socket()
+        MetricsAwareMultiprocess(config, [sock], options.metrics_dir).run()
+        return True
+    # One worker runs in this process; after a graceful stop uvicorn re-raises the signal,
+    # which must not kill us with a signal status instead of exit code 0.
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, _ignore)
+    server = Server(config)
+    server.run()
+    return server.started
