@@ -1,0 +1,1 @@
+"""Queries over the baseball tables: async functions that take an AsyncSession."""

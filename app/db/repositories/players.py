@@ -1,0 +1,178 @@
+"""Player reads: search with keyset pagination, one player's seasons, rosters, the export."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db.tables.baseball import Player, PlayerSeason
+
+SortKey = Literal["war", "-war", "salary", "-salary", "name", "-name", "age", "-age"]
+SORT_KEYS: tuple[str, ...] = ("war", "-war", "salary", "-salary", "name", "-name", "age", "-age")
+PlayerRow = tuple[Player, PlayerSeason]
+
+
+def sort_expression(sort: str) -> ColumnElement[Any]:
+    """The (non-null) value a sort orders by; the player id breaks ties."""
+    field = sort.lstrip("-")
+    if field == "war":
+        return PlayerSeason.war  # type: ignore[return-value]
+    if field == "salary":
+        return func.coalesce(PlayerSeason.salary, 0)
+    if field == "age":
+        return func.coalesce(PlayerSeason.age, 0)
+    return Player.sort_name  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class PlayerFilter:
+    season: int
+    q: str | None = None
+    position: str | None = None
+    team: str | None = None
+    min_war: float | None = None
+    max_salary: int | None = None
+
+
+@dataclass(frozen=True)
+class Keyset:
+    """Where the previous page ended: its last row's sort value and player id."""
+
+    value: Any
+    player_id: str
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _filtered(f: PlayerFilter) -> Any:
+    query = (
+        select(Player, PlayerSeason)
+        .join(PlayerSeason, PlayerSeason.player_id == Player.player_id)
+        .where(PlayerSeason.season == f.season)
+    )
+    if f.q:
+        pattern = f"%{_escape_like(f.q.lower())}%"
+        query = query.where(
+            or_(
+                func.lower(Player.full_name).like(pattern, escape="\\"),
+                Player.sort_name.like(pattern, escape="\\"),
+            )
+        )
+    if f.position:
+        query = query.where(PlayerSeason.position == f.position)
+    if f.team:
+        query = query.where(PlayerSeason.team_key == f.team.upper())
+    if f.min_war is not None:
+        query = query.where(PlayerSeason.war >= f.min_war)
+    if f.max_salary is not None:
+        query = query.where(PlayerSeason.salary <= f.max_salary)
+    return query
+
+
+async def search_players(
+    session: AsyncSession,
+    filters: PlayerFilter,
+    *,
+    sort: str = "-war",
+    limit: int = 25,
+    after: Keyset | None = None,
+) -> list[PlayerRow]:
+    """One page of players, ordered by `sort` then player id; `after` continues a page."""
+    expr = sort_expression(sort)
+    descending = sort.startswith("-")
+    query = _filtered(filters)
+    if after is not None:
+        beyond = expr < after.value if descending else expr > after.value
+        query = query.where(
+            or_(beyond, and_(expr == after.value, PlayerSeason.player_id > after.player_id))
+        )
+    query = query.order_by(expr.desc() if descending else expr.asc(), PlayerSeason.player_id)
+    result = await session.execute(query.limit(limit))
+    return [(p, s) for p, s in result.all()]
+
+
+def sort_value(row: PlayerRow, sort: str) -> Any:
+    """The value of `sort_expression(sort)` for a row, for the next cursor."""
+    player, season = row
+    field = sort.lstrip("-")
+    if field == "war":
+        return season.war
+    if field == "salary":
+        return season.salary or 0
+    if field == "age":
+        return season.age or 0
+    return player.sort_name
+
+
+async def get_player(session: AsyncSession, player_id: str) -> Player | None:
+    return await session.get(Player, player_id)
+
+
+async def player_seasons(
+    session: AsyncSession, player_id: str, *, through: int, count: int = 3
+) -> Sequence[PlayerSeason]:
+    """The player's last `count` seasons up to `through`, newest first."""
+    result = await session.scalars(
+        select(PlayerSeason)
+        .where(PlayerSeason.player_id == player_id, PlayerSeason.season <= through)
+        .order_by(PlayerSeason.season.desc())
+        .limit(count)
+    )
+    return result.all()
+
+
+async def get_player_season(
+    session: AsyncSession, player_id: str, *, season: int
+) -> PlayerRow | None:
+    result = await session.execute(
+        select(Player, PlayerSeason)
+        .join(PlayerSeason, PlayerSeason.player_id == Player.player_id)
+        .where(Player.player_id == player_id, PlayerSeason.season == season)
+    )
+    row = result.first()
+    return (row[0], row[1]) if row else None
+
+
+async def players_by_ids(
+    session: AsyncSession, player_ids: Sequence[str], *, season: int
+) -> list[PlayerRow]:
+    result = await session.execute(
+        select(Player, PlayerSeason)
+        .join(PlayerSeason, PlayerSeason.player_id == Player.player_id)
+        .where(PlayerSeason.season == season, Player.player_id.in_(list(player_ids)))
+    )
+    return [(p, s) for p, s in result.all()]
+
+
+async def team_roster(session: AsyncSession, *, season: int, team_key: str) -> list[PlayerRow]:
+    """Players whose season ended with the team, best WAR first."""
+    result = await session.execute(
+        select(Player, PlayerSeason)
+        .join(PlayerSeason, PlayerSeason.player_id == Player.player_id)
+        .where(PlayerSeason.season == season, PlayerSeason.team_key == team_key.upper())
+        .order_by(PlayerSeason.war.desc(), Player.player_id)
+    )
+    return [(p, s) for p, s in result.all()]
+
+
+async def stream_players(
+    session: AsyncSession, *, season: int, batch: int = 500
+) -> AsyncIterator[PlayerRow]:
+    """Every player of the season, fetched `batch` rows at a time (a server-side cursor on
+    PostgreSQL), so memory stays flat however many rows there are."""
+    query = (
+        select(Player, PlayerSeason)
+        .join(PlayerSeason, PlayerSeason.player_id == Player.player_id)
+        .where(PlayerSeason.season == season)
+        .order_by(PlayerSeason.player_id)
+        .execution_options(yield_per=batch)
+    )
+    result = await session.stream(query)
+    async for player, player_season in result:
+        yield player, player_season
