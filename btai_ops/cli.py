@@ -17,6 +17,7 @@ from btai_ops import __version__
 from btai_ops import config as config_cmd
 from btai_ops import data as data_cmd
 from btai_ops import db as db_cmd
+from btai_ops import health as health_cmd
 from btai_ops import serve as serve_cmd
 from btai_ops.errors import BtaiError
 
@@ -70,6 +71,7 @@ app.add_typer(config_cmd.app, name="config")
 app.add_typer(data_cmd.app, name="data")
 app.add_typer(db_cmd.app, name="db")
 app.command("serve")(serve_cmd.serve)
+app.command("health")(health_cmd.health)
 
 
 def main() -> None:

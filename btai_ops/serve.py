@@ -144,17 +144,17 @@ def describe(settings: Settings, server: str, workers: int) -> list[str]:
 
 
 def serve(
-    host: Annotated[str | None, typer.Option(help="Bind address [default: API_HOST].")] = None,
+    host: Annotated[str | None, typer.Option(help="Bind address (default: API_HOST).")] = None,
     port: Annotated[
-        int | None, typer.Option(min=1, max=65535, help="TCP port [default: API_PORT].")
+        int | None, typer.Option(min=1, max=65535, help="TCP port (default: API_PORT).")
     ] = None,
     workers: Annotated[
         int | None,
-        typer.Option(min=1, max=64, help="Worker processes [default: API_WORKERS]."),
+        typer.Option(min=1, max=64, help="Worker processes (default: API_WORKERS)."),
     ] = None,
     server: Annotated[
         ServerName | None,
-        typer.Option(help="HTTP server [default: SERVER]; granian needs the `granian` extra."),
+        typer.Option(help="HTTP server (default: SERVER); granian needs the `granian` extra."),
     ] = None,
     env: Annotated[
         str | None,
@@ -172,7 +172,7 @@ def serve(
         typer.Option(
             min=0,
             help="Seconds in-flight requests and queue tasks get after SIGTERM/SIGINT "
-            "[default: GRACEFUL_TIMEOUT].",
+            "(default: GRACEFUL_TIMEOUT).",
         ),
     ] = None,
     migrate: Annotated[
@@ -180,17 +180,16 @@ def serve(
     ] = True,
     limit_concurrency: Annotated[
         int | None,
-        typer.Option(min=1, help="Connections per worker before 503 [default: LIMIT_CONCURRENCY]."),
+        typer.Option(min=1, help="Connections per worker before 503 (default: LIMIT_CONCURRENCY)."),
     ] = None,
     backlog: Annotated[
-        int | None, typer.Option(min=1, help="Listen backlog [default: BACKLOG].")
+        int | None, typer.Option(min=1, help="Listen backlog (default: BACKLOG).")
     ] = None,
 ) -> None:
     """Serve the Baseball Trade AI API.
 
-    SIGTERM or SIGINT stops accepting connections, lets in-flight requests and running queue
-    tasks finish within the grace period, closes the pools and exits 0. A worker that dies is
-    replaced. A port already in use exits 2.
+    SIGTERM or SIGINT: stop accepting, finish in-flight requests and queue tasks, exit 0.
+    A worker that dies is replaced. A port already in use exits 2.
     """
     if env is not None:
         for name, value in environment_settings(env).items():

@@ -1,0 +1,196 @@
+"""What `btai health` makes of the probes' answers: one status, the checks, the alerts.
+
+Probes whose route answers 404 (a server without readiness or a full report) are shown as
+"not available" and do not count towards the status.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from rich.console import Console, Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from btai_ops.output import status_style
+
+EXIT_CODES = {"pass": 0, "warn": 1, "fail": 2}
+RANK = {"pass": 0, "warn": 1, "fail": 2}
+UNAVAILABLE = "not available"
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    name: str
+    status: str  # pass, warn, fail or "not available"
+    http_status: int | None
+    latency_ms: float | None
+
+
+@dataclass(frozen=True)
+class CheckRow:
+    name: str
+    status: str
+    latency_ms: float | None
+    message: str
+
+
+@dataclass
+class HealthView:
+    url: str
+    status: str
+    ready: bool
+    probes: list[ProbeResult]
+    checks: list[CheckRow] = field(default_factory=list)
+    alerts: list[dict[str, Any]] = field(default_factory=list)
+    report: dict[str, Any] | None = None
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_CODES[self.status]
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["exit_code"] = self.exit_code
+        data["probes"] = {
+            p.name: {k: v for k, v in asdict(p).items() if k != "name"} for p in self.probes
+        }
+        return data
+
+
+def _probe_status(name: str, answer: dict[str, Any]) -> str:
+    code = answer["http_status"]
+    body = answer.get("body") or {}
+    if code == 404 and name != "liveness":
+        return UNAVAILABLE
+    reported = str(body.get("status", "")).lower()
+    if reported in RANK and (200 <= code < 300 or code == 503):
+        return "fail" if code == 503 and reported == "pass" else reported
+    return "pass" if 200 <= code < 300 else "fail"
+
+
+def _rows(checks: Any) -> list[CheckRow]:
+    rows: list[CheckRow] = []
+    if not isinstance(checks, dict):
+        return rows
+    for name, entries in checks.items():
+        for entry in entries if isinstance(entries, list) else [entries]:
+            if not isinstance(entry, dict):
+                continue
+            label = name if not entry.get("componentId") else f"{name} [{entry['componentId']}]"
+            message = entry.get("output") or entry.get("message") or ""
+            if not message and entry.get("observedValue") is not None:
+                unit = entry.get("observedUnit") or ""
+                message = f"{entry['observedValue']} {unit}".strip()
+            latency = entry.get("durationMs", entry.get("latency_ms"))
+            rows.append(
+                CheckRow(
+                    name=label,
+                    status=str(entry.get("status", "fail")).lower(),
+                    latency_ms=float(latency) if isinstance(latency, int | float) else None,
+                    message=str(message),
+                )
+            )
+    return rows
+
+
+def build_view(url: str, answers: dict[str, Any]) -> HealthView:
+    """Combine the answers of the liveness, readiness and report probes into one view."""
+    probes = [
+        ProbeResult(
+            name,
+            _probe_status(name, answers[name]),
+            answers[name]["http_status"],
+            answers[name]["latency_ms"],
+        )
+        for name in ("liveness", "readiness", "report")
+    ]
+    counted = [p.status for p in probes if p.status != UNAVAILABLE]
+    status = max(counted, key=RANK.__getitem__) if counted else "fail"
+    by_name = {p.name: p for p in probes}
+    readiness = by_name["readiness"]
+    gate = by_name["liveness"] if readiness.status == UNAVAILABLE else readiness
+    ready = gate.http_status is not None and 200 <= gate.http_status < 300
+    report = answers["report"].get("body") if by_name["report"].status != UNAVAILABLE else None
+    source = report or (
+        answers["readiness"].get("body") if readiness.status != UNAVAILABLE else None
+    )
+    checks = _rows((source or {}).get("checks"))
+    worst_check = max((RANK.get(c.status, 2) for c in checks), default=0)
+    if worst_check > RANK[status]:
+        status = next(s for s, r in RANK.items() if r == worst_check)
+    return HealthView(
+        url=url,
+        status=status,
+        ready=ready,
+        probes=probes,
+        checks=checks,
+        alerts=[a for a in answers.get("alerts", []) if isinstance(a, dict)],
+        report=report,
+    )
+
+
+def failing_checks(view: HealthView) -> list[str]:
+    """One line per failing check (or probe, when no check explains it)."""
+    lines = [
+        f"failing check {row.name}: {row.message or 'no message'}"
+        for row in view.checks
+        if row.status == "fail"
+    ]
+    if not lines:
+        lines = [
+            f"failing probe {p.name}: HTTP {p.http_status}"
+            for p in view.probes
+            if p.status == "fail"
+        ]
+    return lines
+
+
+def _latency(value: float | None) -> str:
+    return "" if value is None else f"{value:.1f} ms"
+
+
+def view_renderable(view: HealthView) -> RenderableType:
+    """The probes line, the checks table and the alerts beneath, as one rich renderable."""
+    parts: list[RenderableType] = []
+    headline = Text(f"{view.url}  ")
+    headline.append(view.status.upper(), style=f"bold {status_style(view.status)}")
+    headline.append("  (ready)" if view.ready else "  (not ready)")
+    parts.append(headline)
+    probes = Text()
+    for probe in view.probes:
+        code = f"HTTP {probe.http_status}" if probe.http_status is not None else "in-process"
+        probes.append(f"{probe.name}: ")
+        probes.append(probe.status, style=status_style(probe.status))
+        probes.append(f" ({code}, {_latency(probe.latency_ms)})   ")
+    parts.append(probes)
+    table = Table("check", "status", "latency", "message", title="checks", title_justify="left")
+    for row in view.checks:
+        table.add_row(
+            row.name,
+            Text(row.status, style=status_style(row.status)),
+            _latency(row.latency_ms),
+            row.message,
+        )
+    if not view.checks:
+        table.add_row("(none reported)", "", "", "")
+    parts.append(table)
+    if view.alerts:
+        alerts = Table(
+            "severity", "check", "state", "message", title="alerts", title_justify="left"
+        )
+        for alert in view.alerts:
+            severity = str(alert.get("severity", ""))
+            alerts.add_row(
+                Text(severity, style="red" if severity == "critical" else "yellow"),
+                str(alert.get("check") or alert.get("name") or alert.get("id") or ""),
+                str(alert.get("state") or alert.get("status") or ""),
+                str(alert.get("message") or alert.get("summary") or ""),
+            )
+        parts.append(alerts)
+    return Group(*parts)
+
+
+def render_view(view: HealthView, console: Console) -> None:
+    console.print(view_renderable(view))
