@@ -5,7 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
 
+from app.errors import ProblemError
+from app.security.accounts import Principal, authenticate
+from app.security.services import SecurityServices
+from app.security.tokens import InvalidToken
 from app.settings import Settings
 
 
@@ -15,3 +20,57 @@ def get_app_settings(request: Request) -> Settings:
 
 
 AppSettings = Annotated[Settings, Depends(get_app_settings)]
+
+
+# --- security --------------------------------------------------------------------------------
+# `AuthenticatedUser` (or `Depends(require_auth)` on a router) guards routes that ENABLE_AUTH
+# protects: it is None when auth is off. `CurrentUser` and `AdminUser` always require a token.
+bearer_token = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/login", auto_error=False)
+BearerToken = Annotated[str | None, Depends(bearer_token)]
+
+
+def get_security(request: Request) -> SecurityServices:
+    security: SecurityServices = request.app.state.security
+    return security
+
+
+SecurityDep = Annotated[SecurityServices, Depends(get_security)]
+
+
+async def current_user(request: Request, security: SecurityDep, token: BearerToken) -> Principal:
+    if not token:
+        raise InvalidToken("A bearer token is required.")
+    principal = await authenticate(security, token)
+    request.scope.setdefault("state", {})["user_id"] = principal.id
+    return principal
+
+
+CurrentUser = Annotated[Principal, Depends(current_user)]
+
+
+async def admin_user(user: CurrentUser) -> Principal:
+    if not user.is_admin:
+        raise ProblemError("This needs the admin role.", status=403, type_slug="forbidden")
+    return user
+
+
+AdminUser = Annotated[Principal, Depends(admin_user)]
+
+
+async def require_auth(
+    request: Request, security: SecurityDep, token: BearerToken
+) -> Principal | None:
+    if not security.settings.ENABLE_AUTH:
+        return None
+    return await current_user(request, security, token)
+
+
+async def require_admin(
+    request: Request, security: SecurityDep, token: BearerToken
+) -> Principal | None:
+    principal = await require_auth(request, security, token)
+    return None if principal is None else await admin_user(principal)
+
+
+AuthenticatedUser = Annotated[Principal | None, Depends(require_auth)]
+AdminWhenAuthEnabled = Annotated[Principal | None, Depends(require_admin)]

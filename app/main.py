@@ -13,10 +13,12 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from fastapi import APIRouter, FastAPI
 
 from app import __version__
-from app.api import health, metrics, system
+from app.api import admin, auth, health, metrics, system
+from app.db.engine import Database
 from app.errors import install_problem_handlers
 from app.logging_config import configure_logging
 from app.middleware import install_middleware
+from app.security.services import SecurityServices
 from app.settings import Environment, Settings, get_settings
 
 API_PREFIX = "/api/v1"
@@ -31,6 +33,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
             app.state.resources = stack
+            app.state.db = await stack.enter_async_context(Database.open(settings))
+            await stack.enter_async_context(app.state.security.running(app.state.db))
             yield
 
     docs = settings.ENVIRONMENT is not Environment.PRODUCTION
@@ -44,9 +48,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.started_monotonic = time.monotonic()
+    # Built before the middleware, which shares its rate limiter and token checks.
+    app.state.security = SecurityServices(settings)
 
     api = APIRouter(prefix=API_PREFIX)
     api.include_router(health.router)
+    api.include_router(auth.router)
+    api.include_router(admin.router)
     api.include_router(system.router)
     app.include_router(api)
     app.include_router(metrics.router)

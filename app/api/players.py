@@ -1,0 +1,134 @@
+"""Players of the served season: search with keyset pagination, detail, NDJSON export."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi.responses import StreamingResponse
+
+from app.api.caching import cached_json
+from app.api.pagination import cursor_key, decode_cursor, encode_cursor, fingerprint
+from app.db.engine import Database
+from app.db.repositories import players as repo
+from app.db.repositories.players import Keyset, PlayerFilter
+from app.deps import AppSettings, Cache, ReadSession
+from app.errors import NotFound
+from app.schemas.players import Contract, PlayerDetail, PlayerPage, PlayerSummary, SeasonStats
+
+router = APIRouter(prefix="/players", tags=["players"])
+
+Position = Literal["P", "C", "1B", "2B", "3B", "SS", "LF", "CF", "RF", "DH"]
+Sort = Literal["war", "-war", "salary", "-salary", "name", "-name", "age", "-age"]
+NDJSON = "application/x-ndjson"
+EXPORT_CHUNK_ROWS = 100
+
+
+@router.get("", response_model=PlayerPage, summary="Search players")
+async def list_players(
+    session: ReadSession,
+    settings: AppSettings,
+    q: Annotated[
+        str | None, Query(min_length=2, max_length=64, description="Part of the name.")
+    ] = None,
+    position: Annotated[Position | None, Query()] = None,
+    team: Annotated[
+        str | None, Query(min_length=2, max_length=3, pattern=r"^[A-Za-z0-9]+$")
+    ] = None,
+    min_war: Annotated[float | None, Query(ge=-50, le=50)] = None,
+    max_salary: Annotated[int | None, Query(ge=0)] = None,
+    sort: Annotated[Sort, Query(description="Field, `-` first for descending.")] = "-war",
+    limit: Annotated[int, Query(ge=1, le=100)] = 25,
+    cursor: Annotated[str | None, Query(max_length=1024)] = None,
+) -> PlayerPage:
+    filters = PlayerFilter(
+        season=settings.DATA_SEASON,
+        q=q,
+        position=position,
+        team=team.upper() if team else None,
+        min_war=min_war,
+        max_salary=max_salary,
+    )
+    key = cursor_key(settings.JWT_SECRET_KEY.get_secret_value())
+    filter_print = fingerprint(**filters.__dict__)
+    after = decode_cursor(key, cursor, sort=sort, filters=filter_print) if cursor else None
+    rows = await repo.search_players(session, filters, sort=sort, limit=limit + 1, after=after)
+    page, more = rows[:limit], len(rows) > limit
+    next_cursor = None
+    if more:
+        last = page[-1]
+        keyset = Keyset(repo.sort_value(last, sort), last[0].player_id)
+        next_cursor = encode_cursor(key, sort=sort, filters=filter_print, keyset=keyset)
+    items = [PlayerSummary.of(p, s) for p, s in page]
+    return PlayerPage(items=items, count=len(items), next=next_cursor)
+
+
+async def _export_lines(db: Database, season: int) -> AsyncIterator[bytes]:
+    # The stream opens its own session: it outlives the request's dependencies.
+    async with db.read_sessions() as session:
+        chunk: list[bytes] = []
+        async for player, player_season in repo.stream_players(session, season=season):
+            chunk.append(PlayerSummary.of(player, player_season).model_dump_json().encode())
+            if len(chunk) >= EXPORT_CHUNK_ROWS:
+                yield b"\n".join(chunk) + b"\n"
+                chunk.clear()
+        if chunk:
+            yield b"\n".join(chunk) + b"\n"
+
+
+@router.get(
+    "/export",
+    response_class=StreamingResponse,
+    responses={200: {"content": {NDJSON: {}}, "description": "One player per line."}},
+    summary="Every player as NDJSON",
+)
+async def export_players(request: Request, settings: AppSettings) -> StreamingResponse:
+    """Streamed from the database a batch at a time, so memory stays flat."""
+    return StreamingResponse(
+        _export_lines(request.app.state.db, settings.DATA_SEASON),
+        media_type=NDJSON,
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+@router.get("/{player_id}", response_model=PlayerDetail, summary="One player, last three seasons")
+async def get_player(
+    request: Request,
+    player_id: Annotated[str, Path(min_length=1, max_length=16, pattern=r"^[a-z0-9.'-]+$")],
+    session: ReadSession,
+    cache: Cache,
+    settings: AppSettings,
+) -> Response:
+    season = settings.DATA_SEASON
+
+    async def produce() -> PlayerDetail:
+        player = await repo.get_player(session, player_id)
+        seasons = await repo.player_seasons(session, player_id, through=season) if player else []
+        if player is None or not seasons or seasons[0].season != season:
+            raise NotFound(f"no player {player_id!r} in season {season}")
+        current = seasons[0]
+        return PlayerDetail(
+            player_id=player.player_id,
+            name=player.full_name,
+            first_name=player.first_name,
+            last_name=player.last_name,
+            birth_date=player.birth_date,
+            debut=player.debut,
+            bats=player.bats,
+            throws=player.throws,
+            primary_position=player.primary_position,
+            team_key=current.team_key,
+            age=current.age,
+            contract=Contract(
+                salary=current.salary,
+                salary_source=current.salary_source,
+                service_years=current.service_years,
+                status=current.contract_status,
+                years_of_control=current.years_of_control,
+            ),
+            war_last_three=[s.war for s in seasons],
+            seasons=[SeasonStats.model_validate(s) for s in seasons],
+        )
+
+    return await cached_json(request, cache, f"player:{season}:{player_id}", produce)

@@ -1,0 +1,140 @@
+"""Teams of the served season: list, one team, its roster, needs and payroll (all cached)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Query, Request, Response
+
+from app.api.caching import cached_json
+from app.db.repositories import players as player_repo
+from app.db.repositories import teams as team_repo
+from app.db.tables.baseball import Team
+from app.deps import AppSettings, Cache, ReadSession
+from app.domain.team_needs import rank_positions
+from app.errors import NotFound
+from app.schemas.players import PlayerSummary
+from app.schemas.teams import (
+    Payroll,
+    PayrollLine,
+    PositionNeed,
+    Roster,
+    TeamList,
+    TeamNeeds,
+    TeamOut,
+)
+
+router = APIRouter(prefix="/teams", tags=["teams"])
+
+TeamKey = Annotated[
+    str, Path(min_length=2, max_length=3, pattern=r"^[A-Za-z0-9]+$", description="e.g. NYA")
+]
+
+
+async def _team(session: ReadSession, season: int, team_key: str) -> Team:
+    team = await team_repo.get_team(session, season=season, team_key=team_key)
+    if team is None:
+        raise NotFound(f"no team {team_key.upper()!r} in season {season}")
+    return team
+
+
+@router.get("", response_model=TeamList, summary="Teams of the season")
+async def list_teams(
+    request: Request,
+    session: ReadSession,
+    cache: Cache,
+    settings: AppSettings,
+    league: Annotated[Literal["AL", "NL"] | None, Query()] = None,
+    division: Annotated[Literal["E", "C", "W"] | None, Query()] = None,
+) -> Response:
+    season = settings.DATA_SEASON
+
+    async def produce() -> TeamList:
+        teams = await team_repo.list_teams(session, season=season, league=league, division=division)
+        items = [TeamOut.model_validate(t) for t in teams]
+        return TeamList(items=items, count=len(items))
+
+    key = f"teams:{season}:{league or '*'}:{division or '*'}"
+    return await cached_json(request, cache, key, produce)
+
+
+@router.get("/{team_key}", response_model=TeamOut, summary="One team")
+async def get_team(
+    request: Request, team_key: TeamKey, session: ReadSession, cache: Cache, settings: AppSettings
+) -> Response:
+    season = settings.DATA_SEASON
+
+    async def produce() -> TeamOut:
+        return TeamOut.model_validate(await _team(session, season, team_key))
+
+    return await cached_json(request, cache, f"team:{season}:{team_key.upper()}", produce)
+
+
+@router.get("/{team_key}/roster", response_model=Roster, summary="The team's players")
+async def roster(
+    request: Request, team_key: TeamKey, session: ReadSession, cache: Cache, settings: AppSettings
+) -> Response:
+    season = settings.DATA_SEASON
+
+    async def produce() -> Roster:
+        team = await _team(session, season, team_key)
+        rows = await player_repo.team_roster(session, season=season, team_key=team.team_key)
+        players = [PlayerSummary.of(p, s) for p, s in rows]
+        return Roster(
+            team=TeamOut.model_validate(team),
+            players=players,
+            total_war=round(sum(p.war for p in players), 2),
+        )
+
+    return await cached_json(request, cache, f"roster:{season}:{team_key.upper()}", produce)
+
+
+@router.get("/{team_key}/needs", response_model=TeamNeeds, summary="Weakest positions")
+async def needs(
+    request: Request, team_key: TeamKey, session: ReadSession, cache: Cache, settings: AppSettings
+) -> Response:
+    season = settings.DATA_SEASON
+
+    async def produce() -> TeamNeeds:
+        team = await _team(session, season, team_key)
+        table = await team_repo.war_by_position(session, season=season)
+        ranked = [
+            PositionNeed(
+                position=g.position,
+                team_war=g.team_war,
+                league_average_war=g.league_average_war,
+                gap=round(g.gap, 2),
+                rank=g.rank,
+            )
+            for g in rank_positions(team.team_key, table)
+        ]
+        return TeamNeeds(
+            team_key=team.team_key,
+            season=season,
+            needs=[n for n in ranked if n.gap < 0],
+            strengths=[n for n in ranked if n.gap >= 0],
+        )
+
+    return await cached_json(request, cache, f"needs:{season}:{team_key.upper()}", produce)
+
+
+@router.get("/{team_key}/payroll", response_model=Payroll, summary="Salaries paid")
+async def payroll(
+    request: Request, team_key: TeamKey, session: ReadSession, cache: Cache, settings: AppSettings
+) -> Response:
+    season = settings.DATA_SEASON
+
+    async def produce() -> Payroll:
+        team = await _team(session, season, team_key)
+        rows = await team_repo.team_payroll(session, season=season, team_key=team.team_key)
+        lines = [PayrollLine(player_id=p.player_id, name=p.full_name, salary=a) for p, a in rows]
+        return Payroll(
+            team_key=team.team_key,
+            season=season,
+            total=sum(line.salary for line in lines),
+            players=len(lines),
+            salary_source="lahman",
+            lines=lines,
+        )
+
+    return await cached_json(request, cache, f"payroll:{season}:{team_key.upper()}", produce)

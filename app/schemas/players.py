@@ -1,0 +1,96 @@
+"""Player responses: a list row, the detail with its last three seasons, and a page."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import BaseModel, ConfigDict
+
+from app.db.tables.baseball import Player, PlayerSeason
+
+
+class SeasonStats(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    season: int
+    team_key: str
+    league: str
+    position: str
+    age: int | None
+    games: int
+    plate_appearances: int
+    home_runs: int
+    stolen_bases: int
+    woba: float | None
+    batting_runs: float
+    innings_pitched: float
+    strikeouts: int
+    fip: float | None
+    war: float
+    salary: int | None
+    salary_source: str | None
+
+
+class Contract(BaseModel):
+    salary: int | None
+    salary_source: str | None
+    service_years: float
+    status: str
+    years_of_control: int
+
+
+class PlayerSummary(BaseModel):
+    player_id: str
+    name: str
+    team_key: str
+    position: str
+    age: int | None
+    bats: str | None
+    throws: str | None
+    season: int
+    war: float
+    salary: int | None
+    salary_source: str | None
+    contract_status: str
+    years_of_control: int
+
+    @classmethod
+    def of(cls, player: Player, season: PlayerSeason) -> PlayerSummary:
+        return cls(
+            player_id=player.player_id,
+            name=player.full_name,
+            team_key=season.team_key,
+            position=season.position,
+            age=season.age,
+            bats=player.bats,
+            throws=player.throws,
+            season=season.season,
+            war=season.war,
+            salary=season.salary,
+            salary_source=season.salary_source,
+            contract_status=season.contract_status,
+            years_of_control=season.years_of_control,
+        )
+
+
+class PlayerDetail(BaseModel):
+    player_id: str
+    name: str
+    first_name: str
+    last_name: str
+    birth_date: date | None
+    debut: date | None
+    bats: str | None
+    throws: str | None
+    primary_position: str
+    team_key: str
+    age: int | None
+    contract: Contract
+    war_last_three: list[float]
+    seasons: list[SeasonStats]
+
+
+class PlayerPage(BaseModel):
+    items: list[PlayerSummary]
+    count: int
+    next: str | None
