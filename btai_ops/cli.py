@@ -14,11 +14,14 @@ from typer import _click as click  # the click that typer vendors
 from typer.core import TyperGroup
 
 from btai_ops import __version__
+from btai_ops import benchmark as benchmark_cmd
 from btai_ops import config as config_cmd
 from btai_ops import data as data_cmd
 from btai_ops import db as db_cmd
 from btai_ops import health as health_cmd
+from btai_ops import loadtest as loadtest_cmd
 from btai_ops import serve as serve_cmd
+from btai_ops.render import command as render_cmd
 from btai_ops.errors import BtaiError
 
 
@@ -71,7 +74,10 @@ app.add_typer(config_cmd.app, name="config")
 app.add_typer(data_cmd.app, name="data")
 app.add_typer(db_cmd.app, name="db")
 app.command("serve")(serve_cmd.serve)
+app.add_typer(render_cmd.app, name="render")
 app.command("health")(health_cmd.health)
+app.command("loadtest")(loadtest_cmd.loadtest)
+app.add_typer(benchmark_cmd.app, name="benchmark")
 
 
 def main() -> None:

@@ -1,0 +1,118 @@
+"""Rich views of a load test: the live progress line and the final summary tables."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+
+from btai_ops.loadstats.histogram import Histogram
+from btai_ops.loadstats.recorder import Recording
+from btai_ops.loadstats.runner import Progress
+
+
+class LiveView:
+    """Turns the live snapshots into one table; rps comes from the last two snapshots."""
+
+    def __init__(self, duration_s: float) -> None:
+        self.duration_s = duration_s
+        self._last: tuple[float, int] | None = None
+        self.rps = 0.0
+
+    def update(self, progress: Progress) -> Table:
+        requests = failures = 0
+        hist = Histogram()
+        if progress.live:
+            recording = Recording.from_dict(progress.live)
+            for stats in recording.endpoints.values():
+                requests += stats.requests
+                failures += stats.failures
+                hist.merge(stats.service)
+        if self._last is not None and progress.elapsed_s > self._last[0]:
+            self.rps = (requests - self._last[1]) / (progress.elapsed_s - self._last[0])
+        self._last = (progress.elapsed_s, requests)
+        table = Table(box=None, show_header=True, header_style="bold")
+        for column in ("elapsed", "req/s", "p50", "p95", "p99", "failures", "generator CPU"):
+            table.add_column(column, justify="right")
+        cpu_style = "red" if progress.cpu_percent > 90 else ""
+        table.add_row(
+            f"{progress.elapsed_s:.0f}/{self.duration_s:.0f}s",
+            f"{self.rps:,.0f}",
+            f"{hist.percentile(50):.1f}ms",
+            f"{hist.percentile(95):.1f}ms",
+            f"{hist.percentile(99):.1f}ms",
+            f"{failures:,}",
+            Text(f"{progress.cpu_percent:.0f}%", style=cpu_style),
+        )
+        return table
+
+
+def _ms(value: float | None) -> str:
+    return "—" if value is None else f"{value:,.2f}"
+
+
+def summary_view(summary: dict[str, Any]) -> Group:
+    """The endpoint table, the thresholds and the verdict."""
+    rate_mode = bool(summary["config"].get("rate"))
+    table = Table(title="Load test (latencies in ms)", title_justify="left")
+    columns = ["endpoint", "requests", "fail", "req/s", "p50", "p90", "p95", "p99", "p99.9"]
+    columns += ["max", *(["late"] if rate_mode else [])]
+    for name in columns:
+        table.add_column(name, justify="left" if name == "endpoint" else "right", no_wrap=True)
+    rows = [*summary["endpoints"].items(), ("total", summary["total"])]
+    for name, block in rows:
+        lat = block["latency_ms"]
+        table.add_row(
+            name,
+            f"{block['requests']:,}",
+            f"{block['failures']:,}",
+            f"{block['rps']:,.1f}",
+            *(_ms(lat[k]) for k in ("p50", "p90", "p95", "p99", "p99.9", "max")),
+            *([f"{block['late']:,}"] if rate_mode else []),
+        )
+        if rate_mode and block.get("corrected_ms"):
+            cor = block["corrected_ms"]
+            table.add_row(
+                Text("  corrected", style="dim"),
+                "",
+                "",
+                "",
+                *(_ms(cor[k]) for k in ("p50", "p90", "p95", "p99", "p99.9", "max")),
+                "",
+                style="dim",
+            )
+    parts: list[Any] = [table]
+    if rate_mode:
+        parts.append(
+            Text(
+                f"--rate {summary['config']['rate']}/s: latency = service time from the actual "
+                "send; corrected = from the scheduled send (coordinated omission corrected); "
+                f"{summary['total']['late']:,} requests were sent more than "
+                f"{summary['config']['late_tolerance_ms']:.0f} ms late."
+            )
+        )
+    if summary["thresholds"]:
+        checks = Table(title="Thresholds", title_justify="left")
+        for name in ("threshold", "value", "result"):
+            checks.add_column(name)
+        for t in summary["thresholds"]:
+            shown = "missing" if t["value"] is None else f"{t['value']:,.4g}"
+            unit = " ms" if t["unit"] == "ms" and t["value"] is not None else ""
+            result = Text("pass", "green") if t["passed"] else Text("FAIL", "bold red")
+            checks.add_row(t["expression"], shown + unit, result)
+        parts.append(checks)
+    for reason in summary["invalid_reasons"]:
+        parts.append(Text(f"Warning: run invalid: {reason}", style="bold yellow"))
+    cpu = summary["generator"].get("max_cpu_percent", 0.0)
+    verdict = "PASSED" if summary["passed"] else ("INVALID" if not summary["valid"] else "FAILED")
+    style = "bold green" if summary["passed"] else "bold red"
+    parts.append(
+        Text(
+            f"{verdict}: {summary['total']['requests']:,} requests in {summary['elapsed_s']:.1f}s, "
+            f"busiest generator process {cpu:.0f}% CPU",
+            style=style,
+        )
+    )
+    return Group(*parts)

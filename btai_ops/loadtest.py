@@ -1,0 +1,231 @@
+"""`btai loadtest`: Locust in subprocesses, exact percentiles, thresholds, an open-model rate."""
+
+from __future__ import annotations
+
+import math
+import re
+import sys
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from btai_ops.errors import UsageProblem
+from btai_ops.output import stderr, stdout
+
+SCENARIOS = {
+    "simple": "SimpleGetUser",
+    "complex": "ComplexPostUser",
+    "database": "DatabaseQueryUser",
+    "cache": "CacheHitUser",
+    "mixed": "MixedUser",
+}
+DEFAULT_LOCUSTFILE = Path("benchmarks/locustfile.py")
+
+
+def parse_duration(text: str) -> float:
+    """`30`, `30s`, `1m30s`, `2m`, `500ms` -> seconds."""
+    parts = re.findall(r"(\d+(?:\.\d+)?)(ms|h|m|s)?", text.strip())
+    rebuilt = "".join(n + (u or "") for n, u in parts)
+    if not parts or rebuilt != text.strip():
+        raise UsageProblem(f"invalid duration {text!r}", hint="e.g. 30s, 2m, 1m30s")
+    scale = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "": 1}
+    seconds = sum(float(n) * scale[u] for n, u in parts)
+    if seconds <= 0:
+        raise UsageProblem(f"duration {text!r} must be positive")
+    return seconds
+
+
+def default_locustfile() -> Path:
+    """benchmarks/locustfile.py of the working directory, else the one beside this package."""
+    if DEFAULT_LOCUSTFILE.is_file():
+        return DEFAULT_LOCUSTFILE.resolve()
+    return Path(__file__).resolve().parents[1] / DEFAULT_LOCUSTFILE
+
+
+def resolve_users(scenario: str | None, locustfile: Path | None) -> tuple[Path, list[str]]:
+    if locustfile is None:
+        name = scenario or "simple"
+        if name not in SCENARIOS:
+            known = ", ".join(SCENARIOS)
+            raise UsageProblem(f"unknown scenario {name!r}", hint=f"known scenarios: {known}")
+        path = default_locustfile()
+        if not path.is_file():
+            raise UsageProblem(
+                f"{path} not found", hint="run from the project root or --locustfile"
+            )
+        return path, [SCENARIOS[name]]
+    if not locustfile.is_file():
+        raise UsageProblem(f"locustfile {locustfile} not found")
+    return locustfile.resolve(), [scenario] if scenario else []
+
+
+def loadtest(
+    scenario: Annotated[
+        str | None,
+        typer.Option(
+            "--scenario",
+            "-s",
+            help=f"One of {', '.join(SCENARIOS)} (default simple); with --locustfile: a class.",
+        ),
+    ] = None,
+    locustfile: Annotated[
+        Path | None, typer.Option(help="Your own locustfile instead of the built-in scenarios.")
+    ] = None,
+    host: Annotated[str, typer.Option(help="Base URL under test.")] = "http://127.0.0.1:8000",
+    users: Annotated[
+        int | None,
+        typer.Option(
+            "--users", "-u", min=1, help="Concurrent users (default 10; with --rate, R/4)."
+        ),
+    ] = None,
+    spawn_rate: Annotated[
+        float | None,
+        typer.Option(
+            "--spawn-rate", "-r", min=0.1, help="Users started per second (default: all at once)."
+        ),
+    ] = None,
+    duration: Annotated[
+        str, typer.Option("--duration", "-t", help="Run time: 30s, 2m, 1m30s.")
+    ] = "30s",
+    processes: Annotated[
+        int, typer.Option(min=1, help="Locust processes on this machine (master + N workers).")
+    ] = 1,
+    master_host: Annotated[
+        str | None,
+        typer.Option(help="Join the master at this address as --processes worker(s) instead."),
+    ] = None,
+    rate: Annotated[
+        float | None,
+        typer.Option(min=0.1, help="Open model: requests/s in total, sent on schedule."),
+    ] = None,
+    threshold: Annotated[
+        list[str] | None,
+        typer.Option("--threshold", help="Pass/fail rule, repeatable: p95<50ms, fail_ratio<0.01."),
+    ] = None,
+    json_file: Annotated[
+        str | None, typer.Option("--json", help="Write the JSON summary here ('-' = stdout).")
+    ] = None,
+    csv_prefix: Annotated[
+        str | None, typer.Option("--csv", help="Locust's CSV files plus PREFIX_exact.csv.")
+    ] = None,
+    html_file: Annotated[str | None, typer.Option("--html", help="Locust's HTML report.")] = None,
+) -> None:
+    """Load-test the service with Locust; exit 0 passed, 1 a threshold failed, 2 run failed."""
+    from btai_ops.loadstats.thresholds import GRAMMAR, ThresholdSyntaxError, parse_threshold
+
+    try:
+        rules = [parse_threshold(expr) for expr in threshold or []]
+    except ThresholdSyntaxError as exc:
+        raise UsageProblem(f"{exc}\n{GRAMMAR}") from None
+    seconds = parse_duration(duration)
+    path, user_classes = resolve_users(scenario, locustfile)
+    if master_host is not None:
+        _join_master(path, user_classes, master_host, processes)
+        return
+    n_users = users or (min(1000, max(10, math.ceil(rate / 4))) if rate else 10)
+
+    from btai_ops.loadstats.runner import LocustRun, probe
+
+    probe(host)
+    run = LocustRun(
+        locustfile=path,
+        user_classes=user_classes,
+        host=host,
+        users=n_users,
+        spawn_rate=spawn_rate or float(n_users),
+        duration_s=seconds,
+        processes=processes,
+        rate=rate,
+        csv_prefix=csv_prefix,
+        html_file=html_file,
+    )
+    summary = execute(run, rules, scenario=scenario, show_progress=json_file != "-")
+    _emit(summary, json_file, csv_prefix)
+    from btai_ops.loadstats.summary import exit_code
+
+    raise typer.Exit(exit_code(summary))
+
+
+def execute(
+    run: Any, rules: list[Any], *, scenario: str | None, show_progress: bool
+) -> dict[str, Any]:
+    """Run Locust, watch it, and build the summary with its thresholds evaluated."""
+    from rich.live import Live
+
+    from btai_ops.loadstats.display import LiveView
+    from btai_ops.loadstats.runner import run_locust
+    from btai_ops.loadstats.summary import build_summary, finish
+    from btai_ops.loadstats.thresholds import evaluate
+
+    view = LiveView(run.duration_s)
+    with tempfile.TemporaryDirectory(prefix="btai-loadtest-") as tmp:
+        if show_progress and stderr.is_terminal:
+            with Live(console=stderr, refresh_per_second=2, transient=True) as live:
+                recording, cpu = run_locust(run, Path(tmp), lambda p: live.update(view.update(p)))
+        else:
+            recording, cpu = run_locust(run, Path(tmp))
+    config = {
+        "scenario": scenario or (None if run.user_classes else "all"),
+        "locustfile": str(run.locustfile),
+        "user_classes": run.user_classes,
+        "host": run.host,
+        "users": run.users,
+        "spawn_rate": run.spawn_rate,
+        "duration_s": run.duration_s,
+        "processes": run.processes,
+        "rate": run.rate,
+    }
+    summary = build_summary(recording, config=config, generator=cpu)
+    return finish(summary, evaluate(rules, summary))
+
+
+def _emit(summary: dict[str, Any], json_file: str | None, csv_prefix: str | None) -> None:
+    import json
+
+    from btai_ops.loadstats.display import summary_view
+
+    text = json.dumps(summary, indent=2) + "\n"
+    if json_file == "-":
+        sys.stdout.write(text)
+    else:
+        stdout.print(summary_view(summary), width=None if stdout.is_terminal else 130)
+        if json_file:
+            Path(json_file).write_text(text)
+    for reason in summary["invalid_reasons"]:
+        stderr.print(f"[yellow]Warning: run invalid: {reason}[/]")
+    if csv_prefix:
+        _write_exact_csv(summary, Path(f"{csv_prefix}_exact.csv"))
+
+
+def _write_exact_csv(summary: dict[str, Any], path: Path) -> None:
+    import csv
+
+    keys = ("min", "mean", "p50", "p90", "p95", "p99", "p99.9", "max")
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["name", "kind", "requests", "failures", "rps", *keys])
+        rows = [*summary["endpoints"].items(), ("Aggregated", summary["total"])]
+        for name, block in rows:
+            for kind in ("latency_ms", "corrected_ms"):
+                if block.get(kind):
+                    stats = block[kind]
+                    writer.writerow(
+                        [name, kind, block["requests"], block["failures"], block["rps"]]
+                        + [stats[k] for k in keys]
+                    )
+
+
+def _join_master(path: Path, user_classes: list[str], master_host: str, processes: int) -> None:
+    import subprocess
+
+    from btai_ops.loadstats.runner import PLUGIN
+
+    host, _, port = master_host.partition(":")
+    cmd = [sys.executable, "-m", "locust", "-f", f"{path},{PLUGIN}", "--worker"]
+    cmd += ["--master-host", host, "--processes", str(processes), *user_classes]
+    if port:
+        cmd += ["--master-port", port]
+    stderr.print(f"joining the Locust master at {master_host} with {processes} worker(s)")
+    raise typer.Exit(subprocess.call(cmd))

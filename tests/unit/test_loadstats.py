@@ -1,0 +1,120 @@
+"""Latency histograms, thresholds and recordings of `btai loadtest`."""
+
+from __future__ import annotations
+
+import math
+import random
+
+import pytest
+
+from btai_ops.loadstats.histogram import PERCENTILES, Histogram
+from btai_ops.loadstats.recorder import Recording
+from btai_ops.loadstats.thresholds import ThresholdSyntaxError, evaluate, parse_threshold
+
+
+def nearest_rank(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[max(1, math.ceil(q / 100 * len(ordered))) - 1]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_histogram_percentiles_match_raw_samples_within_one_percent(seed: int) -> None:
+    rng = random.Random(seed)
+    samples = [rng.lognormvariate(0.5, 1.2) for _ in range(20_000)]
+    samples += [rng.uniform(900, 1100) for _ in range(50)]  # a stall's tail
+    hist = Histogram.of(samples)
+    for _, q in PERCENTILES:
+        exact = nearest_rank(samples, q)
+        assert hist.percentile(q) == pytest.approx(exact, rel=0.01)
+    assert hist.percentile(99.9) <= hist.max_ms == max(samples)
+    assert hist.percentile(100) == max(samples)
+    assert hist.min_ms == min(samples)
+
+
+def test_percentile_never_exceeds_max_with_few_samples() -> None:
+    hist = Histogram.of([1.0, 1.004, 1.0049])
+    assert hist.percentile(99) <= 1.0049
+    assert hist.percentile(50) >= 1.0
+
+
+def test_histograms_merge_like_their_samples_and_survive_serialisation() -> None:
+    rng = random.Random(7)
+    a = [rng.expovariate(1 / 5) for _ in range(3000)]
+    b = [rng.expovariate(1 / 50) for _ in range(3000)]
+    merged = Histogram.of(a).merge(Histogram.from_dict(Histogram.of(b).to_dict()))
+    both = Histogram.of(a + b)
+    assert merged.counts == both.counts
+    assert merged.percentile(95) == both.percentile(95)
+    assert merged.count == 6000
+
+
+def test_corrupt_histogram_is_rejected() -> None:
+    data = Histogram.of([1.0, 2.0]).to_dict()
+    data["count"] = 5
+    with pytest.raises(ValueError, match="add up"):
+        Histogram.from_dict(data)
+
+
+def test_recording_counts_late_scheduled_sends_and_corrects_latency() -> None:
+    recording = Recording()
+    recording.record(
+        method="GET", name="/a", response_ms=2.0, error=None, start_time=100.5, scheduled=100.0
+    )
+    recording.record(
+        method="GET", name="/a", response_ms=2.0, error="boom", start_time=101.0, scheduled=101.0
+    )
+    stats = Recording.from_dict(recording.to_dict()).endpoints["/a"]
+    assert (stats.requests, stats.failures, stats.late) == (2, 1, 1)
+    assert stats.corrected.max_ms == pytest.approx(502.0)
+    assert stats.service.max_ms == 2.0
+
+
+@pytest.mark.parametrize(
+    ("expression", "metric", "op", "limit", "endpoint"),
+    [
+        ("p95<50ms", "p95", "<", 50.0, None),
+        ("p99<=0.2s", "p99", "<=", 200.0, None),
+        ("p99.9 < 1500us", "p99.9", "<", 1.5, None),
+        ("fail_ratio<0.01", "fail_ratio", "<", 0.01, None),
+        ("fail_ratio<1%", "fail_ratio", "<", 0.01, None),
+        ("rps>1000", "rps", ">", 1000.0, None),
+        ("name:/api/v1/teams p95<20ms", "p95", "<", 20.0, "/api/v1/teams"),
+        ("corrected_p95<100", "corrected_p95", "<", 100.0, None),
+    ],
+)
+def test_thresholds_parse(
+    expression: str, metric: str, op: str, limit: float, endpoint: str | None
+) -> None:
+    parsed = parse_threshold(expression)
+    assert (parsed.metric, parsed.op, parsed.endpoint) == (metric, op, endpoint)
+    assert parsed.limit == pytest.approx(limit)
+
+
+@pytest.mark.parametrize(
+    "expression", ["p95 50ms", "p96<5ms", "rps>10ms", "p95<5%", "p95<fast", "name: p95<1", ""]
+)
+def test_bad_thresholds_name_the_problem(expression: str) -> None:
+    with pytest.raises(ThresholdSyntaxError) as info:
+        parse_threshold(expression)
+    assert info.value.expression == expression
+
+
+def test_thresholds_evaluate_against_a_summary_and_missing_values_fail() -> None:
+    summary = {
+        "total": {"rps": 1200.0, "fail_ratio": 0.0, "latency_ms": {"p95": 30.0}},
+        "endpoints": {"/api/v1/teams": {"latency_ms": {"p95": 25.0}, "corrected_ms": None}},
+    }
+    rules = [
+        parse_threshold(e)
+        for e in (
+            "p95<50ms",
+            "rps>1000",
+            "name:/api/v1/teams p95<20ms",
+            "name:/nope p95<20ms",
+            "corrected_p95<1s",
+        )
+    ]
+    results = evaluate(rules, summary)
+    assert [r["passed"] for r in results] == [True, True, False, False, False]
+    assert results[2]["value"] == 25.0
+    assert results[3]["value"] is None
