@@ -24,9 +24,17 @@ from __future__ import annotations
 from fastapi import FastAPI
 from starlette.middleware import Middleware
 
+from app.middleware.body_limit import BodyLimitMiddleware
+from app.middleware.cors import CORSMiddleware
+from app.middleware.https import HTTPSEnforcementMiddleware
 from app.middleware.metrics import PerformanceMiddleware
+from app.middleware.rate_limit import RateLimitMiddleware
 from app.middleware.request_context import RequestContextMiddleware
+from app.middleware.security_headers import SecurityHeadersMiddleware
+from app.middleware.trusted_host import TrustedHostMiddleware
 from app.monitoring.window import RequestWindow
+from app.security.ratelimit import Limit
+from app.security.services import SecurityServices
 from app.settings import Settings
 
 
@@ -45,7 +53,39 @@ def middleware_stack(app: FastAPI, settings: Settings) -> list[Middleware]:
                 window=window,
             )
         )
+    stack.extend(security_layers(app, settings))
     return stack
+
+
+def security_layers(app: FastAPI, settings: Settings) -> list[Middleware]:
+    """Layers 3-8: headers, HTTPS, trusted host, CORS, body limit, rate limit."""
+    security: SecurityServices | None = getattr(app.state, "security", None)
+    if security is None:
+        security = app.state.security = SecurityServices(settings)
+    layers: list[Middleware] = []
+    if settings.ENABLE_SECURITY_MIDDLEWARE:
+        layers.append(Middleware(SecurityHeadersMiddleware, proxies=security.proxies))
+        if settings.https_enforced:
+            layers.append(Middleware(HTTPSEnforcementMiddleware, proxies=security.proxies))
+        if "*" not in settings.ALLOWED_HOSTS:
+            layers.append(Middleware(TrustedHostMiddleware, allowed_hosts=settings.ALLOWED_HOSTS))
+        if settings.CORS_ORIGINS:
+            layers.append(Middleware(CORSMiddleware, origins=settings.CORS_ORIGINS))
+        layers.append(Middleware(BodyLimitMiddleware, max_bytes=settings.MAX_BODY_SIZE))
+    if settings.RATE_LIMIT_ENABLED:
+        default = Limit(
+            settings.RATE_LIMIT_REQUESTS, settings.RATE_LIMIT_WINDOW, settings.RATE_LIMIT_BURST
+        )
+        layers.append(
+            Middleware(
+                RateLimitMiddleware,
+                security=security,
+                default=default,
+                routes=settings.RATE_LIMIT_ROUTES,
+                exempt=settings.RATE_LIMIT_EXEMPT,
+            )
+        )
+    return layers
 
 
 def install_middleware(app: FastAPI, settings: Settings) -> None:

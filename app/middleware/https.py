@@ -1,0 +1,74 @@
+"""HTTPS enforcement: plain-HTTP GET/HEAD are redirected (308), other methods refused (403).
+
+The scheme comes from X-Forwarded-Proto only when the peer is a trusted proxy. Probe and
+scrape paths stay reachable over HTTP, because the kubelet and Prometheus talk to pods
+directly.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.errors import send_problem
+from app.security.client_ip import TrustedProxies
+
+Scope = dict[str, Any]
+PROBE_PATHS = ("/api/v1/health", "/metrics")
+
+
+class HTTPSEnforcementMiddleware:
+    def __init__(
+        self,
+        app: Any,
+        *,
+        proxies: TrustedProxies,
+        exempt: tuple[str, ...] = PROBE_PATHS,
+    ) -> None:
+        self.app = app
+        self.proxies = proxies
+        self.exempt = exempt
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or self.proxies.scheme(scope) == "https":
+            await self.app(scope, receive, send)
+            return
+        path = str(scope.get("path", ""))
+        if path.startswith(self.exempt):
+            await self.app(scope, receive, send)
+            return
+        if scope.get("method") in ("GET", "HEAD"):
+            host = _host(scope)
+            if host:
+                query = scope.get("query_string", b"").decode("latin-1")
+                raw = scope.get("raw_path") or path.encode()
+                target = f"https://{host}{raw.decode('latin-1')}" + (f"?{query}" if query else "")
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": 308,
+                        "headers": [
+                            (b"location", target.encode("latin-1")),
+                            (b"content-length", b"0"),
+                        ],
+                    }
+                )
+                await send({"type": "http.response.body", "body": b""})
+                return
+        await send_problem(
+            scope,
+            send,
+            status=403,
+            detail="This service only accepts HTTPS.",
+            type_slug="https-required",
+        )
+
+
+def _host(scope: Scope) -> str | None:
+    for key, value in scope.get("headers", ()):
+        if key == b"host":
+            host = str(value.decode("latin-1")).strip()
+            # Only a plain host[:port] is echoed into Location.
+            if host and all(ch.isalnum() or ch in ".-:[]" for ch in host):
+                return host
+            return None
+    return None

@@ -1,0 +1,136 @@
+"""Rate limiting per client (user when a valid bearer token is sent, IP otherwise) and per
+endpoint, with RateLimit-* headers on every counted response and 429 problem+json past it."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from app.errors import request_id_of, send_problem
+from app.monitoring.metrics import RATE_LIMIT_REJECTIONS
+from app.security.ratelimit import Limit
+
+if TYPE_CHECKING:
+    from app.security.services import SecurityServices
+
+Scope = dict[str, Any]
+logger = logging.getLogger("app.security.ratelimit")
+RULE_RE = re.compile(
+    r"^(?:(?P<method>[A-Z]+)\s+)?(?P<prefix>/\S*)\s*=\s*(?P<requests>\d+)/(?P<window>\d+)"
+    r"(?:/(?P<burst>\d+))?$"
+)
+
+
+@dataclass(frozen=True)
+class RouteLimit:
+    name: str
+    method: str | None
+    prefix: str
+    limit: Limit
+
+    def matches(self, method: str, path: str) -> bool:
+        return (self.method is None or self.method == method) and path.startswith(self.prefix)
+
+
+def parse_route_limits(rules: Iterable[str]) -> list[RouteLimit]:
+    """`[METHOD ]/path-prefix=REQUESTS/WINDOW[/BURST]`, e.g. `POST /api/v1/auth/login=10/60/0`."""
+    parsed = []
+    for rule in rules:
+        match = RULE_RE.match(rule.strip())
+        if match is None or int(match["requests"]) < 1 or int(match["window"]) < 1:
+            raise ValueError(
+                f"RATE_LIMIT_ROUTES entry {rule!r} is not "
+                "`[METHOD ]/prefix=REQUESTS/WINDOW[/BURST]`"
+            )
+        method = match["method"]
+        name = f"{method} {match['prefix']}" if method else match["prefix"]
+        limit = Limit(int(match["requests"]), int(match["window"]), int(match["burst"] or 0))
+        parsed.append(RouteLimit(name, method, match["prefix"], limit))
+    # The longest prefix wins, so specific rules can sit beside general ones.
+    return sorted(parsed, key=lambda r: (len(r.prefix), r.method is not None), reverse=True)
+
+
+class RateLimitMiddleware:
+    def __init__(
+        self,
+        app: Any,
+        *,
+        security: SecurityServices,
+        default: Limit,
+        routes: Iterable[str] = (),
+        exempt: Iterable[str] = (),
+    ) -> None:
+        self.app = app
+        self.security = security
+        self.default = default
+        self.routes = parse_route_limits(routes)
+        self.exempt = tuple(exempt)
+
+    def _rule(self, method: str, path: str) -> tuple[str, Limit]:
+        for route in self.routes:
+            if route.matches(method, path):
+                return route.name, route.limit
+        return "default", self.default
+
+    def _identity(self, scope: Scope) -> tuple[str, str]:
+        for key, value in scope.get("headers", ()):
+            if key == b"authorization":
+                scheme, _, token = value.decode("latin-1").partition(" ")
+                if scheme.lower() == "bearer" and token:
+                    sub = self.security.tokens.subject_of(token.strip())
+                    if sub is not None:
+                        return "user", sub
+                break
+        return "ip", self.security.proxies.client_ip(scope)
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        path = str(scope.get("path", ""))
+        if scope["type"] != "http" or (self.exempt and path.startswith(self.exempt)):
+            await self.app(scope, receive, send)
+            return
+        method = str(scope.get("method", "GET"))
+        if method == "OPTIONS":
+            await self.app(scope, receive, send)
+            return
+        name, limit = self._rule(method, path)
+        kind, who = self._identity(scope)
+        decision = await self.security.limiter.hit(f"{name}|{kind}:{who}", limit)
+        headers = decision.headers(limit.policy())
+        if not decision.allowed:
+            RATE_LIMIT_REJECTIONS.labels(name).inc()
+            if decision.newly_blocked:
+                await self.security.audit.record(
+                    "rate_limit_block",
+                    outcome="denied",
+                    ip=self.security.proxies.client_ip(scope),
+                    user_id=int(who) if kind == "user" else None,
+                    request_id=request_id_of(scope),
+                    route=name,
+                    block_seconds=round(decision.retry_after),
+                )
+            detail = (
+                "Too many requests; this client is blocked for a while."
+                if decision.blocked
+                else "Too many requests; slow down."
+            )
+            await send_problem(
+                scope,
+                send,
+                status=429,
+                detail=detail,
+                type_slug="rate-limited",
+                headers=headers,
+                retry_after=int(headers["Retry-After"]),
+            )
+            return
+        raw = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+
+        async def send_with_headers(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", ()), *raw]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
