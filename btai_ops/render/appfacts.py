@@ -1,0 +1,180 @@
+"""What the rendered files must agree with, read from the app itself at render time.
+
+The config's environment variables are checked against `app.settings.Settings` (unknown names,
+wrong types, secret-looking plain values); the port and graceful timeout come from the settings
+the pods will run with; the routes come from `create_app`; the metric names from the registry
+`app.monitoring.metrics` fills.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from btai_ops.errors import ConfigError
+from btai_ops.render.loader import LoadedConfig, suggest
+
+if TYPE_CHECKING:
+    from app.settings import Settings
+
+SECRET_WORDS = ("KEY", "SECRET", "TOKEN", "PASSWORD", "PASSWD", "CREDENTIAL")
+# Stands in for a Secret's value only while checking types and building the app in-process.
+PLACEHOLDER = "secret-reference-checked-at-render-time-" + "x" * 24
+
+
+@dataclass(frozen=True)
+class AppFacts:
+    settings: Settings
+    port: int
+    graceful_timeout: float
+    routes: frozenset[str]
+    metric_samples: frozenset[str]
+
+    @property
+    def graceful_seconds(self) -> int:
+        return math.ceil(self.graceful_timeout)
+
+
+def looks_secret(name: str) -> bool:
+    upper = name.upper()
+    return any(word in upper for word in SECRET_WORDS)
+
+
+def env_text(value: str | int | float | bool) -> str:
+    """A config value as the process will see it in its environment."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def check_environment(loaded: LoadedConfig) -> Settings:
+    """Refuse secret values, unknown settings and wrong types; return the pods' Settings."""
+    from app.settings import Settings
+
+    config = loaded.config
+    fields = Settings.model_fields
+    for name, entry in config.env.items():
+        where = loaded.where(("env", name))
+        secret_typed = name in fields and "SecretStr" in str(fields[name].annotation)
+        if entry.secret is True:
+            raise ConfigError(
+                f"{where}: env.{name}: secret values never go in config",
+                hint=f"reference a Kubernetes Secret under secrets.{name}",
+            )
+        if (looks_secret(name) or secret_typed) and entry.secret is not False:
+            raise ConfigError(
+                f"{where}: env.{name} looks like a secret and is a plain value",
+                hint=f"move it to secrets.{name} (a Secret reference), "
+                f"or write {{value: ..., secret: false}} if it is not secret",
+            )
+    for section in ("env", "secrets"):
+        names: dict[str, Any] = getattr(config, section)
+        for name in names:
+            if name not in fields:
+                raise ConfigError(
+                    f"{loaded.where((section, name))}: {section}.{name}: unknown setting "
+                    "(not a field of app.settings.Settings)",
+                    hint=suggest(name, list(fields)),
+                )
+    for name in config.env.keys() & config.secrets.keys():
+        raise ConfigError(f"{loaded.where(('secrets', name))}: {name} is in both env and secrets")
+    values = {name: env_text(entry.value) for name, entry in config.env.items()}
+    values.update(dict.fromkeys(config.secrets, PLACEHOLDER))
+    _declared_settings(values, loaded)
+    # The app is built (for its routes) without connection URLs: it parses them eagerly.
+    for name in config.secrets:
+        if name.endswith("_URL"):
+            del values[name]
+    return _declared_settings(values, loaded)
+
+
+def _declared_settings(values: dict[str, str], loaded: LoadedConfig) -> Settings:
+    from pydantic import ValidationError
+    from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
+
+    from app.settings import Settings
+
+    class Declared(Settings):
+        """Settings from the config only: this machine's environment and `.env` are ignored."""
+
+        @classmethod
+        def settings_customise_sources(
+            cls,
+            settings_cls: type[BaseSettings],
+            init_settings: PydanticBaseSettingsSource,
+            env_settings: PydanticBaseSettingsSource,
+            dotenv_settings: PydanticBaseSettingsSource,
+            file_secret_settings: PydanticBaseSettingsSource,
+        ) -> tuple[PydanticBaseSettingsSource, ...]:
+            return (init_settings,)
+
+    try:
+        return Declared.model_validate(values)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            name = str(err["loc"][0]) if err["loc"] else ""
+            message = str(err["msg"]).removeprefix("Value error, ")
+            if name:
+                section = "secrets" if name in loaded.config.secrets else "env"
+                where = loaded.where((section, name))
+                problems.append(f"{where}: {section}.{name}: {message}, got {values.get(name)!r}")
+            else:
+                problems.append(f"{loaded.where(('env',))}: {message}")
+        raise ConfigError("; ".join(problems)) from None
+
+
+def app_routes(settings: Settings) -> frozenset[str]:
+    """Every HTTP path of the app built for `settings` (its lifespan is not run)."""
+    import logging
+
+    from fastapi.routing import iter_route_contexts
+
+    from app.main import create_app
+
+    # create_app configures logging for a server; a render keeps the CLI's logging as it was.
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    try:
+        application = create_app(settings)
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+    # Included routers are resolved lazily; their contexts carry the full paths.
+    return frozenset(
+        path for context in iter_route_contexts(application.routes) if (path := context.path)
+    )
+
+
+def exported_samples() -> frozenset[str]:
+    """Sample names the app's registry produces (`x_total`, `x_bucket`, ...), by family type."""
+    from prometheus_client import REGISTRY
+
+    import app.monitoring.metrics  # noqa: F401  (registers every metric)
+
+    suffixes = {
+        "counter": ("_total", "_created"),
+        "histogram": ("_bucket", "_sum", "_count", "_created"),
+        "summary": ("", "_sum", "_count", "_created"),
+        "gaugehistogram": ("_bucket", "_gsum", "_gcount"),
+        "info": ("_info",),
+        "stateset": ("",),
+    }
+    names = set()
+    for family in REGISTRY.collect():
+        for suffix in suffixes.get(family.type, ("",)):
+            names.add(family.name + suffix)
+        names.update(sample.name for sample in family.samples)
+    return frozenset(names)
+
+
+def gather(loaded: LoadedConfig) -> AppFacts:
+    settings = check_environment(loaded)
+    return AppFacts(
+        settings=settings,
+        port=settings.API_PORT,
+        graceful_timeout=settings.GRACEFUL_TIMEOUT,
+        routes=app_routes(settings),
+        metric_samples=exported_samples(),
+    )

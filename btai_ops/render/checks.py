@@ -1,0 +1,147 @@
+"""Checks on rendered output: kubernetes-validate (strict) and the project's own rules.
+
+Own rules: selectors match the pod labels, probe paths are routes of the app, the grace period
+covers preStop + the server's graceful timeout + a margin, and every metric an alert or panel
+reads is one the app exports.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from btai_ops.errors import BtaiError, ConfigError
+from btai_ops.render.appfacts import AppFacts
+from btai_ops.render.loader import LoadedConfig
+
+Obj = dict[str, Any]
+# Custom resources kubernetes-validate has no schema for; checked by our own rules only.
+CUSTOM_RESOURCES = frozenset({"monitoring.coreos.com/v1"})
+
+
+def clamp_version(requested: str) -> str:
+    """The newest Kubernetes version kubernetes-validate knows that is not newer than
+    `requested` (or its oldest, when `requested` is older than all)."""
+    from kubernetes_validate.utils import all_versions
+
+    def key(text: str) -> tuple[int, ...]:
+        return tuple(int(p) for p in text.split(".")[:2])
+
+    known = sorted({".".join(v.split(".")[:2]) for v in all_versions()}, key=key)
+    older = [v for v in known if key(v) <= key(requested)]
+    return older[-1] if older else known[0]
+
+
+def validate_objects(objects: dict[str, Obj], version: str) -> list[str]:
+    """Validate each object in strict mode; returns the problems (empty when all pass)."""
+    import kubernetes_validate
+
+    problems = []
+    for file, obj in sorted(objects.items()):
+        if obj["apiVersion"] in CUSTOM_RESOURCES:
+            continue
+        try:
+            kubernetes_validate.validate(obj, version, strict=True)
+        except kubernetes_validate.ValidationError as exc:
+            path = ".".join(str(p) for p in exc.path) or "(object)"
+            problems.append(f"{file}: {obj['kind']} {path}: {exc.message}")
+        except kubernetes_validate.SchemaNotFoundError as exc:
+            problems.append(f"{file}: {exc.message}")
+    return problems
+
+
+def _subset(selector: dict[str, str], labels: dict[str, str]) -> bool:
+    return bool(selector) and all(labels.get(k) == v for k, v in selector.items())
+
+
+def selector_problems(objects: dict[str, Obj]) -> list[str]:
+    deployment = objects["deployment.yaml"]
+    pod_labels = deployment["spec"]["template"]["metadata"]["labels"]
+    name = deployment["metadata"]["name"]
+    problems = []
+    selectors = {
+        "deployment.yaml": deployment["spec"]["selector"]["matchLabels"],
+        "service.yaml": objects["service.yaml"]["spec"]["selector"],
+        "networkpolicy.yaml": objects["networkpolicy.yaml"]["spec"]["podSelector"]["matchLabels"],
+    }
+    for i, spread in enumerate(deployment["spec"]["template"]["spec"]["topologySpreadConstraints"]):
+        selectors[f"deployment.yaml topologySpreadConstraints[{i}]"] = spread["labelSelector"][
+            "matchLabels"
+        ]
+    if "poddisruptionbudget.yaml" in objects:
+        pdb = objects["poddisruptionbudget.yaml"]
+        selectors["poddisruptionbudget.yaml"] = pdb["spec"]["selector"]["matchLabels"]
+    for where, selector in selectors.items():
+        if not _subset(selector, pod_labels):
+            problems.append(f"{where}: selector {selector} does not match the pod labels")
+    if "horizontalpodautoscaler.yaml" in objects:
+        target = objects["horizontalpodautoscaler.yaml"]["spec"]["scaleTargetRef"]
+        if target["name"] != name or target["kind"] != "Deployment":
+            problems.append(f"horizontalpodautoscaler.yaml: targets {target}, not {name}")
+    service = objects["service.yaml"]
+    port_names = {p["name"] for p in service["spec"]["ports"]}
+    if "servicemonitor.yaml" in objects:
+        monitor = objects["servicemonitor.yaml"]["spec"]
+        if not _subset(monitor["selector"]["matchLabels"], service["metadata"]["labels"]):
+            problems.append("servicemonitor.yaml: selector does not match the Service labels")
+        for endpoint in monitor["endpoints"]:
+            if endpoint["port"] not in port_names:
+                problems.append(f"servicemonitor.yaml: no Service port named {endpoint['port']}")
+    if "ingress.yaml" in objects:
+        for rule in objects["ingress.yaml"]["spec"]["rules"]:
+            for path in rule["http"]["paths"]:
+                backend = path["backend"]["service"]
+                if backend["name"] != service["metadata"]["name"]:
+                    problems.append(f"ingress.yaml: backend {backend['name']} is not the Service")
+                if backend["port"].get("name") not in port_names:
+                    problems.append(f"ingress.yaml: no Service port {backend['port']}")
+    return problems
+
+
+def check_config(loaded: LoadedConfig, facts: AppFacts) -> None:
+    """Rules on the config itself; raises ConfigError at the offending key's line."""
+    config = loaded.config
+    for probe in ("startup", "readiness", "liveness"):
+        path = getattr(config.probes, probe).path
+        if path not in facts.routes:
+            health = sorted(r for r in facts.routes if "health" in r)
+            raise ConfigError(
+                f"{loaded.where(('probes', probe, 'path'))}: probes.{probe}.path {path} "
+                "is not a route of the app",
+                hint=f"health routes: {', '.join(health) or 'none'}",
+            )
+    shutdown = config.shutdown
+    needed = shutdown.pre_stop_sleep_seconds + facts.graceful_seconds + shutdown.margin_seconds
+    configured = shutdown.termination_grace_period_seconds
+    if configured is not None and configured < needed:
+        raise ConfigError(
+            f"{loaded.where(('shutdown', 'termination_grace_period_seconds'))}: "
+            f"termination_grace_period_seconds {configured} is less than preStop "
+            f"{shutdown.pre_stop_sleep_seconds} + GRACEFUL_TIMEOUT {facts.graceful_timeout:g} "
+            f"+ margin {shutdown.margin_seconds} = {needed}"
+        )
+    scaling = config.autoscaling
+    if scaling.enabled and scaling.min_replicas > scaling.max_replicas:
+        raise ConfigError(
+            f"{loaded.where(('autoscaling', 'min_replicas'))}: autoscaling.min_replicas "
+            f"{scaling.min_replicas} is above max_replicas {scaling.max_replicas}"
+        )
+    if scaling.enabled and config.resources.requests.cpu is None:
+        raise ConfigError(
+            f"{loaded.where(('resources', 'requests'))}: resources.requests.cpu is required "
+            "when autoscaling on CPU utilisation"
+        )
+
+
+def check_rendered(
+    objects: dict[str, Obj], expressions: list[str], facts: AppFacts, version: str
+) -> None:
+    """Validate the rendered objects and metric names; raises BtaiError listing problems."""
+    from btai_ops.render.monitoring import metric_names
+
+    problems = validate_objects(objects, version)
+    problems += selector_problems(objects)
+    unknown = sorted({n for e in expressions for n in metric_names(e)} - facts.metric_samples)
+    if unknown:
+        problems.append(f"metrics the app does not export: {', '.join(unknown)}")
+    if problems:
+        raise BtaiError(f"rendered output failed {len(problems)} check(s): " + "; ".join(problems))

@@ -1,0 +1,94 @@
+"""The `btai render` command group: render (the default), `--check DIR`, and `schema`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from btai_ops.errors import BtaiError, ConfigError, UsageProblem
+
+app = typer.Typer(
+    help="Render deployment manifests (Kubernetes, Docker, Compose, monitoring) from configs/.",
+    invoke_without_command=True,
+    no_args_is_help=False,
+)
+
+
+@app.callback(invoke_without_command=True)
+def render(
+    ctx: typer.Context,
+    env: Annotated[
+        str | None,
+        typer.Option("--env", metavar="NAME", help="Environment to render (default: all of them)."),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Write into OUT/<environment>/ (default: deploy)."),
+    ] = None,
+    only: Annotated[
+        str | None,
+        typer.Option(metavar="GROUPS", help="Comma-separated: k8s, docker, compose, monitoring."),
+    ] = None,
+    check: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="DIR",
+            help="Compare with DIR/<environment>/ instead of writing; exit 1 with a diff.",
+        ),
+    ] = None,
+    assignments: Annotated[
+        list[str] | None,
+        typer.Option("--set", metavar="PATH=VALUE", help="Override a config key (repeatable)."),
+    ] = None,
+    config_dir: Annotated[
+        Path, typer.Option(help="Directory with base.yaml and environments/.")
+    ] = Path("configs"),
+) -> None:
+    """Render deployment manifests for one environment or all of them; nothing is written
+    unless every file renders and passes its checks."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if out is not None and check is not None:
+        raise UsageProblem("--out and --check cannot be used together")
+    from btai_ops.output import stderr
+    from btai_ops.render.engine import parse_only
+    from btai_ops.render.engine import render as render_environment
+    from btai_ops.render.loader import known_environments
+    from btai_ops.render.output import compare, write
+
+    groups = parse_only(only)
+    environments = [env] if env else known_environments(config_dir)
+    if not environments:
+        raise ConfigError(f"no environments in {config_dir}/environments")
+    results = [render_environment(config_dir, name, assignments, groups) for name in environments]
+
+    if check is not None:
+        diffs = []
+        for result in results:
+            diffs += compare(result.files, check / result.environment, set(groups))
+        if diffs:
+            typer.echo("".join(diffs), nl=False)
+            raise BtaiError(
+                f"{len(diffs)} rendered file(s) differ from {check}",
+                hint=f"run `btai render --out {check}` and commit the result",
+            )
+        stderr.print(f"{check}: up to date ({', '.join(environments)})")
+        return
+    root = out or Path("deploy")
+    for result in results:
+        target = root / result.environment
+        written = write(result.files, target, set(groups))
+        stderr.print(
+            f"{result.environment}: {len(written)} file(s) in {target} "
+            f"(Kubernetes {result.kubernetes_version}, validated)"
+        )
+
+
+@app.command("schema")
+def schema() -> None:
+    """Print the JSON Schema of the config files."""
+    from btai_ops.render.engine import json_schema
+
+    typer.echo(json_schema(), nl=False)

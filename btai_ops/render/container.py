@@ -1,0 +1,213 @@
+"""Docker and Compose files: a multi-stage Dockerfile, `.dockerignore`, `docker-compose.yml`
+and `.env.example` (every setting with its default, read from `app.settings.Settings`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from btai_ops.render.appfacts import AppFacts, env_text
+from btai_ops.render.kubernetes import grace_period
+from btai_ops.render.output import to_yaml
+from btai_ops.render.schema import RenderConfig
+
+DOCKERIGNORE = """\
+.git
+.github
+.venv
+.mypy_cache
+.pytest_cache
+.ruff_cache
+**/__pycache__
+**/*.pyc
+.env
+.env.*
+secrets/
+var/
+deploy/
+tests/
+benchmarks/
+configs/
+*.db
+*.log
+"""
+
+# Docker has no HTTP client in a slim image; the standard library is enough.
+PROBE_SCRIPT = (
+    "import sys, urllib.request; "
+    "sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:{port}{path}', timeout=3).status"
+    " == 200 else 1)"
+)
+
+# Compose mounts each secret as /run/secrets/<SETTING_NAME>; export them, then serve.
+SECRETS_TO_ENV = (
+    'for f in /run/secrets/*; do [ -f "$$f" ] && export "$${f##*/}=$$(cat "$$f")"; done; '
+    "exec btai serve"
+)
+
+
+def dockerfile(config: RenderConfig, facts: AppFacts) -> str:
+    sec = config.security
+    extras = f"[{','.join(sorted(config.docker.extras))}]" if config.docker.extras else ""
+    probe = PROBE_SCRIPT.format(port=facts.port, path=config.probes.liveness.path)
+    healthcheck = ", ".join(f'"{part}"' for part in ("python", "-c", probe))
+    return f"""\
+# syntax=docker/dockerfile:1
+# Rendered by `btai render`; edit configs/, not this file.
+ARG PYTHON_VERSION={config.docker.python_version}
+
+FROM python:${{PYTHON_VERSION}}-slim AS build
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+WORKDIR /src
+COPY pyproject.toml README.md constraints.txt ./
+COPY app ./app
+COPY btai_ops ./btai_ops
+RUN pip wheel --wheel-dir /wheels --constraint constraints.txt ".{extras}"
+
+FROM python:${{PYTHON_VERSION}}-slim AS runtime
+ENV PYTHONDONTWRITEBYTECODE=1 \\
+    PYTHONUNBUFFERED=1 \\
+    PIP_NO_CACHE_DIR=1 \\
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \\
+    API_HOST=0.0.0.0 \\
+    API_PORT={facts.port}
+RUN groupadd --system --gid {sec.run_as_group} btai \\
+ && useradd --system --uid {sec.run_as_user} --gid {sec.run_as_group} --no-create-home \\
+      --home-dir /nonexistent --shell /usr/sbin/nologin btai
+RUN --mount=type=bind,from=build,source=/wheels,target=/wheels \\
+    pip install --no-index --find-links=/wheels "btai{extras}"
+WORKDIR /app
+RUN mkdir -p /app/var && chown {sec.run_as_user}:{sec.run_as_group} /app/var
+USER {sec.run_as_user}:{sec.run_as_group}
+EXPOSE {facts.port}
+STOPSIGNAL SIGTERM
+HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \\
+  CMD [{healthcheck}]
+CMD ["btai", "serve"]
+"""
+
+
+def compose_secret_name(setting: str) -> str:
+    return setting.lower()
+
+
+def compose(config: RenderConfig, facts: AppFacts) -> str:
+    spec = config.compose
+    environment = {name: env_text(entry.value) for name, entry in config.env.items()}
+    environment["API_HOST"] = "0.0.0.0"
+    probe = PROBE_SCRIPT.format(port=facts.port, path=config.probes.readiness.path)
+    secrets: dict[str, Any] = {
+        compose_secret_name(name): {"file": f"./secrets/{compose_secret_name(name)}"}
+        for name in config.secrets
+    }
+    secrets["postgres_password"] = {"file": "./secrets/postgres_password"}
+    api: dict[str, Any] = {
+        "image": f"{config.image.repository}:{config.image.tag}",
+        "command": ["sh", "-c", SECRETS_TO_ENV],
+        "environment": environment,
+        "env_file": [{"path": ".env", "required": False}],
+        "ports": [f"127.0.0.1:{spec.published_port}:{facts.port}"],
+        "secrets": [
+            {"source": compose_secret_name(name), "target": name} for name in sorted(config.secrets)
+        ],
+        "depends_on": {
+            "postgres": {"condition": "service_healthy"},
+            "redis": {"condition": "service_healthy"},
+        },
+        "healthcheck": {
+            "test": ["CMD", "python", "-c", probe],
+            "interval": "10s",
+            "timeout": "5s",
+            "retries": 3,
+            "start_period": "30s",
+        },
+        "stop_grace_period": f"{grace_period(config, facts)}s",
+        "read_only": True,
+        "tmpfs": ["/tmp"],  # noqa: S108  (the container's own writable /tmp)
+        "cap_drop": ["ALL"],
+        "security_opt": ["no-new-privileges:true"],
+        "restart": "unless-stopped",
+    }
+    postgres = {
+        "image": spec.postgres_image,
+        "environment": {
+            "POSTGRES_DB": spec.postgres_db,
+            "POSTGRES_USER": spec.postgres_user,
+            "POSTGRES_PASSWORD_FILE": "/run/secrets/postgres_password",
+        },
+        "secrets": ["postgres_password"],
+        "volumes": ["pgdata:/var/lib/postgresql/data"],
+        "healthcheck": {
+            "test": ["CMD", "pg_isready", "-U", spec.postgres_user, "-d", spec.postgres_db],
+            "interval": "5s",
+            "timeout": "3s",
+            "retries": 10,
+        },
+        "stop_grace_period": "30s",
+        "restart": "unless-stopped",
+    }
+    redis = {
+        "image": spec.redis_image,
+        "command": ["redis-server", "--save", "", "--appendonly", "no"],
+        "healthcheck": {
+            "test": ["CMD", "redis-cli", "ping"],
+            "interval": "5s",
+            "timeout": "3s",
+            "retries": 10,
+        },
+        "restart": "unless-stopped",
+    }
+    document = {
+        "name": config.namespace,
+        "services": {"api": api, "postgres": postgres, "redis": redis},
+        "secrets": secrets,
+        "volumes": {"pgdata": {}},
+    }
+    return "# Rendered by `btai render`; edit configs/, not this file.\n" + to_yaml(document)
+
+
+def _default_text(value: Any) -> str | None:
+    """A default as an environment value; None when it is unset."""
+    if value is None:
+        return None
+    if hasattr(value, "value"):  # enums
+        value = value.value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return ",".join(str(v) for v in value)
+    return str(value)
+
+
+def env_example(config: RenderConfig) -> str:
+    """Every setting with its description and default; secrets are named, never filled in."""
+    from pydantic import SecretStr
+
+    from app.settings import Settings
+
+    lines = [
+        "# Every setting of the service with its default (from app/settings.py).",
+        "# Copy to .env and change what you need; the environment wins over .env.",
+        "# Secrets never go here: Compose reads them from ./secrets/<name> "
+        f"({', '.join(sorted(compose_secret_name(n) for n in config.secrets)) or 'none'}).",
+        "",
+    ]
+    for name, field in Settings.model_fields.items():
+        default = field.get_default(call_default_factory=True)
+        lines.append(f"# {field.description or name}")
+        if isinstance(default, SecretStr) or "SecretStr" in str(field.annotation):
+            lines.append(f"# {name}=  (secret: ./secrets/{compose_secret_name(name)})")
+        elif (text := _default_text(default)) is None:
+            lines.append(f"# {name}=  (unset by default)")
+        else:
+            lines.append(f"{name}={text}")
+    return "\n".join(lines) + "\n"
+
+
+def files(config: RenderConfig, facts: AppFacts) -> dict[str, dict[str, str]]:
+    return {
+        "docker": {"Dockerfile": dockerfile(config, facts), ".dockerignore": DOCKERIGNORE},
+        "compose": {
+            "docker-compose.yml": compose(config, facts),
+            ".env.example": env_example(config),
+        },
+    }
