@@ -1,0 +1,141 @@
+"""`btai serve` and `btai health` as real processes: readiness, zero-downtime stop, bad ports."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.support.server import BTAI, run_server
+from tests.support.services import free_port
+
+pytestmark = pytest.mark.slow
+GRACE = 10
+
+
+def serve_env(tmp_path: Path, port: int, **extra: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/btai.db",
+        "API_HOST": "127.0.0.1",
+        "API_PORT": str(port),
+        **extra,
+    }
+
+
+def test_health_wait_ready_passes_once_two_workers_serve(tmp_path: Path) -> None:
+    port = free_port()
+    with (tmp_path / "serve.log").open("wb") as log:
+        server = subprocess.Popen(
+            [BTAI, "serve", "--workers", "2"],
+            env=serve_env(tmp_path, port),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=tmp_path,
+        )
+    try:
+        result = subprocess.run(
+            [BTAI, "health", f"http://127.0.0.1:{port}", "--wait-ready", "--timeout", "30"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "PASS" in result.stdout or "WARN" not in result.stdout
+        report = subprocess.run(
+            [BTAI, "health", f"http://127.0.0.1:{port}", "--json"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        data = json.loads(report.stdout)
+        assert data["probes"]["liveness"]["http_status"] == 200
+        assert data["ready"] is True
+        assert report.returncode == data["exit_code"]
+    finally:
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=GRACE + 20) == 0, (tmp_path / "serve.log").read_text()
+
+
+def test_sigterm_under_steady_load_answers_every_request_sent_before_it(tmp_path: Path) -> None:
+    stop_file, out = tmp_path / "stop", tmp_path / "load.json"
+    args = ["--workers", "2", "--graceful-timeout", str(GRACE)]
+    with run_server(tmp_path, args=args) as server:
+        load = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "tests.support.steady_load",
+                f"{server.base_url}/api/v1/health/liveness",
+                "--rate",
+                "100",
+                "--stop-file",
+                str(stop_file),
+                "--out",
+                str(out),
+            ],
+            cwd=Path(__file__).resolve().parents[2],
+        )
+        try:
+            time.sleep(1.5)  # a steady stream is flowing
+            signalled_at = time.time()
+            server.process.send_signal(signal.SIGTERM)
+            exit_code = server.process.wait(timeout=GRACE + 5)
+            stop_file.touch()
+            assert load.wait(timeout=60) == 0
+        finally:
+            stop_file.touch()
+            if load.poll() is None:
+                load.kill()
+        assert exit_code == 0, server.log()
+    records = json.loads(out.read_text())
+    before = [r for r in records if r["sent"] < signalled_at]
+    assert len(before) >= 50, f"only {len(before)} requests were sent before the signal"
+    failed = [r for r in before if r.get("status") is None or not 200 <= r["status"] < 300]
+    assert failed == [], failed[:5]
+    # The load kept going after the signal, so the stop really happened under load.
+    assert any(r["sent"] >= signalled_at for r in records)
+
+
+def test_port_in_use_is_one_line_naming_port_and_owner(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [BTAI, "serve", "--port", str(port), "--no-migrate"],
+            env=serve_env(tmp_path, port),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert f"port {port}" in lines[0]
+    assert f"pid {os.getpid()}" in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_health_names_the_failing_database_check_when_postgres_is_unreachable(
+    tmp_path: Path,
+) -> None:
+    closed = free_port()
+    env = {"DATABASE_URL": f"postgresql+asyncpg://postgres@127.0.0.1:{closed}/btai"}
+    with run_server(tmp_path, env=env, args=["--no-migrate"]) as server:
+        result = subprocess.run(
+            [BTAI, "health", server.base_url, "--timeout", "15"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "failing check database" in result.stderr
+    assert "Traceback" not in result.stderr
