@@ -11,6 +11,8 @@ import pytest
 from app.settings import Settings
 from tests.support.services import create_pg_database, drop_pg_database
 
+pytest_plugins = ["tests.support.data"]
+
 
 @pytest.fixture
 def make_settings(tmp_path: Path) -> Callable[..., Settings]:
