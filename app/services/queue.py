@@ -1,0 +1,406 @@
+"""A persistent priority queue in the service's database, shared by every worker and replica.
+
+A task is a row in `queue_tasks`. Workers claim the highest-priority, oldest due task of the
+queues they serve in one atomic statement (`FOR UPDATE SKIP LOCKED` on PostgreSQL, a single
+`UPDATE ... WHERE id = (SELECT ...) RETURNING` on SQLite, which holds the one write lock), and
+hold it under a lease that a heartbeat renews. A task whose worker died is found by its expired
+lease and runs again. Completion is recorded only while the lease is still held (the row's
+`lease_token` must match), in the same transaction as the kind's `on_complete` write, so a task
+completes exactly once even when a slow worker lost its lease. Failures retry with exponential
+backoff and full jitter up to `max_retries`, then the task is dead-lettered.
+
+Shutdown stops claiming, lets running tasks finish within a grace period, and returns the rest
+to `pending` without counting the interrupted attempt.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import random
+import socket
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db.engine import Database, session_scope
+from app.db.tables.queue import QueueTask
+from app.monitoring.metrics import (
+    QUEUE_DEPTH,
+    QUEUE_RETRIES,
+    QUEUE_RUNNING,
+    QUEUE_TASK_DURATION,
+    QUEUE_TASKS,
+)
+from app.services import queue_store
+from app.services.queue_store import ClaimedTask, fenced
+from app.settings import Settings
+
+logger = logging.getLogger("app.queue")
+
+URGENCY_PRIORITY: Mapping[str, int] = {"low": 0, "medium": 1, "high": 2, "critical": 3}
+"""Request urgency to queue priority; higher runs first."""
+DEFAULT_QUEUE = "default"
+SYSTEM_QUEUE = "system"
+BACKOFF_BASE = 1.0
+"""Seconds before the first retry (before jitter); doubles with every attempt."""
+BACKOFF_CAP = 300.0
+"""No retry waits longer than five minutes."""
+COMPLETED_RETENTION = 24 * 3600.0
+"""Completed task rows are purged a day after they finish (results live with their owners)."""
+MAINTENANCE_EVERY_LEASES = 3
+"""Leases are renewed (and expired ones reaped) three times per lease period."""
+
+Handler = Callable[[ClaimedTask], Awaitable[Any]]
+OnComplete = Callable[[AsyncSession, ClaimedTask, Any], Awaitable[None]]
+OnDead = Callable[[AsyncSession, ClaimedTask, str], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class TaskKind:
+    queue: str
+    handler: Handler
+    on_complete: OnComplete | None = None
+    on_dead: OnDead | None = None
+
+
+def backoff_delay(attempt: int, rng: random.Random, base: float = BACKOFF_BASE) -> float:
+    """Full jitter: uniform between 0 and base × 2^(attempt-1), capped."""
+    return rng.uniform(0.0, min(BACKOFF_CAP, base * 2 ** max(attempt - 1, 0)))
+
+
+class TaskQueue:
+    """Workers, the handler registry, and the queue's statistics for one process."""
+
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        *,
+        owner: str | None = None,
+        backoff_base: float = BACKOFF_BASE,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.db = db
+        self.max_workers = settings.QUEUE_MAX_WORKERS
+        self.max_retries = settings.QUEUE_MAX_RETRIES
+        self.task_timeout = settings.QUEUE_TASK_TIMEOUT
+        self.lease_seconds = settings.QUEUE_LEASE_SECONDS
+        self.poll_interval = settings.QUEUE_POLL_INTERVAL
+        self.grace = settings.GRACEFUL_TIMEOUT
+        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.backoff_base = backoff_base
+        self._rng = rng or random.Random()
+        self._kinds: dict[str, TaskKind] = {}
+        self._running: dict[int, ClaimedTask] = {}
+        self._workers: list[asyncio.Task[None]] = []
+        self._maintenance: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
+        self._wake = asyncio.Event()
+        self._depth_labels: set[tuple[str, str]] = set()
+        self.register("queue.echo", _echo, queue=SYSTEM_QUEUE)
+        self.register("queue.sleep", _sleep, queue=SYSTEM_QUEUE)
+
+    # --- registry and producers ---------------------------------------------------------------
+    def register(
+        self,
+        kind: str,
+        handler: Handler,
+        *,
+        queue: str = DEFAULT_QUEUE,
+        on_complete: OnComplete | None = None,
+        on_dead: OnDead | None = None,
+    ) -> None:
+        """Run `handler` for tasks of `kind`; `on_complete` writes in the completing transaction."""
+        self._kinds[kind] = TaskKind(queue, handler, on_complete, on_dead)
+
+    @property
+    def accepting(self) -> bool:
+        return bool(self._workers) and not self._stopping.is_set()
+
+    async def enqueue(
+        self,
+        kind: str,
+        payload: Mapping[str, Any],
+        *,
+        queue: str | None = None,
+        priority: int = 0,
+        dedupe_key: str | None = None,
+        max_retries: int | None = None,
+        delay: float = 0.0,
+        session: AsyncSession | None = None,
+    ) -> int:
+        """Persist a task and return its id; with `session`, inside the caller's transaction."""
+        now = time.time()
+        row = QueueTask(
+            queue=queue or (self._kinds[kind].queue if kind in self._kinds else DEFAULT_QUEUE),
+            kind=kind,
+            priority=priority,
+            payload=dict(payload),
+            state="pending",
+            attempts=0,
+            max_retries=self.max_retries if max_retries is None else max_retries,
+            dedupe_key=dedupe_key,
+            enqueued_at=now,
+            available_at=now + delay,
+        )
+        if session is not None:
+            session.add(row)
+            await session.flush()
+            self._wake.set()
+            return row.id
+        try:
+            async with session_scope(self.db.sessions) as own:
+                own.add(row)
+                await own.flush()
+                task_id = row.id
+        except IntegrityError:
+            if dedupe_key is None:
+                raise
+            async with self.db.sessions() as own:
+                existing = await own.scalar(
+                    select(QueueTask.id).where(QueueTask.dedupe_key == dedupe_key)
+                )
+            assert existing is not None
+            return existing
+        self._wake.set()
+        return task_id
+
+    # --- lifecycle ----------------------------------------------------------------------------
+    async def start(self) -> None:
+        """Reap leases left by a dead process, then start the workers and the maintenance loop."""
+        self._stopping.clear()
+        await self.reap_expired()
+        self._workers = [
+            asyncio.create_task(self._worker(), name=f"queue-worker-{n}")
+            for n in range(self.max_workers)
+        ]
+        self._maintenance = asyncio.create_task(self._maintain(), name="queue-maintenance")
+
+    async def shutdown(self, grace: float | None = None) -> dict[str, int]:
+        """Stop claiming; running tasks get `grace` seconds (GRACEFUL_TIMEOUT); the rest go back
+        to pending. Returns how many finished and how many were returned."""
+        grace = self.grace if grace is None else grace
+        self._stopping.set()
+        self._wake.set()
+        in_flight = len(self._running)
+        workers = list(self._workers)
+        if workers:
+            _, still_running = await asyncio.wait(workers, timeout=grace)
+            for worker in still_running:
+                worker.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
+        returned = 0
+        for task in list(self._running.values()):
+            if await self._release(task):
+                returned += 1
+            self._running.pop(task.id, None)
+        if self._maintenance is not None:
+            self._maintenance.cancel()
+            await asyncio.gather(self._maintenance, return_exceptions=True)
+        self._workers, self._maintenance = [], None
+        logger.info(
+            "queue stopped: %d finished within grace, %d returned to pending",
+            in_flight - returned,
+            returned,
+        )
+        return {"finished": in_flight - returned, "returned": returned}
+
+    # --- statistics ---------------------------------------------------------------------------
+    async def stats(self) -> dict[str, Any]:
+        """Depth per queue and priority, running, dead, oldest pending age and stuck leases."""
+        stats = await queue_store.read_stats(self.db)
+        self._publish_depth(
+            {
+                (name, priority): count
+                for name, q in stats["queues"].items()
+                for priority, count in q["by_priority"].items()
+            }
+        )
+        return {
+            "backend": self.db.backend,
+            "owner": self.owner,
+            "accepting": self.accepting,
+            "workers": len(self._workers),
+            "running_here": len(self._running),
+            **stats,
+        }
+
+    def _publish_depth(self, depth: Mapping[tuple[str, str], int]) -> None:
+        for labels in self._depth_labels - set(depth):
+            QUEUE_DEPTH.labels(*labels).set(0)  # drained since the last look
+        for labels, count in depth.items():
+            QUEUE_DEPTH.labels(*labels).set(count)
+        self._depth_labels = set(depth)
+
+    # --- the worker ---------------------------------------------------------------------------
+    async def _worker(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                task = await self._claim()
+            except Exception:
+                logger.exception("queue claim failed")
+                task = None
+            if task is None:
+                await self._idle()
+                continue
+            if self._stopping.is_set():  # shutdown began while this claim was in flight
+                await self._release(task)
+                self._running.pop(task.id, None)
+                return
+            await self._execute(task)
+
+    async def _idle(self) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+        self._wake.clear()
+
+    async def _claim(self) -> ClaimedTask | None:
+        task = await queue_store.claim(
+            self.db,
+            owner=self.owner,
+            queues=sorted({k.queue for k in self._kinds.values()}),
+            kinds=sorted(self._kinds),
+            lease_seconds=self.lease_seconds,
+        )
+        if task is not None:
+            self._running[task.id] = task
+        return task
+
+    async def _execute(self, task: ClaimedTask) -> None:
+        kind = self._kinds[task.kind]
+        if task.attempts > task.max_retries + 1:  # every earlier attempt died with its worker
+            await self._finish_failed(task, kind, "worker lost too many times", dead=True)
+            return
+        QUEUE_RUNNING.labels(task.queue).inc()
+        started = time.perf_counter_ns()
+        try:
+            async with asyncio.timeout(self.task_timeout):
+                result = await kind.handler(task)
+        except TimeoutError:
+            await self._after_failure(task, kind, f"timed out after {self.task_timeout:g}s")
+        except asyncio.CancelledError:
+            raise  # shutdown: the task stays in _running and is returned to pending
+        except Exception as exc:
+            logger.warning("task %s (%s) failed: %r", task.id, task.kind, exc)
+            await self._after_failure(task, kind, f"{type(exc).__name__}: {exc}")
+        else:
+            await self._complete(task, kind, result)
+        finally:
+            QUEUE_RUNNING.labels(task.queue).dec()
+            QUEUE_TASK_DURATION.labels(task.queue).observe((time.perf_counter_ns() - started) / 1e9)
+
+    async def _complete(self, task: ClaimedTask, kind: TaskKind, result: Any) -> None:
+        try:
+            async with session_scope(self.db.sessions) as session:
+                done = await session.execute(
+                    update(QueueTask)
+                    .where(fenced(task))
+                    .values(
+                        state="completed",
+                        result=result,
+                        finished_at=time.time(),
+                        lease_token=None,
+                        lease_expires_at=None,
+                    )
+                )
+                if done.rowcount != 1:  # type: ignore[attr-defined]
+                    QUEUE_TASKS.labels(task.queue, "lease_lost").inc()
+                    logger.warning("task %s finished after losing its lease; not recorded", task.id)
+                    return
+                if kind.on_complete is not None:
+                    await kind.on_complete(session, task, result)
+        except Exception as exc:
+            logger.exception("recording completion of task %s failed", task.id)
+            await self._after_failure(task, kind, f"completion failed: {exc!r}")
+            return
+        finally:
+            self._running.pop(task.id, None)
+        QUEUE_TASKS.labels(task.queue, "completed").inc()
+
+    async def _after_failure(self, task: ClaimedTask, kind: TaskKind, error: str) -> None:
+        await self._finish_failed(task, kind, error, dead=task.attempts > task.max_retries)
+
+    async def _finish_failed(
+        self, task: ClaimedTask, kind: TaskKind, error: str, *, dead: bool
+    ) -> None:
+        values: dict[str, Any] = {
+            "lease_token": None,
+            "lease_expires_at": None,
+            "lease_owner": None,
+            "last_error": error[:2000],
+        }
+        if dead:
+            values.update(state="dead", finished_at=time.time())
+        else:
+            delay = backoff_delay(task.attempts, self._rng, self.backoff_base)
+            values.update(state="pending", available_at=time.time() + delay)
+        try:
+            async with session_scope(self.db.sessions) as session:
+                changed = await session.execute(
+                    update(QueueTask).where(fenced(task)).values(**values)
+                )
+                recorded = changed.rowcount == 1  # type: ignore[attr-defined]
+                if recorded and dead and kind.on_dead is not None:
+                    await kind.on_dead(session, task, error)
+        finally:
+            self._running.pop(task.id, None)
+        if dead:
+            QUEUE_TASKS.labels(task.queue, "dead").inc()
+            logger.error("task %s (%s) dead-lettered: %s", task.id, task.kind, error)
+        else:
+            QUEUE_RETRIES.labels(task.queue).inc()
+            QUEUE_TASKS.labels(task.queue, "retried").inc()
+
+    async def _release(self, task: ClaimedTask) -> bool:
+        try:
+            released = await queue_store.release(self.db, task)
+        except Exception:
+            logger.exception("returning task %s to pending failed; its lease will expire", task.id)
+            return False
+        QUEUE_TASKS.labels(task.queue, "returned").inc()
+        return released
+
+    # --- leases -------------------------------------------------------------------------------
+    async def reap_expired(self) -> int:
+        """Return tasks whose lease expired (their worker died) to pending."""
+        count = await queue_store.reap_expired(self.db)
+        if count:
+            logger.warning("returned %d task(s) with expired leases to pending", count)
+        return count
+
+    async def _maintain(self) -> None:
+        while True:
+            await asyncio.sleep(self.lease_seconds / MAINTENANCE_EVERY_LEASES)
+            try:
+                tokens = [t.lease_token for t in self._running.values()]
+                await queue_store.renew_leases(self.db, tokens, self.lease_seconds)
+                await self.reap_expired()
+                await queue_store.purge_completed(self.db, COMPLETED_RETENTION)
+                await self.stats()  # keeps the depth gauges current
+            except Exception:
+                logger.exception("queue maintenance failed")
+
+
+async def _echo(task: ClaimedTask) -> dict[str, Any]:
+    """A cheap diagnostic task: returns its payload and who ran it."""
+    return {"echo": task.payload, "task_id": task.id, "pid": os.getpid()}
+
+
+async def _sleep(task: ClaimedTask) -> dict[str, Any]:
+    """A diagnostic task that takes `seconds` to run, for drills of shutdown and leases."""
+    seconds = float(task.payload.get("seconds", 1.0))
+    await asyncio.sleep(seconds)
+    return {"slept": seconds, "task_id": task.id, "pid": os.getpid()}
+
+
+def priority_for(urgency: str) -> int:
+    return URGENCY_PRIORITY.get(urgency, URGENCY_PRIORITY["medium"])
