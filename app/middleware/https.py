@@ -28,8 +28,23 @@ class HTTPSEnforcementMiddleware:
         self.proxies = proxies
         self.exempt = exempt
 
+    def _plain_http(self, scope: Scope) -> bool:
+        """True only when the client is known to have used plain HTTP.
+
+        A trusted proxy that sends no X-Forwarded-Proto leaves the scheme unknown; redirecting
+        then would loop forever behind a TLS-terminating proxy, so such requests (and local
+        calls from the pod itself) pass.
+        """
+        client = scope.get("client")
+        if client and self.proxies.trusts(str(client[0])):
+            proto = _header(scope, b"x-forwarded-proto")
+            if proto is None:
+                return False
+            return proto.split(",")[0].strip().lower() != "https"
+        return scope.get("scheme") != "https"
+
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
-        if scope["type"] != "http" or self.proxies.scheme(scope) == "https":
+        if scope["type"] != "http" or not self._plain_http(scope):
             await self.app(scope, receive, send)
             return
         path = str(scope.get("path", ""))
@@ -61,6 +76,13 @@ class HTTPSEnforcementMiddleware:
             detail="This service only accepts HTTPS.",
             type_slug="https-required",
         )
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", ()):
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
 
 
 def _host(scope: Scope) -> str | None:
