@@ -22,6 +22,7 @@ from btai_ops import health as health_cmd
 from btai_ops import loadtest as loadtest_cmd
 from btai_ops import queue as queue_cmd
 from btai_ops import serve as serve_cmd
+from btai_ops import users as users_cmd
 from btai_ops.errors import BtaiError
 from btai_ops.render import command as render_cmd
 
@@ -76,6 +77,7 @@ app.add_typer(data_cmd.app, name="data")
 app.add_typer(db_cmd.app, name="db")
 app.add_typer(queue_cmd.app, name="queue")
 app.command("serve")(serve_cmd.serve)
+app.add_typer(users_cmd.app, name="users")
 app.add_typer(render_cmd.app, name="render")
 app.command("health")(health_cmd.health)
 app.command("loadtest")(loadtest_cmd.loadtest)
