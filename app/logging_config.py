@@ -104,6 +104,11 @@ def configure_logging(settings: Settings, stream: TextIO | None = None) -> loggi
     handler = build_handler(settings, stream)
     root.addHandler(handler)
     root.setLevel(settings.LOG_LEVEL)
+    # httpx logs every request at INFO; the health checks and alert webhook make many.
+    debugging = root.level <= logging.DEBUG
+    logging.getLogger("httpx").setLevel(
+        root.level if debugging else max(logging.WARNING, root.level)
+    )
     for name in UVICORN_LOGGERS:
         uvicorn_logger = logging.getLogger(name)
         # uvicorn installs its own handlers before it builds the app; ours replace them.

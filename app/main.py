@@ -18,6 +18,7 @@ from app.db.engine import Database
 from app.errors import install_problem_handlers
 from app.logging_config import configure_logging
 from app.middleware import install_middleware
+from app.monitoring.service import HealthService
 from app.security.services import SecurityServices
 from app.settings import Environment, Settings, get_settings
 
@@ -35,6 +36,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.resources = stack
             app.state.db = await stack.enter_async_context(Database.open(settings))
             await stack.enter_async_context(app.state.security.running(app.state.db))
+            await stack.enter_async_context(app.state.health.running())
             yield
 
     docs = settings.ENVIRONMENT is not Environment.PRODUCTION
@@ -48,6 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.started_monotonic = time.monotonic()
+    app.state.health = HealthService(app.state, settings)
     # Built before the middleware, which shares its rate limiter and token checks.
     app.state.security = SecurityServices(settings)
 

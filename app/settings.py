@@ -199,6 +199,9 @@ class Settings(BaseSettings):
     HEALTH_CACHE_SECONDS: float = Field(
         1.5, ge=0, description="Seconds a full health report is reused."
     )
+    HEALTH_MONITOR_INTERVAL: float = Field(
+        15.0, ge=0, description="Seconds between background health evaluations (0: off)."
+    )
     ALERT_THRESHOLD_CPU: float = Field(90.0, gt=0, le=100, description="CPU % that warns.")
     ALERT_THRESHOLD_MEMORY: float = Field(90.0, gt=0, le=100, description="Memory % that warns.")
     ALERT_THRESHOLD_DISK: float = Field(90.0, gt=0, le=100, description="Disk % that warns.")

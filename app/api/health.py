@@ -1,23 +1,46 @@
-"""Health endpoints (IETF `application/health+json`)."""
+"""Health endpoints (IETF `application/health+json`, checks keyed `component:measurement`).
+
+- `/health/liveness`: the process answers; touches no dependency.
+- `/health/readiness`: database, cache and queue; 503 when not ready (a degraded cache that
+  serves from memory is `warn`, still ready).
+- `/health/startup`: migrations applied and data seeded.
+- `/health`: the full report; `/health/alerts`, `/health/trends`: what the monitor saw.
+"""
 
 from __future__ import annotations
 
 import os
 import time
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
 from app import __version__
+from app.deps import AdminWhenAuthEnabled
+from app.errors import NotFound
+from app.monitoring.checks import FULL, READINESS, STARTUP, Status
+from app.monitoring.service import TREND_REPORTS, HealthService
 
 HEALTH_JSON = "application/health+json"
+NO_STORE = {"Cache-Control": "no-store"}
 
 router = APIRouter(prefix="/health", tags=["health"])
 
 
 class HealthResponse(JSONResponse):
     media_type = HEALTH_JSON
+
+
+def _service(request: Request) -> HealthService:
+    service: HealthService = request.app.state.health
+    return service
+
+
+async def _probe(request: Request, probe: str, description: str) -> HealthResponse:
+    report = await _service(request).report(probe)
+    status = 503 if report.status is Status.FAIL else 200
+    return HealthResponse(report.to_health_json(description), status, headers=NO_STORE)
 
 
 @router.get("/liveness", response_class=HealthResponse, summary="The process answers")
@@ -31,4 +54,49 @@ async def liveness(request: Request) -> HealthResponse:
         "pid": os.getpid(),
         "uptime_seconds": round(time.monotonic() - started, 3),
     }
-    return HealthResponse(body, headers={"Cache-Control": "no-store"})
+    return HealthResponse(body, headers=NO_STORE)
+
+
+@router.get("/readiness", response_class=HealthResponse, summary="Ready for traffic")
+async def readiness(request: Request) -> HealthResponse:
+    """Database, cache and queue; 503 when a critical one fails."""
+    return await _probe(request, READINESS, "readiness: database, cache, queue")
+
+
+@router.get("/startup", response_class=HealthResponse, summary="Started: migrated and seeded")
+async def startup(request: Request) -> HealthResponse:
+    return await _probe(request, STARTUP, "startup: migrations applied, data seeded")
+
+
+@router.get("", response_class=HealthResponse, summary="Full health report")
+async def full_report(request: Request) -> HealthResponse:
+    """Every check: dependencies, AI service, system resources, external services."""
+    return await _probe(request, FULL, "full health report")
+
+
+@router.get("/alerts", summary="Alerts raised by health checks, newest first")
+async def list_alerts(
+    request: Request,
+    state: Annotated[str | None, Query(pattern="^(active|resolved)$")] = None,
+) -> dict[str, Any]:
+    alerts = _service(request).alerts.alerts(state)
+    return {"count": len(alerts), "alerts": [a.as_dict() for a in alerts]}
+
+
+@router.post("/alerts/{alert_id}/acknowledge", summary="Acknowledge an alert (admin with auth)")
+async def acknowledge_alert(
+    request: Request, alert_id: str, admin: AdminWhenAuthEnabled
+) -> dict[str, Any]:
+    """Acknowledging twice is harmless: the first acknowledgement is kept."""
+    by = admin.username if admin is not None else None
+    alert = _service(request).alerts.acknowledge(alert_id, by)
+    if alert is None:
+        raise NotFound(f"No alert {alert_id!r}.")
+    return alert.as_dict()
+
+
+@router.get("/trends", summary="Status history and per-check latency over the last reports")
+async def trends(
+    request: Request, limit: Annotated[int, Query(ge=1, le=TREND_REPORTS)] = 50
+) -> dict[str, Any]:
+    return _service(request).trend_summary(limit)

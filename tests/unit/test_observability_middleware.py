@@ -169,7 +169,7 @@ def failing_app(settings: Settings) -> FastAPI:
 async def test_every_error_is_problem_json_with_the_request_id(
     make_settings: Callable[..., Settings], method: str, path: str, status: int
 ) -> None:
-    app = failing_app(make_settings(ENVIRONMENT="production", JWT_SECRET_KEY="k" * 40))
+    app = failing_app(make_settings(ENVIRONMENT="staging", JWT_SECRET_KEY="k" * 40))
     async with client(app) as c:
         response = await c.request(method, path, headers={"X-Request-ID": "req-1"})
     assert response.status_code == status

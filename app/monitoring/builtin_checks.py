@@ -1,0 +1,209 @@
+"""The service's own health checks, built from what the app holds on `app.state`.
+
+Each resource check is registered only when its resource exists: `app.state.db` (Database),
+`app.state.cache` (the cache service: `async ping() -> bool` is True when the shared store
+answered, `degraded` is True while it serves from the in-process fallback),
+`app.state.queue` (`async stats()` returning depth, oldest_pending_seconds, stuck_leases) and
+`app.state.ai_provider` (its circuit breaker as `.breaker`). The resources are looked up at
+check time, so the order in which the lifespan opens them does not matter.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import text
+from starlette.datastructures import State
+
+from app.db.engine import is_sqlite
+from app.db.migrate import current_revisions, head_revisions
+from app.monitoring.checks import (
+    FULL_ONLY,
+    READY_AND_FULL,
+    STARTUP,
+    CheckResult,
+    HealthCheck,
+    Status,
+)
+from app.monitoring.system import SystemSampler
+from app.settings import Settings
+
+STARTUP_ONLY = frozenset({STARTUP})
+
+
+def _ms_since(start_ns: int) -> float:
+    return round((time.perf_counter_ns() - start_ns) / 1e6, 3)
+
+
+def database_checks(state: State, settings: Settings) -> list[HealthCheck]:
+    async def response_time() -> CheckResult:
+        start = time.perf_counter_ns()
+        await state.db.ping()
+        return CheckResult(Status.PASS, _ms_since(start), "ms")
+
+    async def migrations() -> CheckResult:
+        current, heads = await current_revisions(settings.database_url), head_revisions()
+        missing = sorted(heads - current)
+        if missing:
+            return CheckResult(Status.FAIL, len(missing), "revisions", f"pending: {missing}")
+        return CheckResult(Status.PASS, len(current), "revisions")
+
+    async def seeded() -> CheckResult:
+        query = text("SELECT count(*) FROM teams WHERE season = :season")
+        async with state.db.engine.connect() as conn:
+            teams = (await conn.execute(query, {"season": settings.DATA_SEASON})).scalar_one()
+        status = Status.PASS if teams else Status.FAIL
+        output = None if teams else f"season {settings.DATA_SEASON} is not loaded"
+        return CheckResult(status, int(teams), "teams", output)
+
+    return [
+        HealthCheck(
+            "database:responseTime", response_time, READY_AND_FULL, "datastore", True, "db"
+        ),
+        HealthCheck("migrations:applied", migrations, STARTUP_ONLY, "datastore"),
+        HealthCheck("data:seeded", seeded, STARTUP_ONLY, "datastore", requires="db"),
+    ]
+
+
+def cache_check(state: State) -> HealthCheck:
+    async def round_trip() -> CheckResult:
+        cache = state.cache
+        start = time.perf_counter_ns()
+        answered = await cache.ping()
+        elapsed = _ms_since(start)
+        if answered and not getattr(cache, "degraded", False):
+            return CheckResult(Status.PASS, elapsed, "ms")
+        # The in-process fallback keeps serving: worth a warning, not a restart.
+        return CheckResult(
+            Status.WARN, elapsed, "ms", "shared cache unreachable; serving from process memory"
+        )
+
+    return HealthCheck(
+        "cache:responseTime", round_trip, component_type="datastore", requires="cache"
+    )
+
+
+def queue_checks(state: State, settings: Settings) -> list[HealthCheck]:
+    async def stats() -> Mapping[str, Any]:
+        result: Mapping[str, Any] = await state.queue.stats()
+        return result
+
+    async def depth() -> CheckResult:
+        return CheckResult(Status.PASS, int((await stats()).get("depth", 0)), "tasks")
+
+    async def oldest() -> CheckResult:
+        age = float((await stats()).get("oldest_pending_seconds") or 0.0)
+        # A task waiting longer than a run may take means the workers are not keeping up.
+        status = Status.WARN if age > settings.QUEUE_TASK_TIMEOUT else Status.PASS
+        return CheckResult(status, round(age, 3), "s")
+
+    async def stuck() -> CheckResult:
+        count = int((await stats()).get("stuck_leases", 0))
+        status = Status.WARN if count else Status.PASS
+        return CheckResult(status, count, "tasks", "expired leases" if count else None)
+
+    return [
+        HealthCheck("queue:depth", depth, requires="queue"),
+        HealthCheck("queue:oldestPendingAge", oldest, FULL_ONLY, critical=False, requires="queue"),
+        HealthCheck("queue:stuckLeases", stuck, FULL_ONLY, critical=False, requires="queue"),
+    ]
+
+
+def ai_check(state: State) -> HealthCheck:
+    async def breaker() -> CheckResult:
+        breaker = getattr(state.ai_provider, "breaker", None)
+        if breaker is None:
+            return CheckResult(Status.PASS, "none", None, "provider has no circuit breaker")
+        snapshot: dict[str, Any] = breaker.snapshot()
+        closed = snapshot["state"] == "closed"
+        output = None if closed else f"breaker {snapshot['state']}; answering with `local`"
+        return CheckResult(Status.PASS if closed else Status.WARN, snapshot["state"], None, output)
+
+    return HealthCheck(
+        "ai_service:circuitBreaker", breaker, FULL_ONLY, critical=False, requires="ai_provider"
+    )
+
+
+def system_checks(settings: Settings, sampler: SystemSampler, disk_path: str) -> list[HealthCheck]:
+    def threshold_result(percent: float, limit: float, source: str) -> CheckResult:
+        status = Status.WARN if percent >= limit else Status.PASS
+        output = f"{source}; threshold {limit:g}%"
+        return CheckResult(status, percent, "percent", output)
+
+    async def cpu() -> CheckResult:
+        usage = sampler.cpu()
+        return threshold_result(usage.percent, settings.ALERT_THRESHOLD_CPU, usage.source)
+
+    async def memory() -> CheckResult:
+        usage = await asyncio.to_thread(sampler.memory)
+        return threshold_result(usage.percent, settings.ALERT_THRESHOLD_MEMORY, usage.source)
+
+    async def disk() -> CheckResult:
+        usage = await asyncio.to_thread(sampler.disk, disk_path)
+        return threshold_result(usage.percent, settings.ALERT_THRESHOLD_DISK, disk_path)
+
+    return [
+        HealthCheck("system:cpuUtilization", cpu, FULL_ONLY, "system", critical=False),
+        HealthCheck("system:memoryUtilization", memory, FULL_ONLY, "system", critical=False),
+        HealthCheck("system:diskUtilization", disk, FULL_ONLY, "system", critical=False),
+    ]
+
+
+def external_check(urls: list[str], client: Callable[[], httpx.AsyncClient]) -> HealthCheck:
+    async def probe(url: str) -> dict[str, Any]:
+        start = time.perf_counter_ns()
+        try:
+            response = await client().get(url)
+        except httpx.HTTPError as exc:
+            reason = f"{type(exc).__name__}: {exc}"[:200]
+            return {"componentId": url, "status": "fail", "output": reason}
+        status = "pass" if response.status_code < 500 else "fail"
+        return {
+            "componentId": url,
+            "status": status,
+            "observedValue": _ms_since(start),
+            "observedUnit": "ms",
+            "output": f"HTTP {response.status_code}",
+        }
+
+    async def reachability() -> CheckResult:
+        entries = await asyncio.gather(*(probe(url) for url in urls))
+        failed = sum(1 for e in entries if e["status"] == "fail")
+        status = Status.WARN if failed else Status.PASS
+        output = f"{failed} of {len(urls)} unreachable" if failed else None
+        return CheckResult(status, len(urls) - failed, "reachable", output, tuple(entries))
+
+    return HealthCheck("external:reachability", reachability, FULL_ONLY, critical=False)
+
+
+def database_disk_path(settings: Settings) -> str:
+    """The folder holding an embedded SQLite database, else the working directory."""
+    url = settings.database_url
+    if is_sqlite(url):
+        from sqlalchemy.engine import make_url
+
+        database = make_url(url).database
+        if database and database != ":memory:":
+            return str(Path(database).expanduser().resolve().parent)
+    return "."
+
+
+def builtin_checks(
+    state: State, settings: Settings, client: Callable[[], httpx.AsyncClient]
+) -> list[HealthCheck]:
+    """Every check of the service; those of resources absent from `state` are skipped at run."""
+    checks = [
+        *database_checks(state, settings),
+        cache_check(state),
+        *queue_checks(state, settings),
+        ai_check(state),
+        *system_checks(settings, SystemSampler(), database_disk_path(settings)),
+    ]
+    if settings.EXTERNAL_SERVICES:
+        checks.append(external_check(settings.EXTERNAL_SERVICES, client))
+    return checks
