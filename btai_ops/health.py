@@ -70,7 +70,7 @@ def fetch(client: httpx.Client, url: str) -> dict[str, Any]:
         }
     alerts = probes["report"]["body"].get("alerts") if probes["report"]["body"] else None
     if alerts is None:
-        response = client.get(url + "/api/v1/health/alerts")
+        response = client.get(url + "/api/v1/health/alerts", params={"state": "active"})
         if response.status_code == 200:
             data = response.json()
             alerts = data.get("alerts", data) if isinstance(data, dict) else data
@@ -78,13 +78,13 @@ def fetch(client: httpx.Client, url: str) -> dict[str, Any]:
     return probes
 
 
-def probe(url: str, timeout: float) -> HealthView:
+def probe(url: str, timeout: float, scope: str = "full") -> HealthView:
     """One round of probes against the server at `url`; unreachable raises ServiceUnreachable."""
     import httpx
 
     try:
         with httpx.Client(timeout=timeout) as client:
-            return build_view(url, fetch(client, url))
+            return build_view(url, fetch(client, url), scope=scope)
     except httpx.TimeoutException:
         raise ServiceUnreachable(
             f"{url} timed out after {timeout:g}s", hint="is the service overloaded?"
@@ -104,7 +104,10 @@ def local_probe() -> HealthView:
 
 
 def wait_ready(url: str, timeout: float, request_timeout: float, quiet: bool) -> HealthView:
-    """Poll until readiness answers 2xx, or raise ServiceUnreachable after `timeout` seconds."""
+    """Poll until readiness answers 2xx, or raise ServiceUnreachable after `timeout` seconds.
+
+    The view returned is judged by readiness, the thing waited for.
+    """
     deadline = time.monotonic() + timeout
     last = "no answer yet"
     status_line = None if quiet else stderr.status(f"waiting for {url} to be ready")
@@ -114,7 +117,7 @@ def wait_ready(url: str, timeout: float, request_timeout: float, quiet: bool) ->
         while True:
             remaining = deadline - time.monotonic()
             try:
-                view = probe(url, min(request_timeout, max(remaining, 0.1)))
+                view = probe(url, min(request_timeout, max(remaining, 0.1)), "readiness")
                 if view.ready:
                     return view
                 last = f"not ready: {view.status}"
@@ -153,7 +156,10 @@ def health(
     ] = None,
     wait_ready_: Annotated[
         bool,
-        typer.Option("--wait-ready", help="Wait until the service is ready (up to --timeout)."),
+        typer.Option(
+            "--wait-ready",
+            help="Wait until the service is ready (up to --timeout); judge by readiness.",
+        ),
     ] = False,
     timeout: Annotated[
         float,

@@ -95,8 +95,12 @@ def _rows(checks: Any) -> list[CheckRow]:
     return rows
 
 
-def build_view(url: str, answers: dict[str, Any]) -> HealthView:
-    """Combine the answers of the liveness, readiness and report probes into one view."""
+def build_view(url: str, answers: dict[str, Any], *, scope: str = "full") -> HealthView:
+    """Combine the answers of the liveness, readiness and report probes into one view.
+
+    `scope="readiness"` judges by readiness alone (what `--wait-ready` waits for): a warning
+    of the full report, such as a busy CPU, does not fail a deploy that is ready.
+    """
     probes = [
         ProbeResult(
             name,
@@ -106,16 +110,17 @@ def build_view(url: str, answers: dict[str, Any]) -> HealthView:
         )
         for name in ("liveness", "readiness", "report")
     ]
-    counted = [p.status for p in probes if p.status != UNAVAILABLE]
-    status = max(counted, key=RANK.__getitem__) if counted else "fail"
     by_name = {p.name: p for p in probes}
     readiness = by_name["readiness"]
     gate = by_name["liveness"] if readiness.status == UNAVAILABLE else readiness
     ready = gate.http_status is not None and 200 <= gate.http_status < 300
+    counted = [p.status for p in probes if p.status != UNAVAILABLE]
+    if scope == "readiness":
+        counted = [by_name["liveness"].status, gate.status]
+    status = max(counted, key=RANK.__getitem__) if counted else "fail"
     report = answers["report"].get("body") if by_name["report"].status != UNAVAILABLE else None
-    source = report or (
-        answers["readiness"].get("body") if readiness.status != UNAVAILABLE else None
-    )
+    ready_body = answers["readiness"].get("body") if readiness.status != UNAVAILABLE else None
+    source = ready_body if scope == "readiness" else (report or ready_body)
     checks = _rows((source or {}).get("checks"))
     worst_check = max((RANK.get(c.status, 2) for c in checks), default=0)
     if worst_check > RANK[status]:
@@ -163,7 +168,8 @@ def view_renderable(view: HealthView) -> RenderableType:
         code = f"HTTP {probe.http_status}" if probe.http_status is not None else "in-process"
         probes.append(f"{probe.name}: ")
         probes.append(probe.status, style=status_style(probe.status))
-        probes.append(f" ({code}, {_latency(probe.latency_ms)})   ")
+        latency = f", {_latency(probe.latency_ms)}" if probe.latency_ms is not None else ""
+        probes.append(f" ({code}{latency})   ")
     parts.append(probes)
     table = Table("check", "status", "latency", "message", title="checks", title_justify="left")
     for row in view.checks:

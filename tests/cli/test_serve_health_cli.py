@@ -158,3 +158,13 @@ def test_table_shows_check_status_latency_message_and_alerts() -> None:
         "alerts",
     ):
         assert expected in text
+
+
+def test_wait_ready_judges_by_readiness_not_by_full_report_warnings() -> None:
+    ready = {"status": "pass", "checks": {"database:responseTime": check("pass")}}
+    busy = {"status": "warn", "checks": {"system:cpuUtilization": check("warn", "97%")}}
+    raw = answers((200, ready), (200, busy))
+    assert build_view("http://x", raw).exit_code == 1
+    view = build_view("http://x", raw, scope="readiness")
+    assert (view.status, view.exit_code) == ("pass", 0)
+    assert [row.name for row in view.checks] == ["database:responseTime"]
