@@ -1,0 +1,67 @@
+"""`btai db` and `btai data import`, and `btai serve` with an unreachable database."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import subprocess
+from pathlib import Path
+
+from app.data.loader import load_extract
+from tests.support.server import BTAI
+from tests.support.services import free_port
+
+
+def _btai(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [BTAI, *args], capture_output=True, text=True, env={**os.environ, **env}, cwd=cwd
+    )
+
+
+def test_db_upgrade_seed_status_round_trip(tmp_path: Path) -> None:
+    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/ops.db"}
+    upgraded = _btai("db", "upgrade", env=env, cwd=tmp_path)
+    assert upgraded.returncode == 0, upgraded.stderr
+    before = json.loads(_btai("db", "status", "--json", env=env, cwd=tmp_path).stdout)
+    assert before["up_to_date"] is True
+    assert before["seasons"] == {}
+    seeded = _btai("db", "seed", "--season", "2016", env=env, cwd=tmp_path)
+    assert seeded.returncode == 0, seeded.stderr
+    assert "30 teams" in seeded.stderr
+    again = _btai("db", "seed", env=env, cwd=tmp_path)
+    assert again.returncode == 0
+    assert "already seeded" in again.stderr
+    after = json.loads(_btai("db", "status", "--json", env=env, cwd=tmp_path).stdout)
+    assert after["seasons"]["2016"]["teams"] == 30
+    missing = _btai("db", "seed", "--season", "1999", env=env, cwd=tmp_path)
+    assert missing.returncode == 2
+    assert missing.stderr.startswith("Error: no embedded data for season 1999")
+
+
+def test_unreachable_database_is_one_line_with_the_password_masked(tmp_path: Path) -> None:
+    url = f"postgresql+asyncpg://postgres:hunter2@127.0.0.1:{free_port()}/btai"
+    env = {"DATABASE_URL": url, "API_PORT": str(free_port())}
+    for args in (("serve",), ("db", "upgrade")):
+        result = _btai(*args, env=env, cwd=tmp_path)
+        assert result.returncode == 3, result.stderr
+        lines = result.stderr.strip().splitlines()
+        error = [line for line in lines if line.startswith("Error:")]
+        assert len(error) == 1, result.stderr
+        assert "DATABASE_URL" in error[0]
+        assert "hunter2" not in result.stderr
+        assert "postgres:***@" in error[0]
+
+
+def test_data_import_writes_a_compact_extract(tmp_path: Path) -> None:
+    result = _btai(
+        "data", "import", "--season", "2016", "--out", str(tmp_path), env={}, cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    path = tmp_path / "lahman_2016.json.gz"
+    assert path.stat().st_size < 400_000
+    with gzip.open(path) as handle:
+        assert json.load(handle)["season"] == 2016
+    # The importer is deterministic: the committed extract is exactly what it writes.
+    embedded = Path(load_extract.__code__.co_filename).with_name("lahman_2016.json.gz")
+    assert path.read_bytes() == embedded.read_bytes()
