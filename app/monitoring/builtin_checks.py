@@ -1,11 +1,11 @@
 """The service's own health checks, built from what the app holds on `app.state`.
 
-Each resource check is registered only when its resource exists: `app.state.db` (Database),
-`app.state.cache` (the cache service: `async ping() -> bool` is True when the shared store
-answered, `degraded` is True while it serves from the in-process fallback),
-`app.state.queue` (`async stats()` returning depth, oldest_pending_seconds, stuck_leases) and
-`app.state.ai_provider` (its circuit breaker as `.breaker`). The resources are looked up at
-check time, so the order in which the lifespan opens them does not matter.
+Each resource check runs only while its resource exists on `app.state`: `db` (Database),
+`cache` (the cache service: `async ping() -> bool` is True when the shared store answered,
+`degraded` is True while it serves from the in-process fallback), `queue` (`async stats()`
+with pending, oldest_pending_age_seconds and stuck_leases) and `ai_provider` (its circuit
+breaker as `.breaker`). Resources are looked up at check time, so the order in which the
+lifespan opens them does not matter.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from app.monitoring.system import SystemSampler
 from app.settings import Settings
 
 STARTUP_ONLY = frozenset({STARTUP})
+STATS_REUSE = 0.5  # seconds
 
 
 def _ms_since(start_ns: int) -> float:
@@ -89,15 +90,22 @@ def cache_check(state: State) -> HealthCheck:
 
 
 def queue_checks(state: State, settings: Settings) -> list[HealthCheck]:
+    # The three queue checks of one evaluation run together: they share one stats query.
+    shared: dict[str, Any] = {}
+
     async def stats() -> Mapping[str, Any]:
-        result: Mapping[str, Any] = await state.queue.stats()
+        task = shared.get("task")
+        if task is None or (task.done() and time.monotonic() - shared["at"] > STATS_REUSE):
+            task = shared["task"] = asyncio.ensure_future(state.queue.stats())
+            shared["at"] = time.monotonic()
+        result: Mapping[str, Any] = await asyncio.shield(task)
         return result
 
     async def depth() -> CheckResult:
-        return CheckResult(Status.PASS, int((await stats()).get("depth", 0)), "tasks")
+        return CheckResult(Status.PASS, int((await stats()).get("pending", 0)), "tasks")
 
     async def oldest() -> CheckResult:
-        age = float((await stats()).get("oldest_pending_seconds") or 0.0)
+        age = float((await stats()).get("oldest_pending_age_seconds") or 0.0)
         # A task waiting longer than a run may take means the workers are not keeping up.
         status = Status.WARN if age > settings.QUEUE_TASK_TIMEOUT else Status.PASS
         return CheckResult(status, round(age, 3), "s")
