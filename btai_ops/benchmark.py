@@ -2,6 +2,152 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+from typing import Annotated
+
 import typer
 
+from btai_ops.errors import UsageProblem
+from btai_ops.loadstats import wide_console
+from btai_ops.output import stderr
+
 app = typer.Typer(help="Benchmark the service and compare results.", no_args_is_help=True)
+
+SUITE = ("simple", "complex", "database", "cache")
+REPORT_BASELINE = Path("benchmarks/baselines/report.yaml")
+
+
+def _project_file(relative: Path) -> Path:
+    """A file of the project: from the working directory, else beside this package."""
+    if relative.exists():
+        return relative
+    return Path(__file__).resolve().parents[1] / relative
+
+
+@app.command()
+def run(
+    host: Annotated[str | None, typer.Option(help="Measure the service at this URL.")] = None,
+    spawn: Annotated[
+        bool,
+        typer.Option(help="Start `btai serve` and the bare reference app; measure both in turn."),
+    ] = False,
+    scenario: Annotated[
+        list[str] | None, typer.Option("--scenario", "-s", help="Repeatable (default: the four).")
+    ] = None,
+    repeat: Annotated[int, typer.Option(min=1, help="Repetitions of every scenario.")] = 3,
+    duration: Annotated[str, typer.Option("--duration", "-t", help="Per run.")] = "10s",
+    users: Annotated[int, typer.Option("--users", "-u", min=1)] = 10,
+    rate: Annotated[
+        float | None, typer.Option(min=0.1, help="Open model: requests/s per run.")
+    ] = None,
+    workers: Annotated[int, typer.Option(min=1, help="Server workers with --spawn.")] = 1,
+    output: Annotated[Path, typer.Option("--output", "-o", help="Results JSON.")] = Path(
+        "benchmark-results.json"
+    ),
+) -> None:
+    """Run the standard suite (the report's four endpoint types) and write a results JSON."""
+    from btai_ops.loadstats.suite import run_suite
+
+    if (host is None) == (not spawn):
+        raise UsageProblem("give either --host URL or --spawn")
+    from btai_ops.loadtest import SCENARIOS, parse_duration
+
+    scenarios = list(scenario or SUITE)
+    unknown = [s for s in scenarios if s not in SCENARIOS]
+    if unknown:
+        raise UsageProblem(
+            f"unknown scenario {unknown[0]!r}", hint=f"known scenarios: {', '.join(SCENARIOS)}"
+        )
+    results = run_suite(
+        host=host,
+        spawn=spawn,
+        scenarios=scenarios,
+        repeat=repeat,
+        duration_s=parse_duration(duration),
+        users=users,
+        rate=rate,
+        workers=workers,
+    )
+    import json
+
+    output.write_text(json.dumps(results) + "\n")
+    from btai_ops.loadstats.suite import ratio_table
+
+    wide_console().print(ratio_table(results))
+    stderr.print(f"results written to {output}")
+
+
+@app.command()
+def compare(
+    current: Annotated[Path, typer.Argument(help="Results: btai loadtest or benchmark JSON.")],
+    baseline: Annotated[
+        Path | None,
+        typer.Argument(help="Results to compare with (default: the report's tables)."),
+    ] = None,
+    tolerance: Annotated[
+        list[str] | None,
+        typer.Option(help="Per metric, repeatable: p95=+10% (rise is worse), rps=-5%."),
+    ] = None,
+    output_format: Annotated[
+        str, typer.Option("--format", help="table, json or markdown.")
+    ] = "table",
+    html_file: Annotated[
+        Path | None, typer.Option("--html", help="Also write a self-contained HTML report.")
+    ] = None,
+    target: Annotated[
+        str | None, typer.Option(help="Server in a multi-target results file (default btai).")
+    ] = None,
+    alpha: Annotated[
+        float, typer.Option(min=1e-9, max=0.5, help="Significance level of the U test.")
+    ] = 0.01,
+    noise_floor_ms: Annotated[
+        float, typer.Option(min=0, help="Latency changes this small are always unchanged.")
+    ] = 1.0,
+) -> None:
+    """Compare results with a baseline; exit 1 when any metric regressed."""
+    from btai_ops.loadstats import compare as cmp
+    from btai_ops.loadstats import compare_view as view
+
+    if output_format not in ("table", "json", "markdown"):
+        raise UsageProblem(f"unknown --format {output_format!r}", hint="table, json or markdown")
+    tolerances = dict(cmp.parse_tolerance(t) for t in tolerance or [])
+    cur = cmp.load_metrics(current, target)
+    base = cmp.load_metrics(baseline or _project_file(REPORT_BASELINE), target)
+    rows = cmp.compare(cur, base, tolerances=tolerances, alpha=alpha, noise_floor_ms=noise_floor_ms)
+    if output_format == "json":
+        from btai_ops.output import print_json
+
+        print_json(view.as_json(rows, cur, base))
+    elif output_format == "markdown":
+        sys.stdout.write(view.markdown(rows, cur, base))
+    else:
+        console = wide_console()
+        console.print(view.table(rows, cur, base))
+        for note in view.notes(rows):
+            console.print(note)
+    if html_file is not None:
+        html_file.write_text(view.html_report(rows, cur, base))
+    if any(r.verdict == "regressed" for r in rows):
+        raise typer.Exit(1)
+
+
+@app.command()
+def micro(
+    compare_saved: Annotated[
+        bool, typer.Option("--compare", help="Compare with the last saved run; fail on +10% mean.")
+    ] = False,
+    storage: Annotated[
+        Path, typer.Option(help="Where pytest-benchmark keeps its saved runs.")
+    ] = Path("var/benchmarks"),
+) -> None:
+    """Run the pytest-benchmark microbenchmarks in benchmarks/micro/ and save the run."""
+    import subprocess
+
+    folder = _project_file(Path("benchmarks/micro"))
+    cmd = [sys.executable, "-m", "pytest", str(folder), "-q", "--benchmark-enable"]
+    cmd += ["--benchmark-autosave", f"--benchmark-storage=file://{storage.resolve()}"]
+    cmd += ["-p", "no:cacheprovider", "--rootdir", str(folder.parent.parent)]
+    if compare_saved:
+        cmd += ["--benchmark-compare", "--benchmark-compare-fail=mean:10%"]
+    raise typer.Exit(subprocess.call(cmd))

@@ -12,7 +12,8 @@ from typing import Annotated, Any
 import typer
 
 from btai_ops.errors import UsageProblem
-from btai_ops.output import stderr, stdout
+from btai_ops.loadstats import wide_console
+from btai_ops.output import stderr
 
 SCENARIOS = {
     "simple": "SimpleGetUser",
@@ -190,7 +191,7 @@ def _emit(summary: dict[str, Any], json_file: str | None, csv_prefix: str | None
     if json_file == "-":
         sys.stdout.write(text)
     else:
-        stdout.print(summary_view(summary), width=None if stdout.is_terminal else 130)
+        wide_console().print(summary_view(summary))
         if json_file:
             Path(json_file).write_text(text)
     for reason in summary["invalid_reasons"]:

@@ -8,6 +8,7 @@ import random
 import pytest
 
 from btai_ops.loadstats.histogram import PERCENTILES, Histogram
+from btai_ops.loadstats.mannwhitney import mann_whitney, plain
 from btai_ops.loadstats.recorder import Recording
 from btai_ops.loadstats.thresholds import ThresholdSyntaxError, evaluate, parse_threshold
 
@@ -118,3 +119,32 @@ def test_thresholds_evaluate_against_a_summary_and_missing_values_fail() -> None
     assert [r["passed"] for r in results] == [True, True, False, False, False]
     assert results[2]["value"] == 25.0
     assert results[3]["value"] is None
+
+
+def test_mann_whitney_u_counts_pairs_with_ties_as_half() -> None:
+    rng = random.Random(3)
+    a = [float(rng.randint(0, 20)) for _ in range(60)]
+    b = [float(rng.randint(3, 25)) for _ in range(45)]
+    result = mann_whitney(plain(a), plain(b))
+    brute = sum(1.0 if x > y else 0.5 if x == y else 0.0 for x in a for y in b)
+    assert result.u == pytest.approx(brute)
+    assert result.p_value < 0.05
+    assert result.prob_first_larger < 0.5
+
+
+def test_mann_whitney_matches_the_textbook_normal_approximation() -> None:
+    # 1..5 against 6..10: U = 0, z = (0 - 12.5 + 0.5) / sqrt(25 * 11 / 12), p = 0.01219
+    result = mann_whitney(plain(range(1, 6)), plain(range(6, 11)))
+    assert result.u == 0
+    assert result.z == pytest.approx(-2.50672, rel=1e-4)
+    assert result.p_value == pytest.approx(0.012186, rel=1e-3)
+
+
+def test_mann_whitney_same_distribution_is_not_significant() -> None:
+    rng = random.Random(11)
+    a = Histogram.of(rng.lognormvariate(0, 0.5) for _ in range(5000))
+    b = Histogram.of(rng.lognormvariate(0, 0.5) for _ in range(5000))
+    assert mann_whitney(a.weighted_values(), b.weighted_values()).p_value > 0.01
+    c = Histogram.of(rng.lognormvariate(0, 0.5) + 0.05 for _ in range(5000))
+    assert mann_whitney(a.weighted_values(), c.weighted_values()).p_value < 1e-6
+    assert mann_whitney(plain([1, 1, 1]), plain([1, 1])).p_value == 1.0
