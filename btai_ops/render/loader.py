@@ -7,6 +7,7 @@ kept (from yaml's node marks) so an error names the file and line of the offendi
 from __future__ import annotations
 
 import difflib
+import re
 import types
 import typing
 from dataclasses import dataclass, field
@@ -115,7 +116,8 @@ def parse_sets(assignments: list[str]) -> Source:
     source = Source("--set", data)
     for assignment in assignments:
         path_text, sep, raw = assignment.partition("=")
-        parts = [p for p in path_text.strip().split(".")]
+        # `\.` keeps a dot inside a key (annotations: `ingress.annotations.a\.b/c=1`).
+        parts = [p.replace("\\.", ".") for p in re.split(r"(?<!\\)\.", path_text.strip())]
         if not sep or not all(parts):
             raise ConfigError(f"--set {assignment!r}: expected path.to.key=value")
         try:
