@@ -28,6 +28,8 @@ PROSPECT_MAX_PLAYING_TIME = 300.0
 """Young pre-arbitration players with little major-league time count as prospects."""
 TARGETS_PER_PARTNER = 3
 """How many targets a single partner team may supply before others get a turn."""
+PACKAGES_PER_TARGET = 2
+"""Each target gets the best balanced package and one alternative built from other players."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +95,40 @@ def _package(
     return chosen
 
 
+def _proposal(
+    team: TeamContext,
+    player: PlayerValuationInput,
+    value: PlayerValue,
+    package: Sequence[tuple[PlayerValuationInput, PlayerValue]],
+    partner: TeamContext,
+    season: int,
+    budget: float | None,
+    score: float,
+) -> Proposal | None:
+    """The trade of `package` for `player`, or None when over budget or lopsided (an F)."""
+    salary_change = value.salary_this_season - sum(v.salary_this_season for _, v in package)
+    if budget is not None and salary_change > budget:
+        return None
+    evaluation = evaluate_trade(
+        team_a=team,
+        team_a_receives=[player],
+        team_b=partner,
+        team_b_receives=[p for p, _ in package],
+        season=season,
+    )
+    if "F" in (evaluation.team_a.grade, evaluation.team_b.grade):
+        return None
+    rationale = (
+        f"{value.name} ({value.position}, {value.war_this_season:.1f} projected WAR, "
+        f"${value.salary_this_season / 1e6:.1f}M) for "
+        + ", ".join(v.name for _, v in package)
+        + f"; fairness {evaluation.fairness}/100, payroll "
+        f"{salary_change / 1e6:+.1f}M this season."
+    )
+    give = tuple(v for _, v in package)
+    return Proposal(0, partner.key, (value,), give, evaluation, round(score, 3), rationale)
+
+
 def search_proposals(
     *,
     team: TeamContext,
@@ -131,40 +167,31 @@ def search_proposals(
     partners: list[str] = []
     per_partner: dict[str, int] = {}
     for score, _, player, value in scored:
-        if len(proposals) == MAX_PROPOSALS:
+        if len(proposals) >= MAX_PROPOSALS:
             break
         partner = player.team
         if partner not in partners and len(partners) == max_trade_partners:
             continue
         if per_partner.get(partner, 0) >= TARGETS_PER_PARTNER and len(scored) > MAX_PROPOSALS:
             continue
-        package = _package(value, own)
-        salary_change = value.salary_this_season - sum(v.salary_this_season for _, v in package)
-        if budget is not None and salary_change > budget:
-            continue
-        partner_ctx = others[partner][0]
-        evaluation = evaluate_trade(
-            team_a=team,
-            team_a_receives=[player],
-            team_b=partner_ctx,
-            team_b_receives=[p for p, _ in package],
-            season=season,
-        )
-        if evaluation.team_a.grade == "F" or evaluation.team_b.grade == "F":
-            continue
-        if partner not in partners:
-            partners.append(partner)
-        per_partner[partner] = per_partner.get(partner, 0) + 1
-        rationale = (
-            f"{value.name} ({value.position}, {value.war_this_season:.1f} projected WAR, "
-            f"${value.salary_this_season / 1e6:.1f}M) for "
-            + ", ".join(v.name for _, v in package)
-            + f"; fairness {evaluation.fairness}/100, payroll "
-            f"{salary_change / 1e6:+.1f}M this season."
-        )
-        proposal = Proposal(0, partner, (value,), tuple(v for _, v in package), evaluation,
-                            round(score, 3), rationale)  # fmt: skip
-        proposals.append((score, evaluation.fairness, proposal))
+        made = 0
+        offered = own
+        for _variant in range(PACKAGES_PER_TARGET):
+            if not offered or len(proposals) >= MAX_PROPOSALS:
+                break
+            package = _package(value, offered)
+            proposal = _proposal(team, player, value, package, others[partner][0], season,
+                                 budget, score)  # fmt: skip
+            if proposal is not None:
+                proposals.append((score, proposal.evaluation.fairness, proposal))
+                made += 1
+            # The alternative offer keeps the first package's players at home.
+            used = {p.player_id for p, _ in package}
+            offered = [c for c in offered if c[0].player_id not in used]
+        if made:
+            if partner not in partners:
+                partners.append(partner)
+            per_partner[partner] = per_partner.get(partner, 0) + 1
     proposals.sort(key=lambda p: (-p[0], -p[1], p[2].receive[0].player_id))
     ranked = tuple(
         Proposal(i, p.partner, p.receive, p.give, p.evaluation, p.fit_score, p.rationale)

@@ -52,6 +52,9 @@ AGING_STEPS: tuple[tuple[int, float], ...] = (
     (200, -0.8),  # 36 and older
 )
 """WAR gained (lost) from one season to the next, by the age reached: (max age, step)."""
+AGING_GAIN_FULL_AT_WAR = 2.0
+"""Young players gain the full step only from an everyday player's level (2 WAR); a
+replacement-level youngster gains in proportion, so youth alone does not create value."""
 
 # --- price and salaries ------------------------------------------------------------------------
 DOLLARS_PER_WAR_BASE_SEASON = 2016
@@ -190,7 +193,7 @@ def dollars_per_war(season: int) -> float:
 
 def league_minimum(season: int) -> float:
     if season in LEAGUE_MINIMUM:
-        return LEAGUE_MINIMUM[season]
+        return float(LEAGUE_MINIMUM[season])
     edge = max(LEAGUE_MINIMUM) if season > max(LEAGUE_MINIMUM) else min(LEAGUE_MINIMUM)
     return LEAGUE_MINIMUM[edge] * (1 + MARKET_INFLATION) ** (season - edge)
 
@@ -290,7 +293,10 @@ def value_player(player: PlayerValuationInput, season: int) -> PlayerValue:
     for index in range(max(player.years_of_control, 1)):
         year_season, age = season + index, player.age + index
         if index > 0:
-            war += aging_step(age)
+            step = aging_step(age)
+            if step > 0:
+                step *= min(max(war / AGING_GAIN_FULL_AT_WAR, 0.0), 1.0)
+            war += step
         projected = max(war, REPLACEMENT_WAR)
         price = dollars_per_war(year_season)
         market = projected * price

@@ -23,7 +23,8 @@ import random
 import socket
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -184,6 +185,15 @@ class TaskQueue:
             for n in range(self.max_workers)
         ]
         self._maintenance = asyncio.create_task(self._maintain(), name="queue-maintenance")
+
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator[TaskQueue]:
+        """Workers run inside the block; leaving it is a graceful `shutdown()`."""
+        await self.start()
+        try:
+            yield self
+        finally:
+            await self.shutdown()
 
     async def shutdown(self, grace: float | None = None) -> dict[str, int]:
         """Stop claiming; running tasks get `grace` seconds (GRACEFUL_TIMEOUT); the rest go back

@@ -1,0 +1,169 @@
+"""Trades: synchronous evaluation and queued deep analyses (202 + Location, idempotent)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
+
+from app.db.tables.trades import TradeAnalysis
+from app.deps import AppSettings, ReadSession, require_auth
+from app.schemas.trades import (
+    AnalysisAccepted,
+    AnalysisBatchAccepted,
+    AnalysisOut,
+    AnalysisStatus,
+    AnalysisSummary,
+    AnalyzeBatchRequest,
+    AnalyzeRequest,
+    RecentAnalyses,
+    TradeEvaluateRequest,
+    TradeEvaluationOut,
+)
+from app.services import evaluations
+from app.services.analyses import AnalysisService
+
+# ENABLE_AUTH=true makes every trade route require a bearer token.
+router = APIRouter(prefix="/trades", tags=["trades"], dependencies=[Depends(require_auth)])
+
+AnalysisId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="An analysis id.")]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(alias="Idempotency-Key", min_length=1, max_length=100,
+           description="Replays the analysis first created with this key."),
+]  # fmt: skip
+
+
+def get_analyses(request: Request) -> AnalysisService:
+    service: AnalysisService = request.app.state.analyses
+    return service
+
+
+Analyses = Annotated[AnalysisService, Depends(get_analyses)]
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    # SQLite hands back naive datetimes; every stored time is UTC.
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
+
+
+def _accepted(request: Request, analysis: TradeAnalysis, existed: bool) -> AnalysisAccepted:
+    result = request.url_for("get_analysis", analysis_id=analysis.id).path
+    status = request.url_for("get_analysis_status", analysis_id=analysis.id).path
+    return AnalysisAccepted(
+        analysis_id=analysis.id,
+        status=analysis.status,
+        coalesced=existed,
+        status_url=status,
+        result_url=result,
+    )
+
+
+def _status_fields(a: TradeAnalysis) -> dict[str, object]:
+    return {
+        "analysis_id": a.id,
+        "team": a.team,
+        "status": a.status,
+        "progress": a.progress,
+        "stage": a.stage,
+        "urgency": a.urgency,
+        "created_at": _utc(a.created_at),
+        "updated_at": _utc(a.updated_at),
+        "completed_at": _utc(a.completed_at),
+    }
+
+
+@router.post("/evaluate", response_model=TradeEvaluationOut, summary="Grade a trade now")
+async def evaluate_trade(
+    body: TradeEvaluateRequest, session: ReadSession, analyses: Analyses, settings: AppSettings
+) -> TradeEvaluationOut:
+    """Grades A-F for both sides, fairness 0-100, the winner, risks and a recommendation."""
+    evaluation = await evaluations.evaluate(
+        session,
+        analyses.contexts,
+        season=settings.DATA_SEASON,
+        team_a=body.team_a,
+        team_a_receives=body.team_a_receives,
+        team_b=body.team_b,
+        team_b_receives=body.team_b_receives,
+    )
+    out = TradeEvaluationOut.model_validate(evaluation)
+    out.context = body.context
+    return out
+
+
+@router.post(
+    "/analyze", status_code=202, response_model=AnalysisAccepted, summary="Queue an analysis"
+)
+async def analyze(
+    body: AnalyzeRequest,
+    request: Request,
+    response: Response,
+    analyses: Analyses,
+    idempotency_key: IdempotencyKey = None,
+) -> AnalysisAccepted:
+    """Parses the request into needs and searches the league for 3-5 proposals, on the queue."""
+    analysis, existed = await analyses.submit(
+        body.model_dump(mode="json"), idempotency_key=idempotency_key
+    )
+    accepted = _accepted(request, analysis, existed)
+    response.headers["Location"] = accepted.result_url
+    return accepted
+
+
+@router.post(
+    "/analyze/batch",
+    status_code=202,
+    response_model=AnalysisBatchAccepted,
+    summary="Queue 1 to 10 analyses",
+)
+async def analyze_batch(
+    body: AnalyzeBatchRequest,
+    request: Request,
+    analyses: Analyses,
+    idempotency_key: IdempotencyKey = None,
+) -> AnalysisBatchAccepted:
+    items = []
+    for index, item in enumerate(body.requests):
+        key = f"{idempotency_key}#{index}" if idempotency_key else None
+        analysis, existed = await analyses.submit(item.model_dump(mode="json"), idempotency_key=key)
+        items.append(_accepted(request, analysis, existed))
+    return AnalysisBatchAccepted(items=items)
+
+
+@router.get("/analyses/{analysis_id}", response_model=AnalysisOut, name="get_analysis")
+async def get_analysis(analysis_id: AnalysisId, analyses: Analyses) -> AnalysisOut:
+    a = await analyses.get(analysis_id)
+    return AnalysisOut.model_validate(
+        {**_status_fields(a), "request": a.request, "result": a.result, "error": a.error}
+    )
+
+
+@router.get(
+    "/analyses/{analysis_id}/status", response_model=AnalysisStatus, name="get_analysis_status"
+)
+async def get_analysis_status(analysis_id: AnalysisId, analyses: Analyses) -> AnalysisStatus:
+    return AnalysisStatus.model_validate(_status_fields(await analyses.get(analysis_id)))
+
+
+@router.get("/recent", response_model=RecentAnalyses, summary="The latest analyses")
+async def recent(
+    analyses: Analyses, limit: Annotated[int, Query(ge=1, le=50)] = 20
+) -> RecentAnalyses:
+    items = [
+        AnalysisSummary(
+            analysis_id=a.id,
+            team=a.team,
+            status=a.status,
+            urgency=a.urgency,
+            request=str(a.request.get("request", ""))[:200],
+            proposals=len(a.result.get("proposals", [])) if a.result else None,
+            created_at=_utc(a.created_at),
+            completed_at=_utc(a.completed_at),
+        )
+        for a in await analyses.recent(limit)
+    ]
+    return RecentAnalyses(items=items)
