@@ -121,7 +121,13 @@ def _declared_settings(values: dict[str, str], loaded: LoadedConfig) -> Settings
                 where = loaded.where((section, name))
                 problems.append(f"{where}: {section}.{name}: {message}, got {values.get(name)!r}")
             else:
-                problems.append(f"{loaded.where(('env',))}: {message}")
+                # Model-level validators name the setting first (JWT_SECRET_KEY is ...).
+                named = message.split(" ", 1)[0]
+                section = "env" if named in loaded.config.env else "secrets"
+                hint = (
+                    f" (reference a Secret under secrets.{named})" if section == "secrets" else ""
+                )
+                problems.append(f"{loaded.where((section, named))}: {message}{hint}")
         raise ConfigError("; ".join(problems)) from None
 
 

@@ -142,9 +142,7 @@ def locate(sources: list[Source], path: Key) -> str:
         for source in reversed(sources):
             if prefix in source.lines:
                 line = source.lines[prefix]
-                return (
-                    f"--set {'.'.join(map(str, prefix))}" if line == 0 else f"{source.name}:{line}"
-                )
+                return "--set" if line == 0 else f"{source.name}:{line}"
     return sources[-1].name if sources else "config"
 
 

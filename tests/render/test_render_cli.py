@@ -184,7 +184,7 @@ def test_secret_typed_setting_as_plain_value_is_refused(config_copy: Path, tmp_p
     code, output = render(config_copy, *args)
     assert code == 2
     assert "env.AI_API_KEY" in output
-    assert "--set env.AI_API_KEY" in output
+    assert "--set: env.AI_API_KEY looks like a secret" in output
     assert "sk-live-123" not in output
 
 
@@ -264,6 +264,13 @@ def test_grace_period_shorter_than_shutdown_is_refused(config_copy: Path) -> Non
         ("autoscaling.min_replicas=20", "min_replicas 20 is above max_replicas"),
         ("ingress.host=null", "ingress.host is required"),
         ("image", "expected path.to.key=value"),
+        ("secrets.JWT_SECRET_KEY=null", "JWT_SECRET_KEY is a placeholder"),
+        (
+            "env.API_WORKERS={value: 2, secrt: false}",
+            "secrt: unknown key; allowed keys: secret, value",
+        ),
+        ("env.LOG_LEVEL={value: x, secret: true}", "secret values never go in config"),
+        ("env.LOG_LEVEL=LOUD", "env.LOG_LEVEL: Input should be 'DEBUG'"),
     ],
 )
 def test_inconsistent_overrides_are_config_errors(
