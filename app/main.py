@@ -13,16 +13,18 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from fastapi import APIRouter, FastAPI
 
 from app import __version__
-from app.api import admin, auth, health, metrics, system, trades
+from app.api import admin, auth, health, metrics, system
 from app.db.engine import Database
 from app.errors import install_problem_handlers
 from app.logging_config import configure_logging
 from app.middleware import install_middleware
 from app.monitoring.service import HealthService
+from app.monitoring.tracing import (
+    build_tracer_provider,
+    shutdown_tracer_provider,
+    telemetry_config,
+)
 from app.security.services import SecurityServices
-from app.services.ai_provider import AIProvider
-from app.services.analyses import AnalysisService
-from app.services.queue import TaskQueue
 from app.settings import Environment, Settings, get_settings
 
 API_PREFIX = "/api/v1"
@@ -32,21 +34,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app for `settings` (from the environment when omitted)."""
     settings = settings or get_settings()
     configure_logging(settings)
+    tracer_provider = build_tracer_provider(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
             app.state.resources = stack
+            stack.callback(shutdown_tracer_provider, tracer_provider)
             app.state.db = await stack.enter_async_context(Database.open(settings))
             await stack.enter_async_context(app.state.security.running(app.state.db))
             await stack.enter_async_context(app.state.health.running())
-            # Queue workers start once the database is open and stop first, within the grace.
-            app.state.ai = await stack.enter_async_context(AIProvider.open(settings))
-            app.state.queue = TaskQueue(app.state.db, settings)
-            app.state.analyses = AnalysisService(
-                db=app.state.db, queue=app.state.queue, ai=app.state.ai, settings=settings
-            )
-            await stack.enter_async_context(app.state.queue.running())
             yield
 
     docs = settings.ENVIRONMENT is not Environment.PRODUCTION
@@ -57,7 +54,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url="/docs" if docs else None,
         redoc_url=None,
         openapi_url="/openapi.json" if docs else None,
+        telemetry=telemetry_config(tracer_provider),
     )
+    app.state.tracer_provider = tracer_provider
     app.state.settings = settings
     app.state.started_monotonic = time.monotonic()
     app.state.health = HealthService(app.state, settings)
@@ -69,7 +68,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(auth.router)
     api.include_router(admin.router)
     api.include_router(system.router)
-    api.include_router(trades.router)
     app.include_router(api)
     app.include_router(metrics.router)
 

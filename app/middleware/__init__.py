@@ -42,7 +42,8 @@ def middleware_stack(app: FastAPI, settings: Settings) -> list[Middleware]:
     """The middleware of `app`, outermost first; settings switch layers off."""
     stack: list[Middleware] = []
     if settings.ENABLE_REQUEST_TRACING:
-        stack.append(Middleware(RequestContextMiddleware))
+        follow_otel = getattr(app.state, "tracer_provider", None) is not None
+        stack.append(Middleware(RequestContextMiddleware, follow_otel=follow_otel))
     if settings.ENABLE_PERFORMANCE_MONITORING:
         window = RequestWindow()
         app.state.request_window = window

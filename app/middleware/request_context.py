@@ -60,11 +60,23 @@ def context_from_headers(request_id: str | None, traceparent: str | None) -> Req
     return RequestContext(rid or new_request_id(), os.urandom(16).hex(), span_id)
 
 
+def _adopt_current_span(ctx: RequestContext) -> None:
+    from opentelemetry import trace
+
+    span = trace.get_current_span().get_span_context()
+    if span.is_valid:
+        ctx.trace_id, ctx.span_id = f"{span.trace_id:032x}", f"{span.span_id:016x}"
+        ctx.trace_flags = f"{int(span.trace_flags):02x}"
+
+
 class RequestContextMiddleware:
     """Assign the request id and trace context; echo them in the response headers."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, follow_otel: bool = False) -> None:
         self.app = app
+        # With OpenTelemetry exporting, FastAPI opens the request span before this middleware
+        # runs; taking its ids makes log lines and response headers name the exported span.
+        self.follow_otel = follow_otel
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -77,6 +89,8 @@ class RequestContextMiddleware:
             elif name == TRACEPARENT_HEADER:
                 traceparent = value.decode("latin-1")
         ctx = context_from_headers(request_id, traceparent)
+        if self.follow_otel:
+            _adopt_current_span(ctx)
         state = scope.setdefault("state", {})
         state["request_id"] = ctx.request_id
         state["trace_id"] = ctx.trace_id

@@ -3,8 +3,8 @@
 Each resource check runs only while its resource exists on `app.state`: `db` (Database),
 `cache` (the cache service: `async ping() -> bool` is True when the shared store answered,
 `degraded` is True while it serves from the in-process fallback), `queue` (`async stats()`
-with pending, oldest_pending_age_seconds and stuck_leases) and `ai_provider` (its circuit
-breaker as `.breaker`). Resources are looked up at check time, so the order in which the
+with pending, oldest_pending_age_seconds and stuck_leases) and `ai` (the AI provider, its
+circuit breaker as `.breaker`). Resources are looked up at check time, so the order in which the
 lifespan opens them does not matter.
 """
 
@@ -124,7 +124,7 @@ def queue_checks(state: State, settings: Settings) -> list[HealthCheck]:
 
 def ai_check(state: State) -> HealthCheck:
     async def breaker() -> CheckResult:
-        breaker = getattr(state.ai_provider, "breaker", None)
+        breaker = getattr(state.ai, "breaker", None)
         if breaker is None:
             return CheckResult(Status.PASS, "none", None, "provider has no circuit breaker")
         snapshot: dict[str, Any] = breaker.snapshot()
@@ -133,7 +133,7 @@ def ai_check(state: State) -> HealthCheck:
         return CheckResult(Status.PASS if closed else Status.WARN, snapshot["state"], None, output)
 
     return HealthCheck(
-        "ai_service:circuitBreaker", breaker, FULL_ONLY, critical=False, requires="ai_provider"
+        "ai_service:circuitBreaker", breaker, FULL_ONLY, critical=False, requires="ai"
     )
 
 

@@ -58,12 +58,21 @@ class Receiver:
         self.fail_first = fail_first
         self.attempts: dict[str, int] = {}
         self.received: list[dict[str, Any]] = []
+        self.raw: list[tuple[str, bytes]] = []  # (path, body) of non-JSON posts
         self.lock = threading.Lock()
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers.get("content-length", 0))))
+                raw = self.rfile.read(int(self.headers.get("content-length", 0)))
+                if "json" not in self.headers.get("content-type", ""):
+                    with receiver.lock:
+                        receiver.raw.append((self.path, raw))
+                    self.send_response(200)
+                    self.send_header("content-length", "0")
+                    self.end_headers()
+                    return
+                body = json.loads(raw)
                 key = str(body.get("alert", {}).get("id"))
                 with receiver.lock:
                     receiver.attempts[key] = receiver.attempts.get(key, 0) + 1
