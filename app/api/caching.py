@@ -7,7 +7,9 @@ from collections.abc import Awaitable, Callable
 
 from fastapi import Request, Response
 from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db.engine import Database
 from app.monitoring.metrics import CACHE_REQUESTS
 from app.services.cache import Cache
 
@@ -49,3 +51,19 @@ async def cached_json(
     if _matches(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=headers)
     return Response(body, media_type="application/json", headers=headers)
+
+
+async def cached_read(
+    request: Request,
+    key: str,
+    produce: Callable[[AsyncSession], Awaitable[BaseModel]],
+) -> Response:
+    """`cached_json` for a read that needs the database: a read session is opened only on a
+    miss, so a cache hit touches neither the pool nor the dependency machinery."""
+    db: Database = request.app.state.db
+
+    async def from_database() -> BaseModel:
+        async with db.read_sessions() as session:
+            return await produce(session)
+
+    return await cached_json(request, request.app.state.cache, key, from_database)

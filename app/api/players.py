@@ -7,15 +7,16 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.api.caching import cached_json
+from app.api.caching import cached_read
 from app.api.pagination import cursor_key, decode_cursor, encode_cursor, fingerprint
 from app.db.engine import Database
 from app.db.repositories import players as repo
 from app.db.repositories.players import Keyset, PlayerFilter
-from app.deps import AppSettings, Cache, ReadSession
 from app.errors import NotFound
 from app.schemas.players import Contract, PlayerDetail, PlayerPage, PlayerSummary, SeasonStats
+from app.settings import Settings
 
 router = APIRouter(prefix="/players", tags=["players"])
 
@@ -27,8 +28,7 @@ EXPORT_CHUNK_ROWS = 100
 
 @router.get("", response_model=PlayerPage, summary="Search players")
 async def list_players(
-    session: ReadSession,
-    settings: AppSettings,
+    request: Request,
     q: Annotated[
         str | None, Query(min_length=2, max_length=64, description="Part of the name.")
     ] = None,
@@ -42,6 +42,8 @@ async def list_players(
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
     cursor: Annotated[str | None, Query(max_length=1024)] = None,
 ) -> PlayerPage:
+    settings: Settings = request.app.state.settings
+    db: Database = request.app.state.db
     filters = PlayerFilter(
         season=settings.DATA_SEASON,
         q=q,
@@ -53,7 +55,8 @@ async def list_players(
     key = cursor_key(settings.JWT_SECRET_KEY.get_secret_value())
     filter_print = fingerprint(**filters.__dict__)
     after = decode_cursor(key, cursor, sort=sort, filters=filter_print) if cursor else None
-    rows = await repo.search_players(session, filters, sort=sort, limit=limit + 1, after=after)
+    async with db.read_sessions() as session:
+        rows = await repo.search_players(session, filters, sort=sort, limit=limit + 1, after=after)
     page, more = rows[:limit], len(rows) > limit
     next_cursor = None
     if more:
@@ -83,10 +86,10 @@ async def _export_lines(db: Database, season: int) -> AsyncIterator[bytes]:
     responses={200: {"content": {NDJSON: {}}, "description": "One player per line."}},
     summary="Every player as NDJSON",
 )
-async def export_players(request: Request, settings: AppSettings) -> StreamingResponse:
+async def export_players(request: Request) -> StreamingResponse:
     """Streamed from the database a batch at a time, so memory stays flat."""
     return StreamingResponse(
-        _export_lines(request.app.state.db, settings.DATA_SEASON),
+        _export_lines(request.app.state.db, request.app.state.settings.DATA_SEASON),
         media_type=NDJSON,
         headers={"Cache-Control": "no-store"},
     )
@@ -96,13 +99,10 @@ async def export_players(request: Request, settings: AppSettings) -> StreamingRe
 async def get_player(
     request: Request,
     player_id: Annotated[str, Path(min_length=1, max_length=16, pattern=r"^[a-z0-9.'-]+$")],
-    session: ReadSession,
-    cache: Cache,
-    settings: AppSettings,
 ) -> Response:
-    season = settings.DATA_SEASON
+    season: int = request.app.state.settings.DATA_SEASON
 
-    async def produce() -> PlayerDetail:
+    async def produce(session: AsyncSession) -> PlayerDetail:
         player = await repo.get_player(session, player_id)
         seasons = await repo.player_seasons(session, player_id, through=season) if player else []
         if player is None or not seasons or seasons[0].season != season:
@@ -131,4 +131,4 @@ async def get_player(
             seasons=[SeasonStats.model_validate(s) for s in seasons],
         )
 
-    return await cached_json(request, cache, f"player:{season}:{player_id}", produce)
+    return await cached_read(request, f"player:{season}:{player_id}", produce)

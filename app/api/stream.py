@@ -9,7 +9,6 @@ from fastapi.responses import StreamingResponse
 
 from app.db.engine import Database
 from app.db.repositories import teams as team_repo
-from app.deps import AppSettings
 from app.schemas.teams import TeamOut
 
 router = APIRouter(prefix="/stream", tags=["stream"])
@@ -31,7 +30,8 @@ async def _team_array(db: Database, season: int) -> AsyncIterator[bytes]:
     responses={200: {"content": {"application/json": {}}, "description": "A JSON array."}},
     summary="Teams as a streamed JSON array",
 )
-async def stream_teams(request: Request, settings: AppSettings) -> StreamingResponse:
+async def stream_teams(request: Request) -> StreamingResponse:
     return StreamingResponse(
-        _team_array(request.app.state.db, settings.DATA_SEASON), media_type="application/json"
+        _team_array(request.app.state.db, request.app.state.settings.DATA_SEASON),
+        media_type="application/json",
     )

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.api.caching import cached_json
+from app.api.caching import cached_read
 from app.db.repositories import players as player_repo
 from app.db.repositories import teams as team_repo
 from app.db.tables.baseball import Team
-from app.deps import AppSettings, Cache, ReadSession
 from app.domain.team_needs import rank_positions
 from app.errors import NotFound
 from app.schemas.players import PlayerSummary
@@ -31,7 +31,7 @@ TeamKey = Annotated[
 ]
 
 
-async def _team(session: ReadSession, season: int, team_key: str) -> Team:
+async def _team(session: AsyncSession, season: int, team_key: str) -> Team:
     team = await team_repo.get_team(session, season=season, team_key=team_key)
     if team is None:
         raise NotFound(f"no team {team_key.upper()!r} in season {season}")
@@ -41,42 +41,35 @@ async def _team(session: ReadSession, season: int, team_key: str) -> Team:
 @router.get("", response_model=TeamList, summary="Teams of the season")
 async def list_teams(
     request: Request,
-    session: ReadSession,
-    cache: Cache,
-    settings: AppSettings,
     league: Annotated[Literal["AL", "NL"] | None, Query()] = None,
     division: Annotated[Literal["E", "C", "W"] | None, Query()] = None,
 ) -> Response:
-    season = settings.DATA_SEASON
+    season: int = request.app.state.settings.DATA_SEASON
 
-    async def produce() -> TeamList:
+    async def produce(session: AsyncSession) -> TeamList:
         teams = await team_repo.list_teams(session, season=season, league=league, division=division)
         items = [TeamOut.model_validate(t) for t in teams]
         return TeamList(items=items, count=len(items))
 
     key = f"teams:{season}:{league or '*'}:{division or '*'}"
-    return await cached_json(request, cache, key, produce)
+    return await cached_read(request, key, produce)
 
 
 @router.get("/{team_key}", response_model=TeamOut, summary="One team")
-async def get_team(
-    request: Request, team_key: TeamKey, session: ReadSession, cache: Cache, settings: AppSettings
-) -> Response:
-    season = settings.DATA_SEASON
+async def get_team(request: Request, team_key: TeamKey) -> Response:
+    season: int = request.app.state.settings.DATA_SEASON
 
-    async def produce() -> TeamOut:
+    async def produce(session: AsyncSession) -> TeamOut:
         return TeamOut.model_validate(await _team(session, season, team_key))
 
-    return await cached_json(request, cache, f"team:{season}:{team_key.upper()}", produce)
+    return await cached_read(request, f"team:{season}:{team_key.upper()}", produce)
 
 
 @router.get("/{team_key}/roster", response_model=Roster, summary="The team's players")
-async def roster(
-    request: Request, team_key: TeamKey, session: ReadSession, cache: Cache, settings: AppSettings
-) -> Response:
-    season = settings.DATA_SEASON
+async def roster(request: Request, team_key: TeamKey) -> Response:
+    season: int = request.app.state.settings.DATA_SEASON
 
-    async def produce() -> Roster:
+    async def produce(session: AsyncSession) -> Roster:
         team = await _team(session, season, team_key)
         rows = await player_repo.team_roster(session, season=season, team_key=team.team_key)
         players = [PlayerSummary.of(p, s) for p, s in rows]
@@ -86,16 +79,14 @@ async def roster(
             total_war=round(sum(p.war for p in players), 2),
         )
 
-    return await cached_json(request, cache, f"roster:{season}:{team_key.upper()}", produce)
+    return await cached_read(request, f"roster:{season}:{team_key.upper()}", produce)
 
 
 @router.get("/{team_key}/needs", response_model=TeamNeeds, summary="Weakest positions")
-async def needs(
-    request: Request, team_key: TeamKey, session: ReadSession, cache: Cache, settings: AppSettings
-) -> Response:
-    season = settings.DATA_SEASON
+async def needs(request: Request, team_key: TeamKey) -> Response:
+    season: int = request.app.state.settings.DATA_SEASON
 
-    async def produce() -> TeamNeeds:
+    async def produce(session: AsyncSession) -> TeamNeeds:
         team = await _team(session, season, team_key)
         table = await team_repo.war_by_position(session, season=season)
         ranked = [
@@ -115,16 +106,14 @@ async def needs(
             strengths=[n for n in ranked if n.gap >= 0],
         )
 
-    return await cached_json(request, cache, f"needs:{season}:{team_key.upper()}", produce)
+    return await cached_read(request, f"needs:{season}:{team_key.upper()}", produce)
 
 
 @router.get("/{team_key}/payroll", response_model=Payroll, summary="Salaries paid")
-async def payroll(
-    request: Request, team_key: TeamKey, session: ReadSession, cache: Cache, settings: AppSettings
-) -> Response:
-    season = settings.DATA_SEASON
+async def payroll(request: Request, team_key: TeamKey) -> Response:
+    season: int = request.app.state.settings.DATA_SEASON
 
-    async def produce() -> Payroll:
+    async def produce(session: AsyncSession) -> Payroll:
         team = await _team(session, season, team_key)
         rows = await team_repo.team_payroll(session, season=season, team_key=team.team_key)
         lines = [PayrollLine(player_id=p.player_id, name=p.full_name, salary=a) for p, a in rows]
@@ -137,4 +126,4 @@ async def payroll(
             lines=lines,
         )
 
-    return await cached_json(request, cache, f"payroll:{season}:{team_key.upper()}", produce)
+    return await cached_read(request, f"payroll:{season}:{team_key.upper()}", produce)
