@@ -13,7 +13,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from fastapi import APIRouter, FastAPI
 
 from app import __version__
-from app.api import admin, auth, health, metrics, system
+from app.api import admin, auth, health, metrics, system, trades
 from app.db.engine import Database
 from app.errors import install_problem_handlers
 from app.logging_config import configure_logging
@@ -25,6 +25,9 @@ from app.monitoring.tracing import (
     telemetry_config,
 )
 from app.security.services import SecurityServices
+from app.services.ai_provider import AIProvider
+from app.services.analyses import AnalysisService
+from app.services.queue import TaskQueue
 from app.settings import Environment, Settings, get_settings
 
 API_PREFIX = "/api/v1"
@@ -44,6 +47,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.db = await stack.enter_async_context(Database.open(settings))
             await stack.enter_async_context(app.state.security.running(app.state.db))
             await stack.enter_async_context(app.state.health.running())
+            # Queue workers start once the database is open and stop first, within the grace.
+            app.state.ai = await stack.enter_async_context(AIProvider.open(settings))
+            app.state.queue = TaskQueue(app.state.db, settings)
+            app.state.analyses = AnalysisService(
+                db=app.state.db, queue=app.state.queue, ai=app.state.ai, settings=settings
+            )
+            await stack.enter_async_context(app.state.queue.running())
             yield
 
     docs = settings.ENVIRONMENT is not Environment.PRODUCTION
@@ -68,6 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(auth.router)
     api.include_router(admin.router)
     api.include_router(system.router)
+    api.include_router(trades.router)
     app.include_router(api)
     app.include_router(metrics.router)
 
