@@ -57,6 +57,8 @@ BACKOFF_CAP = 300.0
 """No retry waits longer than five minutes."""
 COMPLETED_RETENTION = 24 * 3600.0
 """Completed task rows are purged a day after they finish (results live with their owners)."""
+CLAIM_FAILURE_LOG_EVERY = 100
+"""While the database is down, one claim failure in a hundred is logged (per worker)."""
 MAINTENANCE_EVERY_LEASES = 3
 """Leases are renewed (and expired ones reaped) three times per lease period."""
 
@@ -107,6 +109,7 @@ class TaskQueue:
         self._stopping = asyncio.Event()
         self._wake = asyncio.Event()
         self._depth_labels: set[tuple[str, str]] = set()
+        self._claim_failures = 0
         self.register("queue.echo", _echo, queue=SYSTEM_QUEUE)
         self.register("queue.sleep", _sleep, queue=SYSTEM_QUEUE)
 
@@ -179,7 +182,12 @@ class TaskQueue:
     async def start(self) -> None:
         """Reap leases left by a dead process, then start the workers and the maintenance loop."""
         self._stopping.clear()
-        await self.reap_expired()
+        try:
+            await self.reap_expired()
+        except Exception:
+            # An unreachable or unmigrated database must not stop the API from starting;
+            # the workers keep trying and health reports the queue.
+            logger.exception("queue start: reaping expired leases failed")
         self._workers = [
             asyncio.create_task(self._worker(), name=f"queue-worker-{n}")
             for n in range(self.max_workers)
@@ -256,8 +264,11 @@ class TaskQueue:
         while not self._stopping.is_set():
             try:
                 task = await self._claim()
+                self._claim_failures = 0
             except Exception:
-                logger.exception("queue claim failed")
+                self._claim_failures += 1
+                if self._claim_failures % CLAIM_FAILURE_LOG_EVERY == 1:
+                    logger.exception("queue claim failed (%d in a row)", self._claim_failures)
                 task = None
             if task is None:
                 await self._idle()

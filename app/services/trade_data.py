@@ -134,7 +134,7 @@ async def players_for(
 ) -> dict[str, PlayerValuationInput]:
     """The named players who played in `season`, with their history."""
     query = _history_query(season).where(Player.player_id.in_(list(player_ids)))
-    rows = (await session.execute(query)).tuples().all()
+    rows = [(p, s) for p, s in (await session.execute(query)).all()]
     return {p.player_id: p for p in _group(rows, season)}
 
 
@@ -150,17 +150,12 @@ class TeamContexts:
         if hit is not None and time.monotonic() - hit[0] < self.ttl:
             return hit[1]
         teams = (await session.scalars(select(Team).where(Team.season == season))).all()
-        payrolls = dict(
-            (
-                await session.execute(
-                    select(Salary.team_key, func.sum(Salary.amount))
-                    .where(Salary.season == season)
-                    .group_by(Salary.team_key)
-                )
-            )
-            .tuples()
-            .all()
+        payroll_rows = await session.execute(
+            select(Salary.team_key, func.sum(Salary.amount))
+            .where(Salary.season == season)
+            .group_by(Salary.team_key)
         )
+        payrolls = {key: total for key, total in payroll_rows.all()}
         war = await team_repo.war_by_position(session, season=season)
         contexts = {}
         for team in teams:
@@ -174,6 +169,6 @@ class TeamContexts:
 
 async def load_league(session: AsyncSession, contexts: TeamContexts, season: int) -> League:
     """Every team and every player active in `season`, ready for the proposal search."""
-    rows = (await session.execute(_history_query(season))).tuples().all()
+    rows = [(p, s) for p, s in (await session.execute(_history_query(season))).all()]
     players = {p.player_id: p for p in _group(rows, season)}
     return League(season, await contexts.get(session, season), players)
