@@ -232,9 +232,11 @@ def compare(
 
     A metric regressed when it moved the wrong way by more than its tolerance (and, for
     latencies, by more than `noise_floor_ms`), and — where both sides have samples — the
-    Mann-Whitney test finds the samples different at `alpha` with at least a medium effect
-    (Vargha-Delaney A outside 0.5 ± `min_effect`). With thousands of requests per run, a
-    busy machine alone makes tiny shifts "significant"; the effect size keeps those out.
+    Mann-Whitney test finds the samples different at `alpha`, in that direction, with at
+    least a medium effect (Vargha-Delaney A outside 0.5 ± `min_effect`); for latencies the
+    current samples are first moved back by the noise floor, so the test asks whether they
+    are slower by more than it. With thousands of requests per run, a busy machine alone makes
+    tiny shifts "significant"; the margin and the effect size keep those out.
     Moved beyond tolerance otherwise: "not significant". Within tolerance: "unchanged".
     """
     rows = []
@@ -259,9 +261,16 @@ def compare(
         p_value = effect = None
         note = ""
         if cur.samples and base.samples:
-            test = mann_whitney(cur.samples, base.samples)
+            samples = cur.samples
+            if base.unit == "ms":
+                # Test "moved by more than the noise floor", not "moved at all".
+                margin = noise_floor_ms if diff > 0 else -noise_floor_ms
+                samples = [(value - margin, n) for value, n in samples]
+            test = mann_whitney(samples, base.samples)
             p_value, effect = test.p_value, test.prob_first_larger
-            significant = p_value < alpha and abs(effect - 0.5) >= min_effect
+            significant = (
+                p_value < alpha and abs(effect - 0.5) >= min_effect and (effect > 0.5) == (diff > 0)
+            )
         else:
             significant = True
             note = "values only: no samples on one side (e.g. the report's single figures)"
