@@ -227,15 +227,23 @@ def serve(
 
 
 def _metrics_dir(settings: Settings, workers: int) -> tuple[Path | None, bool]:
-    """Several workers share counters through files; set the directory before they import."""
-    if workers == 1 and not settings.METRICS_DIR:
-        os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    """Several workers share counters through files: METRICS_DIR, or a directory of this run.
+
+    This process itself keeps in-memory metrics: the variable that switches prometheus-client
+    to files is set only just before the workers start (see `_share_metrics_dir`).
+    """
+    os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    if workers == 1:
+        os.environ["METRICS_DIR"] = ""  # one process has nothing to share
         return None, False
     temporary = not settings.METRICS_DIR
     path = Path(settings.METRICS_DIR or tempfile.mkdtemp(prefix="btai-metrics-")).resolve()
+    return path, temporary
+
+
+def _share_metrics_dir(path: Path) -> None:
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(path)
     os.environ["METRICS_DIR"] = str(path)
-    return path, temporary
 
 
 def _run(
@@ -250,6 +258,8 @@ def _run(
     configure_process_logging(settings)
     if migrate:
         prepare_shared_database(settings)
+    if metrics_dir is not None:
+        _share_metrics_dir(metrics_dir)
     for line in describe(settings, settings.SERVER, workers):
         stderr.print(line, markup=False)
     options = ServeOptions(

@@ -30,6 +30,7 @@ class MetricsAwareMultiprocess(Multiprocess):
     def __init__(self, config: Config, sockets: list[socket], metrics_dir: Path | None) -> None:
         super().__init__(config, sockets)
         self.metrics_dir = metrics_dir
+        self.startup_failed = False
 
     def _retiring(self, step: Callable[[], None]) -> None:
         before = {process.pid for process in self.processes}
@@ -38,7 +39,11 @@ class MetricsAwareMultiprocess(Multiprocess):
             retire_worker(pid, self.metrics_dir)
 
     def keep_subprocess_alive(self) -> None:
+        stopping = self.should_exit.is_set()
         self._retiring(super().keep_subprocess_alive)
+        # uvicorn gives up (and would exit 0) when a worker dies before it served at all.
+        if not stopping and self.should_exit.is_set():
+            self.startup_failed = True
 
     def handle_hup(self) -> None:
         self._retiring(super().handle_hup)
@@ -90,9 +95,9 @@ def run_uvicorn(options: ServeOptions) -> bool:
         ChangeReload(config, target=Server(config).run, sockets=[config.bind_socket()]).run()
         return True
     if config.workers > 1:
-        sock = config.bind_socket()
-        MetricsAwareMultiprocess(config, [sock], options.metrics_dir).run()
-        return True
+        supervisor = MetricsAwareMultiprocess(config, [config.bind_socket()], options.metrics_dir)
+        supervisor.run()
+        return not supervisor.startup_failed
     # One worker runs in this process; after a graceful stop uvicorn re-raises the signal,
     # which must not kill us with a signal status instead of exit code 0.
     for signum in (signal.SIGTERM, signal.SIGINT):

@@ -101,7 +101,7 @@ def test_ten_thousand_keep_alive_connections_are_held_and_answered(
     tmp_path: Path, many_files: None
 ) -> None:
     env = {"RATE_LIMIT_ENABLED": "false", "ENABLE_AUTH": "false"}
-    args = ["--workers", "2", "--backlog", "4096", "--no-migrate"]
+    args = ["--workers", "2", "--backlog", "4096"]
     with run_server(tmp_path, env=env, args=args) as server:
         held, answers, rss = asyncio.run(asyncio.wait_for(hold_and_ask(server), timeout=240))
         assert server.process.poll() is None, server.log()

@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 
 from tests.support.server import BTAI, run_server
@@ -139,3 +140,38 @@ def test_health_names_the_failing_database_check_when_postgres_is_unreachable(
     assert result.returncode == 2, result.stdout + result.stderr
     assert "failing check database" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def worker_pids(parent: psutil.Process) -> set[int]:
+    pids = set()
+    for child in parent.children():
+        try:
+            if child.status() != psutil.STATUS_ZOMBIE and "spawn_main" in " ".join(child.cmdline()):
+                pids.add(child.pid)
+        except psutil.Error:
+            pass
+    return pids
+
+
+def test_killed_worker_is_replaced_and_its_live_metrics_removed(tmp_path: Path) -> None:
+    import httpx
+
+    metrics_dir = tmp_path / "metrics"
+    env = {"METRICS_DIR": str(metrics_dir)}
+    with run_server(tmp_path, env=env, args=["--workers", "2"]) as server:
+        with httpx.Client(base_url=server.base_url) as client:
+            served_by = {client.get("/api/v1/health/liveness").json()["pid"] for _ in range(40)}
+        parent = psutil.Process(server.process.pid)
+        workers = worker_pids(parent)
+        victim = next(iter(served_by & workers))
+        assert list(metrics_dir.glob(f"gauge_live*_{victim}.db")), sorted(metrics_dir.iterdir())
+        psutil.Process(victim).kill()
+        deadline = time.monotonic() + 30
+        replaced: set[int] = set()
+        while time.monotonic() < deadline and not replaced:
+            replaced = worker_pids(parent) - workers
+            time.sleep(0.2)
+        assert replaced, server.log()
+        assert httpx.get(f"{server.base_url}/api/v1/health/liveness").status_code == 200
+        assert list(metrics_dir.glob(f"gauge_live*_{victim}.db")) == []
+        assert list(metrics_dir.glob(f"counter_{victim}.db"))  # its requests still count
