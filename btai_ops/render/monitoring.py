@@ -10,62 +10,11 @@ from btai_ops.render.schema import RenderConfig
 
 # Words of PromQL that are not metric names.
 PROMQL_WORDS = frozenset(
-    (
-        "sum",
-        "min",
-        "max",
-        "avg",
-        "count",
-        "stddev",
-        "stdvar",
-        "topk",
-        "bottomk",
-        "quantile",
-        "count_values",
-        "group",
-        "by",
-        "without",
-        "on",
-        "ignoring",
-        "group_left",
-        "group_right",
-        "bool",
-        "and",
-        "or",
-        "unless",
-        "offset",
-        "rate",
-        "irate",
-        "increase",
-        "delta",
-        "idelta",
-        "deriv",
-        "histogram_quantile",
-        "clamp_min",
-        "clamp_max",
-        "clamp",
-        "abs",
-        "ceil",
-        "floor",
-        "round",
-        "absent",
-        "absent_over_time",
-        "avg_over_time",
-        "max_over_time",
-        "min_over_time",
-        "sum_over_time",
-        "count_over_time",
-        "last_over_time",
-        "vector",
-        "scalar",
-        "time",
-        "label_replace",
-        "label_join",
-        "sort",
-        "sort_desc",
-        "inf",
-        "nan",
-    )
+    """sum min max avg count stddev stdvar topk bottomk quantile count_values group by without
+    on ignoring group_left group_right bool and or unless offset rate irate increase delta idelta
+    deriv histogram_quantile clamp_min clamp_max clamp abs ceil floor round absent absent_over_time
+    avg_over_time max_over_time min_over_time sum_over_time count_over_time last_over_time vector
+    scalar time label_replace label_join sort sort_desc inf nan""".split()  # noqa: SIM905
 )
 
 
@@ -85,7 +34,7 @@ def alert_rules(config: RenderConfig, readiness_path: str) -> dict[str, Any]:
             f"sum(rate(http_requests_total{errors}[{w}]))\n"
             f"  / sum(rate(http_requests_total{every}[{w}])) > {a.error_ratio}",
             "page",
-            "More than {{ $value | humanizePercentage }} of requests fail with a 5xx",
+            f"More than {a.error_ratio:.1%} of requests fail with a 5xx over {w}",
         ),
         (
             "BtaiHighLatencyP99",
@@ -93,26 +42,26 @@ def alert_rules(config: RenderConfig, readiness_path: str) -> dict[str, Any]:
             f"  sum by (le) (rate(http_request_duration_seconds_bucket{every}[{w}]))\n"
             f") > {a.p99_latency_seconds}",
             "page",
-            "p99 latency is {{ $value | humanizeDuration }}",
+            f"p99 latency is above {a.p99_latency_seconds:g}s over {w}",
         ),
         (
             "BtaiNotReady",
             f"sum(rate(http_requests_total{not_ready}[{w}])) > 0",
             "page",
-            "The readiness probe of some pods fails: they receive no traffic",
+            "Readiness probes fail: some pods receive no traffic",
         ),
         (
             "BtaiQueueBacklog",
             f"sum(queue_depth{every}) > {a.queue_depth}",
             "warning",
-            "{{ $value }} queue tasks are waiting",
+            f"More than {a.queue_depth} queue tasks are waiting",
         ),
         (
             "BtaiRateLimitRejections",
             f"sum(rate(rate_limit_rejections_total{every}[{w}]))"
             f" > {a.rate_limit_rejections_per_second}",
             "warning",
-            "The rate limiter refuses {{ $value | humanize }} requests/s",
+            f"The rate limiter refuses more than {a.rate_limit_rejections_per_second:g} requests/s",
         ),
     ]
     return {

@@ -1,0 +1,113 @@
+"""The rendered alert rules load in Prometheus and fire on the series they are meant for
+(`promtool check rules` and `promtool test rules` on synthetic series)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.render.conftest import GOLDEN
+
+PROMTOOL = shutil.which("promtool")
+pytestmark = pytest.mark.skipif(PROMTOOL is None, reason="promtool is not installed")
+SEL = 'job="btai",namespace="btai-production"'
+TEAMS = f'{SEL},method="GET",route="/api/v1/teams/{{team_key}}"'
+READY = f'{SEL},method="GET",route="/api/v1/health/readiness"'
+
+
+def promtool(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    assert PROMTOOL is not None
+    return subprocess.run([PROMTOOL, *args], capture_output=True, text=True, cwd=cwd, timeout=60)
+
+
+def test_every_environment_rule_file_loads() -> None:
+    for rules in sorted(GOLDEN.glob("*/monitoring/alerts.yaml")):
+        result = promtool("check", "rules", str(rules), cwd=rules.parent)
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "SUCCESS: 5 rules found" in result.stdout
+
+
+def _alert(name: str, severity: str, summary: str) -> dict[str, object]:
+    return {
+        "exp_labels": {"severity": severity, "service": "btai"},
+        "exp_annotations": {"summary": summary},
+    }
+
+
+def test_production_alerts_fire_on_bad_series_and_stay_quiet_on_good(tmp_path: Path) -> None:
+    shutil.copy(GOLDEN / "production/monitoring/alerts.yaml", tmp_path / "alerts.yaml")
+    bad = {
+        "interval": "1m",
+        "input_series": [
+            # 100 good and 5 failing requests a minute: 4.8% errors, above production's 1%.
+            {"series": f'http_requests_total{{{TEAMS},status="200"}}', "values": "0+6000x30"},
+            {"series": f'http_requests_total{{{TEAMS},status="500"}}', "values": "0+300x30"},
+            {"series": f'http_requests_total{{{READY},status="503"}}', "values": "0+12x30"},
+            {"series": f'queue_depth{{{SEL},queue="analyses",priority="5"}}', "values": "250x30"},
+            {"series": f'rate_limit_rejections_total{{{SEL},scope="ip"}}', "values": "0+600x30"},
+        ],
+        "alert_rule_test": [
+            {
+                "eval_time": "20m",
+                "alertname": "BtaiHighErrorRate",
+                "exp_alerts": [
+                    _alert(
+                        "BtaiHighErrorRate",
+                        "page",
+                        "More than 1.0% of requests fail with a 5xx over 5m",
+                    )
+                ],
+            },
+            {
+                "eval_time": "20m",
+                "alertname": "BtaiNotReady",
+                "exp_alerts": [
+                    _alert(
+                        "BtaiNotReady",
+                        "page",
+                        "Readiness probes fail: some pods receive no traffic",
+                    )
+                ],
+            },
+            {
+                "eval_time": "20m",
+                "alertname": "BtaiQueueBacklog",
+                "exp_alerts": [
+                    _alert("BtaiQueueBacklog", "warning", "More than 100 queue tasks are waiting")
+                ],
+            },
+            {
+                "eval_time": "20m",
+                "alertname": "BtaiRateLimitRejections",
+                "exp_alerts": [
+                    _alert(
+                        "BtaiRateLimitRejections",
+                        "warning",
+                        "The rate limiter refuses more than 5 requests/s",
+                    )
+                ],
+            },
+            # `for: 5m` holds a fresh breach back.
+            {"eval_time": "3m", "alertname": "BtaiQueueBacklog", "exp_alerts": []},
+        ],
+    }
+    good = {
+        "interval": "1m",
+        "input_series": [
+            {"series": f'http_requests_total{{{TEAMS},status="200"}}', "values": "0+6000x30"},
+            {"series": f'http_requests_total{{{READY},status="200"}}', "values": "0+12x30"},
+            {"series": f'queue_depth{{{SEL},queue="analyses",priority="5"}}', "values": "3x30"},
+        ],
+        "alert_rule_test": [
+            {"eval_time": "20m", "alertname": name, "exp_alerts": []}
+            for name in ("BtaiHighErrorRate", "BtaiNotReady", "BtaiQueueBacklog")
+        ],
+    }
+    suite = {"rule_files": ["alerts.yaml"], "evaluation_interval": "1m", "tests": [bad, good]}
+    (tmp_path / "suite.yaml").write_text(yaml.safe_dump(suite, sort_keys=False))
+    result = promtool("test", "rules", "suite.yaml", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
