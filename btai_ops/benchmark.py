@@ -135,7 +135,10 @@ def compare(
 @app.command()
 def micro(
     compare_saved: Annotated[
-        bool, typer.Option("--compare", help="Compare with the last saved run; fail on +10% mean.")
+        bool,
+        typer.Option(
+            "--compare", help="Compare with the last saved run; fail on a median 20% slower."
+        ),
     ] = False,
     storage: Annotated[
         Path, typer.Option(help="Where pytest-benchmark keeps its saved runs.")
@@ -149,5 +152,5 @@ def micro(
     cmd += ["--benchmark-autosave", f"--benchmark-storage=file://{storage.resolve()}"]
     cmd += ["-p", "no:cacheprovider", "--rootdir", str(folder.parent.parent)]
     if compare_saved:
-        cmd += ["--benchmark-compare", "--benchmark-compare-fail=mean:10%"]
+        cmd += ["--benchmark-compare", "--benchmark-compare-fail=median:20%"]
     raise typer.Exit(subprocess.call(cmd))

@@ -141,3 +141,47 @@ def test_bad_tolerance_and_format_exit_2(tmp_path: Path) -> None:
     result = runner.invoke(app, ["benchmark", "compare", str(path), "--tolerance", "p95=10"])
     assert result.exit_code == 2
     assert "--tolerance" in result.output
+
+
+@pytest.mark.slow
+def test_ci_script_serves_loadtests_and_writes_the_comparison(tmp_path: Path) -> None:
+    import os
+    import subprocess
+
+    from tests.support.loadtest import ROOT
+    from tests.support.server import BTAI
+    from tests.support.services import free_port
+
+    out = tmp_path / "out"
+    summary = tmp_path / "step-summary.md"
+    env = {
+        **os.environ,
+        "BTAI": BTAI,
+        "BTAI_CI_PORT": str(free_port()),
+        "BTAI_CI_USERS": "2",
+        "BTAI_CI_DURATION": "2s",
+        "BTAI_CI_THRESHOLDS": "p99<10s fail_ratio<0.5",
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/btai.db",
+        "GITHUB_STEP_SUMMARY": str(summary),
+    }
+    result = subprocess.run(
+        ["sh", str(ROOT / "benchmarks/ci/run.sh"), str(out)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=240, check=False,
+    )  # fmt: skip
+    loadtest = json.loads((out / "loadtest.json").read_text())
+    assert loadtest["total"]["requests"] > 0
+    assert [t["passed"] for t in loadtest["thresholds"]] == [True, True]
+    markdown = (out / "comparison.md").read_text()
+    assert "| simple p50 |" in markdown
+    assert summary.read_text() == markdown
+    regressed = "**Regressed:**" in markdown
+    assert result.returncode == (1 if regressed else 0), result.stdout + result.stderr
+    assert (out / "comparison.html").read_text().startswith("<!doctype html>")
+
+
+@pytest.mark.slow
+def test_micro_benchmarks_run_and_save(tmp_path: Path) -> None:
+    result = btai("benchmark", "micro", "--storage", str(tmp_path / "saved"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "test_valuation_engine" in result.stdout
+    assert list((tmp_path / "saved").rglob("*.json"))
