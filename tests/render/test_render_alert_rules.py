@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -29,6 +30,22 @@ def test_every_environment_rule_file_loads() -> None:
         result = promtool("check", "rules", str(rules), cwd=rules.parent)
         assert result.returncode == 0, result.stdout + result.stderr
         assert "SUCCESS: 5 rules found" in result.stdout
+
+
+def test_every_dashboard_query_is_valid_promql(tmp_path: Path) -> None:
+    # promtool parses recording rules, so each panel query becomes one.
+    for board in sorted(GOLDEN.glob("*/monitoring/dashboard.json")):
+        panels = json.loads(board.read_text())["panels"]
+        rules = [
+            {"record": f"dashboard:panel{panel['id']}:{target['refId']}", "expr": target["expr"]}
+            for panel in panels
+            for target in panel["targets"]
+        ]
+        path = tmp_path / f"{board.parent.parent.name}.yaml"
+        path.write_text(yaml.safe_dump({"groups": [{"name": "dashboard", "rules": rules}]}))
+        result = promtool("check", "rules", str(path), cwd=tmp_path)
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert f"SUCCESS: {len(rules)} rules found" in result.stdout
 
 
 def _alert(name: str, severity: str, summary: str) -> dict[str, object]:
