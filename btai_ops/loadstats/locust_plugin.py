@@ -144,8 +144,8 @@ def _on_init(environment: Any, **_: Any) -> None:
             _open_model(user_class)
     if isinstance(runner, MasterRunner):
 
-        def receive(message: Any, **_: Any) -> None:
-            _worker_recordings[str(message.node_id)] = message.data
+        def receive(msg: Any, **_: Any) -> None:
+            _worker_recordings[str(msg.node_id)] = msg.data
 
         runner.register_message(_MESSAGE, receive)
     gevent.spawn(_snapshot_loop, environment)
