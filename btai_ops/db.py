@@ -25,7 +25,6 @@ def upgrade() -> None:
     """Apply every pending migration (all branches) to DATABASE_URL."""
     settings = load_settings()
     from app.db.seed import DatabaseUnreachable, prepare_database
-
     from app.settings import mask_url
 
     try:
@@ -46,9 +45,8 @@ def seed(
 ) -> None:
     """Migrate, then load one season of the embedded Lahman data (idempotent)."""
     settings = load_settings()
-    from app.db.seed import DatabaseUnreachable, seed_season
-
     from app.data.loader import ExtractMissing
+    from app.db.seed import DatabaseUnreachable, seed_season
 
     try:
         result = asyncio.run(seed_season(settings, season=season, replace=force))
