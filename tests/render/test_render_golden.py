@@ -148,3 +148,17 @@ def test_golden_tree_is_what_the_cli_checks(tmp_path: Path) -> None:
         app, ["render", "--config-dir", str(CONFIGS), "--check", str(GOLDEN)]
     )
     assert result.exit_code == 0, result.output
+
+
+def test_metric_check_refuses_a_metric_the_app_does_not_export() -> None:
+    from btai_ops.errors import BtaiError
+    from btai_ops.render.appfacts import exported_samples, gather
+    from btai_ops.render.kubernetes import objects
+
+    loaded = load(CONFIGS, "production")
+    facts = gather(loaded)
+    assert {"http_requests_total", "http_request_duration_seconds_bucket"} <= exported_samples()
+    rendered = objects(loaded, facts, (1, 31))
+    checks.check_rendered(rendered, ["sum(rate(http_requests_total[5m]))"], facts, "1.31")
+    with pytest.raises(BtaiError, match="metrics the app does not export: http_requests_count"):
+        checks.check_rendered(rendered, ["sum(rate(http_requests_count[5m]))"], facts, "1.31")
