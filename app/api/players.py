@@ -56,14 +56,16 @@ async def list_players(
     filter_print = fingerprint(**filters.__dict__)
     after = decode_cursor(key, cursor, sort=sort, filters=filter_print) if cursor else None
     async with db.read_sessions() as session:
-        rows = await repo.search_players(session, filters, sort=sort, limit=limit + 1, after=after)
+        rows = await repo.search_player_summaries(
+            session, filters, sort=sort, limit=limit + 1, after=after
+        )
     page, more = rows[:limit], len(rows) > limit
     next_cursor = None
     if more:
         last = page[-1]
-        keyset = Keyset(repo.sort_value(last, sort), last[0].player_id)
+        keyset = Keyset(repo.summary_sort_value(last, sort), last["player_id"])
         next_cursor = encode_cursor(key, sort=sort, filters=filter_print, keyset=keyset)
-    items = [PlayerSummary.of(p, s) for p, s in page]
+    items = [PlayerSummary.from_row(row) for row in page]
     return PlayerPage(items=items, count=len(items), next=next_cursor)
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
@@ -55,6 +57,11 @@ class PlayerSummary(BaseModel):
     years_of_control: int
 
     @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> PlayerSummary:
+        """From a mapping of the repository's SUMMARY_COLUMNS."""
+        return cls(name=row["full_name"], **{k: row[k] for k in SUMMARY_FIELDS})
+
+    @classmethod
     def of(cls, player: Player, season: PlayerSeason) -> PlayerSummary:
         return cls(
             player_id=player.player_id,
@@ -71,6 +78,9 @@ class PlayerSummary(BaseModel):
             contract_status=season.contract_status,
             years_of_control=season.years_of_control,
         )
+
+
+SUMMARY_FIELDS = tuple(f for f in PlayerSummary.model_fields if f != "name")
 
 
 class PlayerDetail(BaseModel):

@@ -50,9 +50,28 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _filtered(f: PlayerFilter) -> Any:
+# The columns of a list row: selected as plain rows, the page skips the ORM's per-object cost.
+SUMMARY_COLUMNS = (
+    Player.player_id,
+    Player.full_name,
+    Player.sort_name,
+    Player.bats,
+    Player.throws,
+    PlayerSeason.season,
+    PlayerSeason.team_key,
+    PlayerSeason.position,
+    PlayerSeason.age,
+    PlayerSeason.war,
+    PlayerSeason.salary,
+    PlayerSeason.salary_source,
+    PlayerSeason.contract_status,
+    PlayerSeason.years_of_control,
+)
+
+
+def _filtered(f: PlayerFilter, *columns: Any) -> Any:
     query = (
-        select(Player, PlayerSeason)
+        select(*(columns or (Player, PlayerSeason)))
         .join(PlayerSeason, PlayerSeason.player_id == Player.player_id)
         .where(PlayerSeason.season == f.season)
     )
@@ -75,6 +94,19 @@ def _filtered(f: PlayerFilter) -> Any:
     return query
 
 
+def _page(query: Any, sort: str, limit: int, after: Keyset | None) -> Any:
+    """Order by `sort` then player id, and start after the keyset of the previous page."""
+    expr = sort_expression(sort)
+    descending = sort.startswith("-")
+    if after is not None:
+        beyond = expr < after.value if descending else expr > after.value
+        query = query.where(
+            or_(beyond, and_(expr == after.value, PlayerSeason.player_id > after.player_id))
+        )
+    order = expr.desc() if descending else expr.asc()
+    return query.order_by(order, PlayerSeason.player_id).limit(limit)
+
+
 async def search_players(
     session: AsyncSession,
     filters: PlayerFilter,
@@ -84,17 +116,30 @@ async def search_players(
     after: Keyset | None = None,
 ) -> list[PlayerRow]:
     """One page of players, ordered by `sort` then player id; `after` continues a page."""
-    expr = sort_expression(sort)
-    descending = sort.startswith("-")
-    query = _filtered(filters)
-    if after is not None:
-        beyond = expr < after.value if descending else expr > after.value
-        query = query.where(
-            or_(beyond, and_(expr == after.value, PlayerSeason.player_id > after.player_id))
-        )
-    query = query.order_by(expr.desc() if descending else expr.asc(), PlayerSeason.player_id)
-    result = await session.execute(query.limit(limit))
+    result = await session.execute(_page(_filtered(filters), sort, limit, after))
     return [(p, s) for p, s in result.all()]
+
+
+async def search_player_summaries(
+    session: AsyncSession,
+    filters: PlayerFilter,
+    *,
+    sort: str = "-war",
+    limit: int = 25,
+    after: Keyset | None = None,
+) -> list[dict[str, Any]]:
+    """`search_players` as plain mappings of SUMMARY_COLUMNS (what a list page shows)."""
+    query = _page(_filtered(filters, *SUMMARY_COLUMNS), sort, limit, after)
+    result = await session.execute(query)
+    return [dict(row) for row in result.mappings()]
+
+
+def summary_sort_value(row: dict[str, Any], sort: str) -> Any:
+    """The value of `sort_expression(sort)` for a summary mapping, for the next cursor."""
+    field = sort.lstrip("-")
+    if field == "name":
+        return row["sort_name"]
+    return row[field] or 0
 
 
 def sort_value(row: PlayerRow, sort: str) -> Any:
