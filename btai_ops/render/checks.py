@@ -119,6 +119,11 @@ def check_config(loaded: LoadedConfig, facts: AppFacts) -> None:
             f"{shutdown.pre_stop_sleep_seconds} + GRACEFUL_TIMEOUT {facts.graceful_timeout:g} "
             f"+ margin {shutdown.margin_seconds} = {needed}"
         )
+    if config.image.tag == "latest" and not facts.settings.is_development:
+        raise ConfigError(
+            f"{loaded.where(('image', 'tag'))}: image.tag `latest` is not a release",
+            hint="pin a version tag outside development so rollouts are reproducible",
+        )
     scaling = config.autoscaling
     if scaling.enabled and scaling.min_replicas > scaling.max_replicas:
         raise ConfigError(

@@ -271,6 +271,7 @@ def test_grace_period_shorter_than_shutdown_is_refused(config_copy: Path) -> Non
         ),
         ("env.LOG_LEVEL={value: x, secret: true}", "secret values never go in config"),
         ("env.LOG_LEVEL=LOUD", "env.LOG_LEVEL: Input should be 'DEBUG'"),
+        ("image.tag=latest", "image.tag `latest` is not a release"),
     ],
 )
 def test_inconsistent_overrides_are_config_errors(
