@@ -271,12 +271,15 @@ async def logout(
     meta: RequestMeta,
 ) -> None:
     """Deny the access token for the rest of its life and end the refresh token's family."""
-    await security.denylist.revoke(principal.token.jti, expires_at=principal.token.exp)
+    family = None
     if refresh_token:
         claims = security.tokens.decode(refresh_token, expected="refresh")
         if claims.user_id != principal.id or claims.family is None:
-            raise InvalidToken("The refresh token belongs to another session.")
-        await _revoke_families(security, [claims.family], reason="logout")
+            raise InvalidToken("The refresh token belongs to another user.")
+        family = claims.family
+    await security.denylist.revoke(principal.token.jti, expires_at=principal.token.exp)
+    if family is not None:
+        await _revoke_families(security, [family], reason="logout")
     AUTH_EVENTS.labels("logout").inc()
     await security.audit.record(
         "logout", user_id=principal.id, username=principal.username, ip=meta.ip,

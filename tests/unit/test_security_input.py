@@ -94,5 +94,8 @@ async def test_hash_covers_the_whole_password_and_verify_handles_unknown_users(
     assert (await passwords.verify(hashed, long)).ok
     assert not (await passwords.verify(hashed, "p" * 100 + "-TAIL")).ok
     assert not (await passwords.verify(None, long)).ok
+    # An unknown user was checked against a real Argon2id hash, costing the same time.
+    assert passwords._dummy_hash is not None
+    assert passwords._dummy_hash.startswith("$argon2id$")
     assert not (await passwords.verify("not a hash", long)).ok
     passwords.close()
