@@ -119,7 +119,8 @@ def _declared_settings(values: dict[str, str], loaded: LoadedConfig) -> Settings
             if name:
                 section = "secrets" if name in loaded.config.secrets else "env"
                 where = loaded.where((section, name))
-                problems.append(f"{where}: {section}.{name}: {message}, got {values.get(name)!r}")
+                given = "" if section == "secrets" else f", got {values.get(name)!r}"
+                problems.append(f"{where}: {section}.{name}: {message}{given}")
             else:
                 # Model-level validators name the setting first (JWT_SECRET_KEY is ...).
                 named = message.split(" ", 1)[0]
