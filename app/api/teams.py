@@ -116,13 +116,14 @@ async def payroll(request: Request, team_key: TeamKey) -> Response:
     async def produce(session: AsyncSession) -> Payroll:
         team = await _team(session, season, team_key)
         rows = await team_repo.team_payroll(session, season=season, team_key=team.team_key)
+        estimated = await player_repo.salaries_estimated(session, season=season)
         lines = [PayrollLine(player_id=p.player_id, name=p.full_name, salary=a) for p, a in rows]
         return Payroll(
             team_key=team.team_key,
             season=season,
             total=sum(line.salary for line in lines),
             players=len(lines),
-            salary_source="lahman",
+            salary_source="estimated" if estimated else "lahman",
             lines=lines,
         )
 

@@ -65,3 +65,22 @@ def test_data_import_writes_a_compact_extract(tmp_path: Path) -> None:
     # The importer is deterministic: the committed extract is exactly what it writes.
     embedded = Path(load_extract.__code__.co_filename).with_name("lahman_2016.json.gz")
     assert path.read_bytes() == embedded.read_bytes()
+
+
+def test_a_season_without_salaries_gets_estimated_ones(tmp_path: Path) -> None:
+    from app.data.seasons import build_rows
+    from app.domain.contracts import league_minimum
+
+    result = _btai(
+        "data", "import", "--season", "2019", "--out", str(tmp_path), env={}, cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    rows = build_rows(load_extract(2019, tmp_path))
+    current = [r for r in rows.player_seasons if r["season"] == 2019]
+    assert len(rows.teams) == 30
+    assert rows.salaries == []
+    assert {r["salary_source"] for r in current} == {"estimated"}
+    pre_arb = [r for r in current if r["contract_status"] == "pre-arbitration"]
+    assert pre_arb
+    assert {r["salary"] for r in pre_arb} == {league_minimum(2019)}
+    assert all(r["salary"] >= league_minimum(2019) for r in current)

@@ -221,3 +221,13 @@ async def stream_players(
     result = await session.stream(query)
     async for player, player_season in result:
         yield player, player_season
+
+
+async def salaries_estimated(session: AsyncSession, *, season: int) -> bool:
+    """True when the season's salaries are estimates (no real salary row exists)."""
+    found = await session.scalar(
+        select(PlayerSeason.player_id)
+        .where(PlayerSeason.season == season, PlayerSeason.salary_source == "lahman")
+        .limit(1)
+    )
+    return found is None

@@ -40,14 +40,29 @@ async def get_team(session: AsyncSession, *, season: int, team_key: str) -> Team
 async def team_payroll(
     session: AsyncSession, *, season: int, team_key: str
 ) -> Sequence[tuple[Player, int]]:
-    """Every salary the team paid in the season (Lahman's Salaries rows), largest first."""
+    """Every salary the team paid in the season (Lahman's Salaries rows), largest first;
+    for a season without real salaries, the estimated salaries of the team's players."""
     result = await session.execute(
         select(Player, Salary.amount)
         .join(Salary, Salary.player_id == Player.player_id)
         .where(Salary.season == season, Salary.team_key == team_key.upper())
         .order_by(Salary.amount.desc(), Player.player_id)
     )
-    return [(player, int(amount)) for player, amount in result.all()]
+    rows = [(player, int(amount)) for player, amount in result.all()]
+    if rows:
+        return rows
+    # Seasons without real salaries carry estimated ones on the player-seasons instead.
+    estimated = await session.execute(
+        select(Player, PlayerSeason.salary)
+        .join(PlayerSeason, PlayerSeason.player_id == Player.player_id)
+        .where(
+            PlayerSeason.season == season,
+            PlayerSeason.team_key == team_key.upper(),
+            PlayerSeason.salary.is_not(None),
+        )
+        .order_by(PlayerSeason.salary.desc(), Player.player_id)
+    )
+    return [(player, int(amount or 0)) for player, amount in estimated.all()]
 
 
 def role_expression() -> object:
