@@ -19,7 +19,8 @@ from locust import constant, task
 from locust.contrib.fasthttp import FastHttpUser
 
 TEAMS = ("NYA", "BOS", "LAN", "CHN", "HOU", "ATL", "SFN", "SLN", "TOR", "SEA")
-POSITIONS = ("C", "1B", "2B", "3B", "SS", "OF", "P")
+POSITIONS = ("P", "C", "1B", "2B", "3B", "SS", "LF", "CF", "RF", "DH")
+SORTS = ("-war", "war", "-salary", "salary", "name", "-age")
 # Used when the roster endpoint is not there (e.g. against the bare reference app).
 FALLBACK_ROSTERS = {
     "NYA": ["judgeaa01", "sanchga02", "tanakma01"],
@@ -75,14 +76,16 @@ class DatabaseQueryUser(BtaiUser):
             "team": TEAMS[n % len(TEAMS)],
             "position": POSITIONS[(n // len(TEAMS)) % len(POSITIONS)],
             "min_war": f"{(n % 7) * 0.5:.1f}",
-            "page": str(1 + n % 3),
+            "sort": SORTS[n % len(SORTS)],
+            "limit": str(10 + n % 40),
         }
         self.client.get("/api/v1/players", params=params, name="/api/v1/players")
 
 
-class ComplexPostUser(BtaiUser):
-    """Complex POST: a trade evaluation between two real rosters."""
+class RosterUser(BtaiUser):
+    """Knows two real rosters (fetched once per user) to build trade requests from."""
 
+    abstract = True
     rosters: dict[str, list[str]]
 
     def on_start(self) -> None:
@@ -92,6 +95,7 @@ class ComplexPostUser(BtaiUser):
             with self.client.get(
                 f"/api/v1/teams/{team}/roster",
                 name="/api/v1/teams/{team}/roster",
+                headers=self.headers,
                 catch_response=True,
             ) as response:
                 if response.status_code == 200:
@@ -99,8 +103,7 @@ class ComplexPostUser(BtaiUser):
                 response.success()  # set-up, not part of the measurement's failures
             self.rosters[team] = ids or FALLBACK_ROSTERS[team]
 
-    @task
-    def evaluate(self) -> None:
+    def post_trade(self) -> None:
         body = {
             "team_a": "NYA",
             "team_a_receives": random.sample(self.rosters["BOS"], 1),
@@ -110,7 +113,15 @@ class ComplexPostUser(BtaiUser):
         self.client.post("/api/v1/trades/evaluate", json=body, headers=self.headers)
 
 
-class MixedUser(ComplexPostUser):
+class ComplexPostUser(RosterUser):
+    """Complex POST: a trade evaluation between two real rosters."""
+
+    @task
+    def evaluate(self) -> None:
+        self.post_trade()
+
+
+class MixedUser(RosterUser):
     """A mix of the four endpoint types, weighted like ordinary browsing."""
 
     def on_start(self) -> None:
@@ -145,4 +156,4 @@ class MixedUser(ComplexPostUser):
 
     @task(1)
     def evaluate(self) -> None:
-        super().evaluate()
+        self.post_trade()

@@ -42,6 +42,14 @@ def run(
         float | None, typer.Option(min=0.1, help="Open model: requests/s per run.")
     ] = None,
     workers: Annotated[int, typer.Option(min=1, help="Server workers with --spawn.")] = 1,
+    server_env: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--server-env",
+            help="KEY=VALUE for both spawned servers, repeatable (RATE_LIMIT_ENABLED=false "
+            "unless given: the suite measures the service, not its rate limiter).",
+        ),
+    ] = None,
     output: Annotated[Path, typer.Option("--output", "-o", help="Results JSON.")] = Path(
         "benchmark-results.json"
     ),
@@ -59,6 +67,12 @@ def run(
         raise UsageProblem(
             f"unknown scenario {unknown[0]!r}", hint=f"known scenarios: {', '.join(SCENARIOS)}"
         )
+    env = {"RATE_LIMIT_ENABLED": "false"}
+    for item in server_env or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise UsageProblem(f"invalid --server-env {item!r}", hint="KEY=VALUE")
+        env[key] = value
     results = run_suite(
         host=host,
         spawn=spawn,
@@ -68,6 +82,7 @@ def run(
         users=users,
         rate=rate,
         workers=workers,
+        server_env=env,
     )
     import json
 

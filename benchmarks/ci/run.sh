@@ -25,7 +25,9 @@ THRESHOLDS=${BTAI_CI_THRESHOLDS:-"p95<100ms fail_ratio<0.01"}
 URL="http://127.0.0.1:$PORT"
 mkdir -p "$OUT"
 
-$BTAI serve --host 127.0.0.1 --port "$PORT" >"$OUT/server.log" 2>&1 &
+# The load test measures the service, not its rate limiter (unless you set it yourself).
+RATE_LIMIT_ENABLED=${RATE_LIMIT_ENABLED:-false} \
+    $BTAI serve --host 127.0.0.1 --port "$PORT" >"$OUT/server.log" 2>&1 &
 SERVER=$!
 trap 'kill "$SERVER" 2>/dev/null; wait "$SERVER" 2>/dev/null' EXIT INT TERM
 

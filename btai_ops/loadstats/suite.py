@@ -113,6 +113,7 @@ def run_suite(
     users: int,
     rate: float | None,
     workers: int,
+    server_env: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     from btai_ops.loadstats.runner import LocustRun, probe
     from btai_ops.loadtest import SCENARIOS, default_locustfile, execute
@@ -127,9 +128,14 @@ def run_suite(
             for name, cmd in (("btai", btai), ("reference", reference)):
                 port = _free_port()
                 full = [*cmd, "--port", str(port), "--workers", str(workers)]
-                env = {**os.environ, "API_HOST": "127.0.0.1", "API_WORKERS": str(workers)}
+                env = {**os.environ, **(server_env or {}), "API_HOST": "127.0.0.1"}
+                env["API_WORKERS"] = str(workers)
                 hosts[name] = stack.enter_context(_server(name, full, port, env))
-                servers[name] = {"command": " ".join(full), "workers": workers}
+                servers[name] = {
+                    "command": " ".join(full),
+                    "workers": workers,
+                    "env": dict(server_env or {}),
+                }
         else:
             assert host is not None
             probe(host)
