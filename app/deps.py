@@ -11,6 +11,7 @@ from app.errors import ProblemError
 from app.security.accounts import Principal, authenticate
 from app.security.services import SecurityServices
 from app.security.tokens import InvalidToken
+from app.services.queue import TaskQueue
 from app.settings import Settings
 
 
@@ -20,6 +21,15 @@ def get_app_settings(request: Request) -> Settings:
 
 
 AppSettings = Annotated[Settings, Depends(get_app_settings)]
+
+
+def get_task_queue(request: Request) -> TaskQueue:
+    queue: TaskQueue = request.app.state.queue
+    return queue
+
+
+# The persistent task queue: `await queue.enqueue(kind, payload)`, `await queue.stats()`.
+Queue = Annotated[TaskQueue, Depends(get_task_queue)]
 
 
 # --- security --------------------------------------------------------------------------------
