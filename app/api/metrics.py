@@ -16,6 +16,9 @@ router = APIRouter(tags=["monitoring"])
 async def prometheus_metrics(request: Request) -> Response:
     settings = request.app.state.settings
     db = getattr(request.app.state, "db", None)
+    stats = getattr(request.app.state, "request_stats", None)
+    if stats is not None:
+        stats.flush()  # on the loop thread, where the middleware counts
     # Reading many worker files is file I/O; keep it off the event loop.
     body, content_type = await asyncio.to_thread(render_latest, settings.METRICS_DIR, db)
     return Response(body, media_type=content_type, headers={"Cache-Control": "no-store"})

@@ -32,6 +32,7 @@ from app.middleware.rate_limit import RateLimitMiddleware
 from app.middleware.request_context import RequestContextMiddleware
 from app.middleware.security_headers import SecurityHeadersMiddleware
 from app.middleware.trusted_host import TrustedHostMiddleware
+from app.monitoring.request_stats import RequestStats
 from app.monitoring.window import RequestWindow
 from app.security.ratelimit import Limit
 from app.security.services import SecurityServices
@@ -45,13 +46,13 @@ def middleware_stack(app: FastAPI, settings: Settings) -> list[Middleware]:
         follow_otel = getattr(app.state, "tracer_provider", None) is not None
         stack.append(Middleware(RequestContextMiddleware, follow_otel=follow_otel))
     if settings.ENABLE_PERFORMANCE_MONITORING:
-        window = RequestWindow()
-        app.state.request_window = window
+        app.state.request_window = RequestWindow()
+        app.state.request_stats = RequestStats(app.state.request_window)
         stack.append(
             Middleware(
                 PerformanceMiddleware,
                 slow_threshold=settings.SLOW_REQUEST_THRESHOLD,
-                window=window,
+                stats=app.state.request_stats,
             )
         )
     stack.extend(security_layers(app, settings))

@@ -25,7 +25,9 @@ class _Slot:
     samples: array[float] = field(default_factory=lambda: array("d"))
 
 
-class _RouteWindow:
+class RouteWindow:
+    """The last minute of one route."""
+
     __slots__ = ("slots",)
 
     def __init__(self) -> None:
@@ -58,15 +60,19 @@ class RequestWindow:
 
     def __init__(self, clock: Any = time.monotonic) -> None:
         self._clock = clock
-        self._routes: dict[tuple[str, str], _RouteWindow] = {}
+        self._routes: dict[tuple[str, str], RouteWindow] = {}
         self.started = clock()
 
-    def record(self, method: str, route: str, seconds: float) -> None:
+    def route(self, method: str, route: str) -> RouteWindow:
+        """The window of one route; callers keep it and call `record(second, seconds)`."""
         key = (method, route)
         window = self._routes.get(key)
         if window is None:
-            window = self._routes[key] = _RouteWindow()
-        window.record(int(self._clock()), seconds)
+            window = self._routes[key] = RouteWindow()
+        return window
+
+    def record(self, method: str, route: str, seconds: float) -> None:
+        self.route(method, route).record(int(self._clock()), seconds)
 
     def snapshot(self) -> list[dict[str, Any]]:
         """Per route: requests, requests per second and p50/p95/p99 in milliseconds."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from app.main import create_app
 from app.monitoring.exposition import prepare_multiprocess_dir
+from app.monitoring.request_stats import FLUSH_INTERVAL
 from app.settings import Settings
 from tests.support.server import run_server
 
@@ -95,11 +97,11 @@ def test_prepare_multiprocess_dir_removes_stale_files(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_two_workers_count_exactly_the_requests_sent(tmp_path: Path) -> None:
-    metrics_dir = prepare_multiprocess_dir(tmp_path / "prometheus")
+    # `btai serve` sets up the shared metrics directory itself.
     env = {
-        "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
-        "METRICS_DIR": str(metrics_dir),
         "ENVIRONMENT": "development",
+        "HEALTH_MONITOR_INTERVAL": "0",
+        "RATE_LIMIT_ENABLED": "false",
     }
     sent = 60
     with (
@@ -113,6 +115,14 @@ def test_two_workers_count_exactly_the_requests_sent(tmp_path: Path) -> None:
             response = httpx.get(f"{server.base_url}/api/v1/system/metrics", timeout=10)
             assert response.status_code == 200
             pids.add(response.json()["pid"])
-        after = counter_value(client.get("/metrics").text, "/api/v1/system/metrics")
+        # Each worker pushes its figures within FLUSH_INTERVAL of its last request.
+        deadline = time.monotonic() + 10
+        after = before
+        while after - before < sent and time.monotonic() < deadline:
+            time.sleep(0.1)
+            after = counter_value(client.get("/metrics").text, "/api/v1/system/metrics")
+        time.sleep(FLUSH_INTERVAL * 2)
+        settled = counter_value(client.get("/metrics").text, "/api/v1/system/metrics")
     assert after - before == sent
+    assert settled == after
     assert len(pids) == 2, "both workers should have served requests"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import logging
@@ -18,6 +19,7 @@ from app.logging_config import configure_logging
 from app.main import create_app
 from app.middleware.metrics import PerformanceMiddleware
 from app.middleware.request_context import RequestContextMiddleware, current_request
+from app.monitoring.request_stats import RequestStats
 from app.monitoring.window import RequestWindow
 from app.settings import Settings
 
@@ -102,7 +104,8 @@ def tiny_app() -> FastAPI:
 
 async def test_requests_are_labelled_by_route_template_not_raw_path() -> None:
     window = RequestWindow()
-    app = PerformanceMiddleware(tiny_app(), slow_threshold=10.0, window=window)
+    stats = RequestStats(window)
+    app = PerformanceMiddleware(tiny_app(), slow_threshold=10.0, stats=stats)
     labels = {"method": "GET", "route": "/v1/teams/{key}", "status": "200"}
     before = sample("http_requests_total", **labels)
     unmatched = sample("http_requests_total", method="GET", route="unmatched", status="404")
@@ -110,6 +113,8 @@ async def test_requests_are_labelled_by_route_template_not_raw_path() -> None:
         for key in ("NYA", "BOS", "SEA"):
             assert (await c.get(f"/v1/teams/{key}")).status_code == 200
         await c.get("/v1/nothing/here")
+    assert sample("http_requests_total", **labels) == before  # counted, not yet pushed
+    stats.flush()
     assert sample("http_requests_total", **labels) == before + 3
     assert sample("http_requests_total", method="GET", route="unmatched", status="404") == (
         unmatched + 1
@@ -121,11 +126,29 @@ async def test_requests_are_labelled_by_route_template_not_raw_path() -> None:
     assert rows["/v1/teams/{key}"]["p50_ms"] <= rows["/v1/teams/{key}"]["p99_ms"]
 
 
+async def test_pending_figures_reach_prometheus_without_a_scrape() -> None:
+    stats = RequestStats()
+    app = PerformanceMiddleware(tiny_app(), slow_threshold=10.0, stats=stats)
+    labels = {"method": "GET", "route": "/v1/teams/{key}", "status": "200"}
+    before = sample("http_requests_total", **labels)
+    async with client(app) as c:
+        await c.get("/v1/teams/NYA")
+    for _ in range(100):  # the flush timer fires FLUSH_INTERVAL after the request
+        if sample("http_requests_total", **labels) > before:
+            break
+        await asyncio.sleep(0.05)
+    assert sample("http_requests_total", **labels) == before + 1
+    count = sample("http_request_duration_seconds_count", method="GET", route="/v1/teams/{key}")
+    assert count >= 1
+
+
 async def test_unknown_methods_do_not_mint_label_values() -> None:
-    app = PerformanceMiddleware(tiny_app(), slow_threshold=10.0)
+    stats = RequestStats()
+    app = PerformanceMiddleware(tiny_app(), slow_threshold=10.0, stats=stats)
     before = sample("http_requests_total", method="OTHER", route="/v1/teams/{key}", status="405")
     async with client(app) as c:
         await c.request("BREW", "/v1/teams/NYA")
+    stats.flush()
     after = sample("http_requests_total", method="OTHER", route="/v1/teams/{key}", status="405")
     assert after == before + 1
 
@@ -133,7 +156,7 @@ async def test_unknown_methods_do_not_mint_label_values() -> None:
 async def test_slow_request_is_logged_with_route_status_and_duration(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    app = PerformanceMiddleware(tiny_app(), slow_threshold=1e-9)
+    app = PerformanceMiddleware(tiny_app(), slow_threshold=1e-9, stats=RequestStats())
     with caplog.at_level(logging.WARNING, logger="app.requests"):
         async with client(app) as c:
             await c.get("/v1/teams/NYA")
