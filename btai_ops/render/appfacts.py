@@ -9,6 +9,7 @@ the pods will run with; the routes come from `create_app`; the metric names from
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +31,7 @@ class AppFacts:
     graceful_timeout: float
     routes: frozenset[str]
     metric_samples: frozenset[str]
+    runtime_samples: frozenset[str]
 
     @property
     def graceful_seconds(self) -> int:
@@ -160,6 +162,22 @@ def exported_samples() -> frozenset[str]:
 
     import app.monitoring.metrics  # noqa: F401  (registers every metric)
 
+    return _sample_names(REGISTRY.collect())
+
+
+def runtime_samples() -> frozenset[str]:
+    """Samples of prometheus-client's process/platform/gc collectors: a single-process
+    exposition has them, the multiprocess one (several workers) does not."""
+    from prometheus_client import GC_COLLECTOR, PLATFORM_COLLECTOR, PROCESS_COLLECTOR
+
+    return _sample_names(
+        family
+        for collector in (PROCESS_COLLECTOR, PLATFORM_COLLECTOR, GC_COLLECTOR)
+        for family in collector.collect()
+    )
+
+
+def _sample_names(families: Iterable[Any]) -> frozenset[str]:
     suffixes = {
         "counter": ("_total", "_created"),
         "histogram": ("_bucket", "_sum", "_count", "_created"),
@@ -169,7 +187,7 @@ def exported_samples() -> frozenset[str]:
         "stateset": ("",),
     }
     names = set()
-    for family in REGISTRY.collect():
+    for family in families:
         for suffix in suffixes.get(family.type, ("",)):
             names.add(family.name + suffix)
         names.update(sample.name for sample in family.samples)
@@ -184,4 +202,5 @@ def gather(loaded: LoadedConfig) -> AppFacts:
         graceful_timeout=settings.GRACEFUL_TIMEOUT,
         routes=app_routes(settings),
         metric_samples=exported_samples(),
+        runtime_samples=runtime_samples(),
     )

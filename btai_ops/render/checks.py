@@ -139,14 +139,26 @@ def check_config(loaded: LoadedConfig, facts: AppFacts) -> None:
 
 def check_rendered(
     objects: dict[str, Obj], expressions: list[str], facts: AppFacts, version: str
-) -> None:
-    """Validate the rendered objects and metric names; raises BtaiError listing problems."""
+) -> list[str]:
+    """Validate the rendered objects and metric names; raises BtaiError listing problems.
+
+    Returns warnings: metrics that exist, but not in the exposition this environment's
+    worker count gives (several workers serve no process_* metrics)."""
     from btai_ops.render.monitoring import metric_names
 
     problems = validate_objects(objects, version)
     problems += selector_problems(objects)
-    unknown = sorted({n for e in expressions for n in metric_names(e)} - facts.metric_samples)
+    used = {n for e in expressions for n in metric_names(e)}
+    unknown = sorted(used - facts.metric_samples)
     if unknown:
         problems.append(f"metrics the app does not export: {', '.join(unknown)}")
     if problems:
         raise BtaiError(f"rendered output failed {len(problems)} check(s): " + "; ".join(problems))
+    workers = facts.settings.API_WORKERS
+    absent = sorted(used & facts.runtime_samples) if workers > 1 else []
+    if absent:
+        return [
+            f"with API_WORKERS={workers} /metrics is the multiprocess exposition, which has no "
+            f"{', '.join(absent)}: the panels that read them stay empty"
+        ]
+    return []

@@ -63,6 +63,9 @@ def render(
     if not environments:
         raise ConfigError(f"no environments in {config_dir}/environments")
     results = [render_environment(config_dir, name, assignments, groups) for name in environments]
+    for result in results:
+        for warning in result.warnings:
+            stderr.print(f"warning: {result.environment}: {warning}", markup=False)
 
     if check is not None:
         diffs = []

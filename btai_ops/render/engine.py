@@ -21,6 +21,7 @@ class Rendered:
     environment: str
     kubernetes_version: str
     files: dict[str, str]  # path relative to the environment's directory -> text
+    warnings: tuple[str, ...] = ()
 
 
 def parse_only(only: str | None) -> tuple[str, ...]:
@@ -55,7 +56,7 @@ def render(
     objects = kubernetes.objects(loaded, facts, (major, minor))
     rules = monitoring.alert_rules(config, config.probes.readiness.path)
     board = monitoring.dashboard(config)
-    checks.check_rendered(objects, monitoring.expressions(rules, board), facts, version)
+    warnings = checks.check_rendered(objects, monitoring.expressions(rules, board), facts, version)
 
     files: dict[str, str] = {}
     if "kubernetes" in groups:
@@ -67,7 +68,7 @@ def render(
     if "monitoring" in groups:
         files["monitoring/alerts.yaml"] = to_yaml(rules)
         files["monitoring/dashboard.json"] = to_json(board)
-    return Rendered(environment, version, dict(sorted(files.items())))
+    return Rendered(environment, version, dict(sorted(files.items())), tuple(warnings))
 
 
 def json_schema() -> str:

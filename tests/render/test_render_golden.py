@@ -162,3 +162,10 @@ def test_metric_check_refuses_a_metric_the_app_does_not_export() -> None:
     checks.check_rendered(rendered, ["sum(rate(http_requests_total[5m]))"], facts, "1.31")
     with pytest.raises(BtaiError, match="metrics the app does not export: http_requests_count"):
         checks.check_rendered(rendered, ["sum(rate(http_requests_count[5m]))"], facts, "1.31")
+
+
+def test_several_workers_warn_that_process_metrics_are_absent() -> None:
+    assert render(CONFIGS, "development").warnings == ()
+    (warning,) = render(CONFIGS, "production").warnings
+    assert "API_WORKERS=4" in warning
+    assert "process_cpu_seconds_total, process_resident_memory_bytes" in warning
