@@ -25,7 +25,7 @@ def render(
     ] = None,
     out: Annotated[
         Path | None,
-        typer.Option(help="Write into OUT/<environment>/ (default: deploy)."),
+        typer.Option(metavar="DIR", help="Write into DIR/<environment>/ (default: deploy)."),
     ] = None,
     only: Annotated[
         str | None,
@@ -43,7 +43,7 @@ def render(
         typer.Option("--set", metavar="PATH=VALUE", help="Override a config key (repeatable)."),
     ] = None,
     config_dir: Annotated[
-        Path, typer.Option(help="Directory with base.yaml and environments/.")
+        Path, typer.Option(metavar="DIR", help="Directory with base.yaml and environments/.")
     ] = Path("configs"),
 ) -> None:
     """Render deployment manifests for one environment or all of them; nothing is written
