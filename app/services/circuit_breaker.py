@@ -46,7 +46,7 @@ class CircuitBreaker:
         self.name = name
         self.failure_threshold = failure_threshold
         self.cooldown = cooldown
-        self._clock = clock
+        self.clock = clock
         self._state = CircuitState.CLOSED
         self._failures = 0
         self._opened_at = 0.0
@@ -56,7 +56,7 @@ class CircuitBreaker:
 
     @property
     def state(self) -> CircuitState:
-        if self._state is CircuitState.OPEN and self._clock() - self._opened_at >= self.cooldown:
+        if self._state is CircuitState.OPEN and self.clock() - self._opened_at >= self.cooldown:
             self._set(CircuitState.HALF_OPEN)
         return self._state
 
@@ -83,14 +83,14 @@ class CircuitBreaker:
         self._trial_in_flight = False
         self._failures += 1
         if self._state is CircuitState.HALF_OPEN or self._failures >= self.failure_threshold:
-            self._opened_at = self._clock()
+            self._opened_at = self.clock()
             self.opened_count += 1
             self._set(CircuitState.OPEN)
 
     async def call(self, fn: Callable[[], Awaitable[T]]) -> T:
         """Run `fn` through the breaker; raises CircuitOpenError without calling when open."""
         if not self.allow():
-            retry_in = max(self.cooldown - (self._clock() - self._opened_at), 0.0)
+            retry_in = max(self.cooldown - (self.clock() - self._opened_at), 0.0)
             raise CircuitOpenError(self.name, retry_in)
         try:
             result = await fn()

@@ -21,6 +21,14 @@ TROUT, AROD = "troutmi01", "rodrial01"  # a star (LAA) and a replacement-level v
 FIRST_BASE = {"team": "NYA", "request": "We need a power-hitting first baseman under $15M"}
 
 
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 @asynccontextmanager
 async def serving(url: str, **overrides: Any) -> AsyncIterator[tuple[httpx.AsyncClient, Any]]:
     values: dict[str, Any] = {"DATABASE_URL": url, "RATE_LIMIT_ENABLED": False,
@@ -204,10 +212,13 @@ async def test_failing_provider_opens_breaker_analyses_complete_locally_then_it_
 ) -> None:
     requests: Callable[[int], dict[str, Any]] = lambda n: {  # noqa: E731
         "team": "NYA", "request": f"we need a catcher, request number {n}"}  # fmt: skip
+    clock = FakeClock()
     with AIStub("fail") as stub:
         async with serving(seeded_sqlite_url, AI_PROVIDER="openai", AI_BASE_URL=stub.base_url,
-                           AI_BREAKER_FAILURES=2, AI_BREAKER_COOLDOWN=1.0,
+                           AI_BREAKER_FAILURES=2, AI_BREAKER_COOLDOWN=30,
                            AI_TIMEOUT=2.0) as (client, app):  # fmt: skip
+            breaker = app.state.ai.breaker
+            breaker.clock = clock  # the cool-down passes when the test says so
             results = []
             for n in range(3):
                 response = await client.post(ANALYZE, json=requests(n))
@@ -217,13 +228,13 @@ async def test_failing_provider_opens_breaker_analyses_complete_locally_then_it_
             assert "failed" in results[0]["result"]["ai"]["fallback_reason"]
             assert "circuit open" in results[2]["result"]["ai"]["fallback_reason"]
             assert stub.calls == 2  # the open circuit kept the third call away
-            assert app.state.ai.breaker.state is CircuitState.OPEN
+            assert breaker.state is CircuitState.OPEN
             stub.mode = "answer"
-            await asyncio.sleep(1.0)  # the cool-down
-            assert app.state.ai.breaker.state is CircuitState.HALF_OPEN
+            clock.now += 30
+            assert breaker.state is CircuitState.HALF_OPEN
             response = await client.post(ANALYZE, json=requests(99))
             trial = await finished(client, response.headers["location"])
             assert trial["result"]["ai"]["provider"] == "openai"
             assert trial["result"]["narrative"].startswith("Stub analysis")
             assert trial["result"]["ai"]["tokens"] == {"prompt": 100, "completion": 20}
-            assert app.state.ai.breaker.state is CircuitState.CLOSED
+            assert breaker.state is CircuitState.CLOSED
