@@ -191,7 +191,8 @@ def _emit(summary: dict[str, Any], json_file: str | None, csv_prefix: str | None
     if json_file == "-":
         sys.stdout.write(text)
     else:
-        wide_console().print(summary_view(summary))
+        console = wide_console()
+        console.print(summary_view(summary, console.width))
         if json_file:
             Path(json_file).write_text(text)
     for reason in summary["invalid_reasons"]:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
+from rich import box
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
@@ -37,8 +39,12 @@ class LiveView:
         for column in ("elapsed", "req/s", "p50", "p95", "p99", "failures", "generator CPU"):
             table.add_column(column, justify="right")
         cpu_style = "red" if progress.cpu_percent > 90 else ""
+        started = (progress.live or {}).get("started_at")
+        elapsed = (
+            "starting" if not started else f"{time.time() - started:.0f}/{self.duration_s:.0f}s"
+        )
         table.add_row(
-            f"{progress.elapsed_s:.0f}/{self.duration_s:.0f}s",
+            elapsed,
             f"{self.rps:,.0f}",
             f"{hist.percentile(50):.1f}ms",
             f"{hist.percentile(95):.1f}ms",
@@ -53,14 +59,22 @@ def _ms(value: float | None) -> str:
     return "—" if value is None else f"{value:,.2f}"
 
 
-def summary_view(summary: dict[str, Any]) -> Group:
-    """The endpoint table, the thresholds and the verdict."""
+def summary_view(summary: dict[str, Any], width: int = 140) -> Group:
+    """The endpoint table, the thresholds and the verdict; p90 and p99.9 need width ≥ 120."""
     rate_mode = bool(summary["config"].get("rate"))
-    table = Table(title="Load test (latencies in ms)", title_justify="left")
-    columns = ["endpoint", "requests", "fail", "req/s", "p50", "p90", "p95", "p99", "p99.9"]
-    columns += ["max", *(["late"] if rate_mode else [])]
+    table = Table(title="Load test (latencies in ms)", title_justify="left", box=box.SIMPLE_HEAD)
+    stats = (
+        ("p50", "p90", "p95", "p99", "p99.9", "max")
+        if width >= 120
+        else ("p50", "p95", "p99", "max")
+    )
+    show_late = rate_mode and width >= 120  # narrower: the count is in the line below
+    columns = ["endpoint", "requests", "fail", "req/s", *stats, *(["late"] if show_late else [])]
     for name in columns:
-        table.add_column(name, justify="left" if name == "endpoint" else "right", no_wrap=True)
+        if name == "endpoint":
+            table.add_column(name, overflow="fold", min_width=12)
+        else:
+            table.add_column(name, justify="right", no_wrap=True)
     rows = [*summary["endpoints"].items(), ("total", summary["total"])]
     for name, block in rows:
         lat = block["latency_ms"]
@@ -69,8 +83,8 @@ def summary_view(summary: dict[str, Any]) -> Group:
             f"{block['requests']:,}",
             f"{block['failures']:,}",
             f"{block['rps']:,.1f}",
-            *(_ms(lat[k]) for k in ("p50", "p90", "p95", "p99", "p99.9", "max")),
-            *([f"{block['late']:,}"] if rate_mode else []),
+            *(_ms(lat[k]) for k in stats),
+            *([f"{block['late']:,}"] if show_late else []),
         )
         if rate_mode and block.get("corrected_ms"):
             cor = block["corrected_ms"]
@@ -79,8 +93,8 @@ def summary_view(summary: dict[str, Any]) -> Group:
                 "",
                 "",
                 "",
-                *(_ms(cor[k]) for k in ("p50", "p90", "p95", "p99", "p99.9", "max")),
-                "",
+                *(_ms(cor[k]) for k in stats),
+                *([""] if show_late else []),
                 style="dim",
             )
     parts: list[Any] = [table]
