@@ -39,12 +39,25 @@ def seeded_sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+def copy_sqlite(template: Path, folder: Path) -> str:
+    """Copy the seeded template to `folder/btai.db`; returns its URL."""
+    target = folder / "btai.db"
+    shutil.copyfile(template, target)
+    return f"sqlite+aiosqlite:///{target}"
+
+
+def clone_pg(template: str) -> tuple[str, str]:
+    """A new PostgreSQL database copied from `template`; returns (name, URL)."""
+    require(PG_HOST, PG_PORT, "PostgreSQL")
+    name = f"btai_data_{uuid.uuid4().hex[:10]}"
+    asyncio.run(_admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    return name, f"postgresql+asyncpg://postgres@{PG_HOST}:{PG_PORT}/{name}"
+
+
 @pytest.fixture
 def seeded_sqlite_url(seeded_sqlite_template: Path, tmp_path: Path) -> str:
     """A private SQLite file (`tmp_path/btai.db`) with every migration and season 2016."""
-    target = tmp_path / "btai.db"
-    shutil.copyfile(seeded_sqlite_template, target)
-    return f"sqlite+aiosqlite:///{target}"
+    return copy_sqlite(seeded_sqlite_template, tmp_path)
 
 
 @pytest.fixture(scope="session")
@@ -60,11 +73,9 @@ def seeded_pg_template() -> Iterator[str]:
 @pytest.fixture
 def seeded_pg_url(seeded_pg_template: str) -> Iterator[str]:
     """A fresh PostgreSQL database cloned from the migrated and seeded template."""
-    require(PG_HOST, PG_PORT, "PostgreSQL")
-    name = f"btai_data_{uuid.uuid4().hex[:10]}"
-    asyncio.run(_admin(f'CREATE DATABASE "{name}" TEMPLATE "{seeded_pg_template}"'))
+    name, url = clone_pg(seeded_pg_template)
     try:
-        yield f"postgresql+asyncpg://postgres@{PG_HOST}:{PG_PORT}/{name}"
+        yield url
     finally:
         drop_pg_database(name)
 
