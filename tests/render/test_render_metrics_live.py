@@ -57,3 +57,11 @@ def test_rendered_alerts_and_dashboards_name_only_served_metrics(tmp_path: Path)
         served.update(sample.name for sample in family.samples)
     missing = sorted(wanted - served)
     assert not missing, f"not on /metrics: {missing}"
+    # The readiness alert selects the probe's route template and a 3-digit status.
+    labels = [
+        sample.labels
+        for family in text_string_to_metric_families(response.text)
+        for sample in family.samples
+        if sample.name == "http_requests_total"
+    ]
+    assert {"method": "GET", "route": "/api/v1/health/readiness", "status": "200"} in labels
