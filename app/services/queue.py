@@ -104,7 +104,10 @@ class TaskQueue:
         self._rng = rng or random.Random()
         self._kinds: dict[str, TaskKind] = {}
         self._running: dict[int, ClaimedTask] = {}
-        self._workers: list[asyncio.Task[None]] = []
+        self._dispatcher: asyncio.Task[None] | None = None
+        self._runners: set[asyncio.Task[None]] = set()
+        self._slots = asyncio.Semaphore(self.max_workers)
+        self._claiming = False
         self._maintenance: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
         self._wake = asyncio.Event()
@@ -128,7 +131,8 @@ class TaskQueue:
 
     @property
     def accepting(self) -> bool:
-        return bool(self._workers) and not self._stopping.is_set()
+        running = self._dispatcher is not None and not self._dispatcher.done()
+        return running and not self._stopping.is_set()
 
     async def enqueue(
         self,
@@ -188,10 +192,7 @@ class TaskQueue:
             # An unreachable or unmigrated database must not stop the API from starting;
             # the workers keep trying and health reports the queue.
             logger.exception("queue start: reaping expired leases failed")
-        self._workers = [
-            asyncio.create_task(self._worker(), name=f"queue-worker-{n}")
-            for n in range(self.max_workers)
-        ]
+        self._dispatcher = asyncio.create_task(self._dispatch(), name="queue-dispatcher")
         self._maintenance = asyncio.create_task(self._maintain(), name="queue-maintenance")
 
     @asynccontextmanager
@@ -209,13 +210,18 @@ class TaskQueue:
         grace = self.grace if grace is None else grace
         self._stopping.set()
         self._wake.set()
+        if self._dispatcher is not None:
+            if not self._claiming:  # waiting for a free slot or idle: nothing to finish
+                self._dispatcher.cancel()
+            # mid-claim, it finishes the claim and hands the task back
+            await asyncio.gather(self._dispatcher, return_exceptions=True)
         in_flight = len(self._running)
-        workers = list(self._workers)
-        if workers:
-            _, still_running = await asyncio.wait(workers, timeout=grace)
-            for worker in still_running:
-                worker.cancel()
-            await asyncio.gather(*workers, return_exceptions=True)
+        runners = list(self._runners)
+        if runners:
+            _, overdue = await asyncio.wait(runners, timeout=grace)
+            for runner in overdue:
+                runner.cancel()
+            await asyncio.gather(*runners, return_exceptions=True)
         returned = 0
         for task in list(self._running.values()):
             if await self._release(task):
@@ -224,7 +230,7 @@ class TaskQueue:
         if self._maintenance is not None:
             self._maintenance.cancel()
             await asyncio.gather(self._maintenance, return_exceptions=True)
-        self._workers, self._maintenance = [], None
+        self._dispatcher, self._maintenance = None, None
         logger.info(
             "queue stopped: %d finished within grace, %d returned to pending",
             in_flight - returned,
@@ -247,7 +253,7 @@ class TaskQueue:
             "backend": self.db.backend,
             "owner": self.owner,
             "accepting": self.accepting,
-            "workers": len(self._workers),
+            "workers": self.max_workers if self.accepting else 0,
             "running_here": len(self._running),
             **stats,
         }
@@ -260,10 +266,14 @@ class TaskQueue:
         self._depth_labels = set(depth)
 
     # --- the worker ---------------------------------------------------------------------------
-    async def _worker(self) -> None:
+    async def _dispatch(self) -> None:
+        """One loop claims for the whole process: up to QUEUE_MAX_WORKERS tasks run at once,
+        and an idle process polls the database once per QUEUE_POLL_INTERVAL, not per slot."""
         while not self._stopping.is_set():
+            await self._slots.acquire()
+            self._claiming = True
             try:
-                task = await self._claim()
+                task = None if self._stopping.is_set() else await self._claim()
                 self._claim_failures = 0
             except Exception:
                 self._claim_failures += 1
@@ -271,13 +281,25 @@ class TaskQueue:
                     logger.exception("queue claim failed (%d in a row)", self._claim_failures)
                 task = None
             if task is None:
-                await self._idle()
+                self._claiming = False
+                self._slots.release()
+                if not self._stopping.is_set():
+                    await self._idle()
                 continue
             if self._stopping.is_set():  # shutdown began while this claim was in flight
+                self._slots.release()
                 await self._release(task)
                 self._running.pop(task.id, None)
+                self._claiming = False
                 return
-            await self._execute(task)
+            self._claiming = False
+            runner = asyncio.create_task(self._execute(task), name=f"queue-task-{task.id}")
+            self._runners.add(runner)
+            runner.add_done_callback(self._runner_done)
+
+    def _runner_done(self, runner: asyncio.Task[None]) -> None:
+        self._runners.discard(runner)
+        self._slots.release()
 
     async def _idle(self) -> None:
         with contextlib.suppress(TimeoutError):
