@@ -10,7 +10,16 @@ from sqlalchemy import select
 
 from app.db.tables.security import LoginFailure, RefreshFamily, User
 from app.settings import Settings
-from tests.support.security import STRONG_PASSWORD, RunningApp, bearer, running_app
+from tests.support.security import (  # noqa: F401  (fixtures)
+    STRONG_PASSWORD,
+    RunningApp,
+    bearer,
+    fixture_migrated_pg_template,
+    fixture_migrated_pg_url,
+    fixture_migrated_sqlite_template,
+    fixture_migrated_sqlite_url,
+    running_app,
+)
 from tests.support.services import flush_redis, redis_url
 
 PROBLEM = "application/problem+json"
@@ -33,14 +42,14 @@ def settings(
         "MAX_LOGIN_ATTEMPTS": 3,
         "LOCKOUT_DURATION": 600,
     }
-    if backend == "postgres":
-        overrides["DATABASE_URL"] = request.getfixturevalue("pg_url")
+    fixture = "migrated_pg_url" if backend == "postgres" else "migrated_sqlite_url"
+    overrides["DATABASE_URL"] = request.getfixturevalue(fixture)
     return make_settings(**overrides)
 
 
 @pytest.fixture
 async def api(settings: Settings) -> AsyncIterator[RunningApp]:
-    async with running_app(settings) as running:
+    async with running_app(settings, migrate=False) as running:
         yield running
 
 

@@ -10,7 +10,12 @@ from fastapi import APIRouter, Depends
 
 from app.deps import AdminUser, AdminWhenAuthEnabled, AuthenticatedUser, require_auth
 from app.settings import Settings
-from tests.support.security import bearer, running_app
+from tests.support.security import (  # noqa: F401  (fixtures)
+    bearer,
+    fixture_migrated_sqlite_template,
+    fixture_migrated_sqlite_url,
+    running_app,
+)
 
 router = APIRouter(prefix="/api/v1/guarded")
 
@@ -68,10 +73,15 @@ async def test_routes_follow_enable_auth(
 
 
 async def test_rejections_still_carry_security_headers_and_request_id(
-    make_settings: Callable[..., Settings],
+    make_settings: Callable[..., Settings], migrated_sqlite_url: str
 ) -> None:
-    settings = make_settings(RATE_LIMIT_REQUESTS=1, RATE_LIMIT_BURST=0, MAX_BODY_SIZE=1024)
-    async with running_app(settings) as api:
+    settings = make_settings(
+        RATE_LIMIT_REQUESTS=1,
+        RATE_LIMIT_BURST=0,
+        MAX_BODY_SIZE=1024,
+        DATABASE_URL=migrated_sqlite_url,
+    )
+    async with running_app(settings, migrate=False) as api:
         too_large = await api.client.post("/api/v1/auth/register", content=b"x" * 4096)
         await api.client.get("/api/v1/auth/me")
         limited = await api.client.get("/api/v1/auth/me")

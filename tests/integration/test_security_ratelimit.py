@@ -13,7 +13,12 @@ from app.middleware.rate_limit import parse_route_limits
 from app.monitoring.metrics import RATE_LIMIT_REJECTIONS
 from app.security.ratelimit import Limit, RateLimiter
 from app.settings import Settings
-from tests.support.security import bearer, running_app
+from tests.support.security import (  # noqa: F401  (fixtures)
+    bearer,
+    fixture_migrated_sqlite_template,
+    fixture_migrated_sqlite_url,
+    running_app,
+)
 from tests.support.services import flush_redis, redis_url
 
 
@@ -114,10 +119,11 @@ def test_route_rules_parse_and_the_longest_prefix_wins() -> None:
 
 
 @pytest.fixture
-def limited(make_settings: Callable[..., Settings]) -> Settings:
+def limited(make_settings: Callable[..., Settings], migrated_sqlite_url: str) -> Settings:
     url = redis_url(2)
     flush_redis(url)
     return make_settings(
+        DATABASE_URL=migrated_sqlite_url,
         REDIS_URL=url,
         RATE_LIMIT_REQUESTS=3,
         RATE_LIMIT_WINDOW=60,
@@ -128,7 +134,7 @@ def limited(make_settings: Callable[..., Settings]) -> Settings:
 
 async def test_middleware_limits_per_ip_with_headers_and_problem_json(limited: Settings) -> None:
     before = RATE_LIMIT_REJECTIONS.labels("default")._value.get()
-    async with running_app(limited) as api:
+    async with running_app(limited, migrate=False) as api:
         responses = [await api.client.get("/api/v1/auth/me") for _ in range(5)]
         probes = [await api.client.get("/api/v1/health/liveness") for _ in range(5)]
     assert [r.status_code for r in responses] == [401, 401, 401, 429, 429]
@@ -144,7 +150,7 @@ async def test_middleware_limits_per_ip_with_headers_and_problem_json(limited: S
 
 
 async def test_middleware_keys_users_apart_from_their_ip(limited: Settings) -> None:
-    async with running_app(limited) as api:
+    async with running_app(limited, migrate=False) as api:
         alice = await api.tokens("alice.limit")  # register + login: two hits on the IP budget
         users = [
             await api.client.get("/api/v1/auth/me", headers=bearer(alice["access_token"]))
@@ -156,7 +162,7 @@ async def test_middleware_keys_users_apart_from_their_ip(limited: Settings) -> N
 
 
 async def test_per_route_override_and_block_is_audited(limited: Settings) -> None:
-    async with running_app(limited) as api:
+    async with running_app(limited, migrate=False) as api:
         codes = [(await api.login("nobody.here", "whatever pass")).status_code for _ in range(5)]
         assert codes[:2] == [401, 401]
         assert set(codes[2:]) == {429}

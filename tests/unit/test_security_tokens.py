@@ -18,19 +18,27 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from app.security.tokens import InvalidToken, TokenService
 from app.settings import Settings
-from tests.support.security import RunningApp, bearer, running_app
+from tests.support.security import (  # noqa: F401  (fixtures)
+    RunningApp,
+    bearer,
+    fixture_migrated_sqlite_template,
+    fixture_migrated_sqlite_url,
+    running_app,
+)
 
 SECRET = "s" * 48
 
 
 @pytest.fixture
-def settings(make_settings: Callable[..., Settings]) -> Settings:
-    return make_settings(JWT_SECRET_KEY=SECRET, RATE_LIMIT_ENABLED=False)
+def settings(make_settings: Callable[..., Settings], migrated_sqlite_url: str) -> Settings:
+    return make_settings(
+        JWT_SECRET_KEY=SECRET, RATE_LIMIT_ENABLED=False, DATABASE_URL=migrated_sqlite_url
+    )
 
 
 @pytest.fixture
 async def api(settings: Settings) -> AsyncIterator[RunningApp]:
-    async with running_app(settings) as running:
+    async with running_app(settings, migrate=False) as running:
         yield running
 
 
