@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.data.loader import ExtractMissing, load_extract
-from app.data.seasons import age_in, build_rows
+from app.data.seasons import SeasonRows, age_in, build_rows
 from app.domain.contracts import (
     ContractStatus,
     SeasonAppearances,
@@ -18,11 +18,11 @@ from app.domain.war import BattingLine, PitchingLine, batting_war, pitching_war,
 
 
 @pytest.fixture(scope="module")
-def rows_2016():  # type: ignore[no-untyped-def]
+def rows_2016() -> SeasonRows:
     return build_rows(load_extract(2016))
 
 
-def test_league_constants_match_the_2016_run_environment(rows_2016) -> None:  # type: ignore[no-untyped-def]
+def test_league_constants_match_the_2016_run_environment(rows_2016: SeasonRows) -> None:
     c = rows_2016.constants[2016]
     # Published 2016 values (FanGraphs guts): wOBA .318, scale 1.212, wHR 2.014, R/W 9.78.
     assert c.league_woba == pytest.approx(0.318, abs=0.003)
@@ -32,24 +32,24 @@ def test_league_constants_match_the_2016_run_environment(rows_2016) -> None:  # 
     assert c.w_bb < c.w_1b < c.w_2b < c.w_3b < c.w_hr
 
 
-def test_trout_is_among_the_three_best_hitters_of_2016(rows_2016) -> None:  # type: ignore[no-untyped-def]
+def test_trout_is_among_the_three_best_hitters_of_2016(rows_2016: SeasonRows) -> None:
     hitters = [r for r in rows_2016.player_seasons if r["season"] == 2016 and r["position"] != "P"]
     top3 = [r["player_id"] for r in sorted(hitters, key=lambda r: -r["war"])[:3]]
     assert "troutmi01" in top3
 
 
-def test_league_war_is_near_the_replacement_pool(rows_2016) -> None:  # type: ignore[no-untyped-def]
+def test_league_war_is_near_the_replacement_pool(rows_2016: SeasonRows) -> None:
     total = sum(r["war"] for r in rows_2016.player_seasons if r["season"] == 2016)
     assert 900 < total < 1100  # 1000 WAR per 2430 games above replacement
 
 
-def test_every_2016_team_is_present_with_a_roster(rows_2016) -> None:  # type: ignore[no-untyped-def]
+def test_every_2016_team_is_present_with_a_roster(rows_2016: SeasonRows) -> None:
     assert len(rows_2016.teams) == 30
     teams = {r["team_key"] for r in rows_2016.player_seasons if r["season"] == 2016}
     assert teams == {t["team_key"] for t in rows_2016.teams}
 
 
-def test_an_empty_line_is_worth_nothing_and_positions_are_prorated(rows_2016) -> None:  # type: ignore[no-untyped-def]
+def test_an_empty_line_is_worth_nothing_and_positions_are_prorated(rows_2016: SeasonRows) -> None:
     c = rows_2016.constants[2016]
     assert batting_war(BattingLine(), {}, c) == 0
     assert pitching_war(PitchingLine(), c) == 0
@@ -57,7 +57,7 @@ def test_an_empty_line_is_worth_nothing_and_positions_are_prorated(rows_2016) ->
     assert positional_runs({"C": 81, "1B": 81}) == pytest.approx(0.0)
 
 
-def test_a_better_pitching_line_is_worth_more(rows_2016) -> None:  # type: ignore[no-untyped-def]
+def test_a_better_pitching_line_is_worth_more(rows_2016: SeasonRows) -> None:
     c = rows_2016.constants[2016]
     ace = PitchingLine(ipouts=600, hr=15, bb=40, so=230)
     average = PitchingLine(ipouts=600, hr=28, bb=65, so=160)
@@ -88,7 +88,7 @@ def test_estimated_salaries_follow_the_arbitration_scale() -> None:
     assert estimated_salary(contract_for(7.0), 4.0, 2017) == 32_000_000
 
 
-def test_trout_contract_and_age_in_2016(rows_2016) -> None:  # type: ignore[no-untyped-def]
+def test_trout_contract_and_age_in_2016(rows_2016: SeasonRows) -> None:
     trout = next(
         r for r in rows_2016.player_seasons if r["player_id"] == "troutmi01" and r["season"] == 2016
     )
