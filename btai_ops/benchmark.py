@@ -158,6 +158,9 @@ def micro(
     storage: Annotated[
         Path, typer.Option(help="Where pytest-benchmark keeps its saved runs.")
     ] = Path("var/benchmarks"),
+    max_time: Annotated[
+        float | None, typer.Option(min=0.001, help="Seconds per benchmark (pytest-benchmark's).")
+    ] = None,
 ) -> None:
     """Run the pytest-benchmark microbenchmarks in benchmarks/micro/ and save the run."""
     import subprocess
@@ -166,6 +169,8 @@ def micro(
     cmd = [sys.executable, "-m", "pytest", str(folder), "-q", "--benchmark-enable"]
     cmd += ["--benchmark-autosave", f"--benchmark-storage=file://{storage.resolve()}"]
     cmd += ["-p", "no:cacheprovider", "--rootdir", str(folder.parent.parent)]
+    if max_time is not None:
+        cmd += [f"--benchmark-max-time={max_time}"]
     if compare_saved:
         cmd += ["--benchmark-compare", "--benchmark-compare-fail=median:20%"]
     raise typer.Exit(subprocess.call(cmd))

@@ -16,7 +16,7 @@ runner = CliRunner()
 
 def bench(host: str, out: Path) -> None:
     result = btai(
-        "benchmark", "run", "--host", host, "-s", "simple", "--repeat", "1", "-t", "3s",
+        "benchmark", "run", "--host", host, "-s", "simple", "--repeat", "1", "-t", "2s",
         "--rate", "100", "-u", "5", "-o", str(out),
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
@@ -181,7 +181,7 @@ def test_ci_script_serves_loadtests_and_writes_the_comparison(tmp_path: Path) ->
 
 @pytest.mark.slow
 def test_micro_benchmarks_run_and_save(tmp_path: Path) -> None:
-    result = btai("benchmark", "micro", "--storage", str(tmp_path / "saved"))
+    result = btai("benchmark", "micro", "--storage", str(tmp_path / "saved"), "--max-time", "0.05")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "test_valuation_engine" in result.stdout
     assert list((tmp_path / "saved").rglob("*.json"))

@@ -132,14 +132,13 @@ def test_unreachable_host_exits_2_before_any_load(tmp_path: Path) -> None:
 def test_processes_send_every_request_to_the_master_and_share_the_rate(tmp_path: Path) -> None:
     import csv
 
-    out = tmp_path / "summary.json"
     with stall_server(tmp_path) as server:
         result = btai(
             "loadtest", "--host", server.base_url, "--processes", "2", "--rate", "50",
-            "-u", "4", "-t", "3s", "--json", str(out), "--csv", str(tmp_path / "run"),
+            "-u", "4", "-t", "3s", "--json", "-", "--csv", str(tmp_path / "run"),
         )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
-    summary = json.loads(out.read_text())
+    summary = json.loads(result.stdout)  # nothing but the JSON on stdout
     with (tmp_path / "run_stats.csv").open() as handle:
         locust_rows = {row["Name"]: row for row in csv.DictReader(handle)}
     assert summary["total"]["requests"] == int(locust_rows["Aggregated"]["Request Count"])

@@ -10,6 +10,7 @@ import pytest
 from btai_ops.loadstats.histogram import PERCENTILES, Histogram
 from btai_ops.loadstats.mannwhitney import mann_whitney, plain
 from btai_ops.loadstats.recorder import Recording
+from btai_ops.loadstats.summary import build_summary, exit_code, finish
 from btai_ops.loadstats.thresholds import ThresholdSyntaxError, evaluate, parse_threshold
 
 
@@ -148,3 +149,31 @@ def test_mann_whitney_same_distribution_is_not_significant() -> None:
     c = Histogram.of(rng.lognormvariate(0, 0.5) + 0.05 for _ in range(5000))
     assert mann_whitney(a.weighted_values(), c.weighted_values()).p_value < 1e-6
     assert mann_whitney(plain([1, 1, 1]), plain([1, 1])).p_value == 1.0
+
+
+def _summary(cpu: float, rules: list[str]) -> dict[str, object]:
+    recording = Recording(started_at=100.0, ended_at=102.0)
+    for i in range(200):
+        recording.record(
+            method="GET", name="/a", response_ms=1.0 + i / 100, error=None,
+            start_time=None, scheduled=None,
+        )  # fmt: skip
+    summary = build_summary(
+        recording, config={"scenario": "simple", "rate": None}, generator={"max_cpu_percent": cpu}
+    )
+    return finish(summary, evaluate([parse_threshold(r) for r in rules], summary))
+
+
+def test_busy_generator_makes_the_run_invalid_and_exit_2() -> None:
+    summary = _summary(97.0, ["p95<1s"])
+    assert summary["valid"] is False
+    assert "97% CPU" in summary["invalid_reasons"][0]
+    assert exit_code(summary) == 2
+
+
+def test_exit_codes_follow_the_thresholds_of_a_valid_run() -> None:
+    passing = _summary(40.0, ["p95<1s", "rps>50"])
+    assert (passing["valid"], passing["passed"], exit_code(passing)) == (True, True, 0)
+    assert passing["total"]["rps"] == 100.0  # type: ignore[index]
+    failing = _summary(40.0, ["p95<1s", "rps>500"])
+    assert (failing["passed"], exit_code(failing)) == (False, 1)
