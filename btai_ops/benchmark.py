@@ -59,7 +59,11 @@ def run(
 
     if (host is None) == (not spawn):
         raise UsageProblem("give either --host URL or --spawn")
-    from btai_ops.loadtest import SCENARIOS, parse_duration
+    from btai_ops.loadtest import SCENARIOS, parse_duration, require_locust
+
+    require_locust()
+    if not output.resolve().parent.is_dir():
+        raise UsageProblem(f"the folder of {output} does not exist")
 
     scenarios = list(scenario or SUITE)
     unknown = [s for s in scenarios if s not in SCENARIOS]

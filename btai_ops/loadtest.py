@@ -62,6 +62,14 @@ def resolve_users(scenario: str | None, locustfile: Path | None) -> tuple[Path, 
     return locustfile.resolve(), [scenario] if scenario else []
 
 
+def require_locust() -> None:
+    """Locust is the optional `load` extra; find it without importing it here."""
+    import importlib.util
+
+    if importlib.util.find_spec("locust") is None:
+        raise UsageProblem("Locust is not installed", hint="pip install 'btai[load]'")
+
+
 def loadtest(
     scenario: Annotated[
         str | None,
@@ -122,6 +130,10 @@ def loadtest(
         raise UsageProblem(f"{exc}\n{GRAMMAR}") from None
     seconds = parse_duration(duration)
     path, user_classes = resolve_users(scenario, locustfile)
+    require_locust()
+    for target in (json_file, csv_prefix, html_file):
+        if target and target != "-" and not Path(target).resolve().parent.is_dir():
+            raise UsageProblem(f"the folder of {target} does not exist")
     if master_host is not None:
         _join_master(path, user_classes, master_host, processes)
         return
