@@ -1,6 +1,10 @@
 """The read cache: Redis when REDIS_URL is set (shared by every worker and replica), else an
 in-process TTL-LRU.
 
+With Redis, each process also keeps what it read in its TTL-LRU for a few seconds
+(LOCAL_TTL), so a hot key costs one Redis round trip per process every few seconds, not one
+per request; the data served is read-only, so a copy that lives seconds longer is harmless.
+
 When Redis stops answering the cache falls back to memory, logs that once, reports itself
 degraded, and tries Redis again after a cool-down, so a dead Redis costs a request at most
 one short timeout per cool-down instead of one per request.
@@ -25,6 +29,7 @@ logger = logging.getLogger("app.services.cache")
 KEY_PREFIX = "btai:cache:v1:"
 REDIS_TIMEOUT = 0.25  # seconds; a cache slower than this is worse than no cache
 RETRY_AFTER = 10.0  # seconds before a failed Redis is tried again
+LOCAL_TTL = 5.0  # seconds a process keeps its own copy of a Redis entry
 REDIS_MAX_CONNECTIONS = 64  # per process; callers wait (up to REDIS_TIMEOUT) for one
 
 
@@ -111,6 +116,9 @@ class Cache:
     async def get(self, key: str) -> bytes | None:
         if not self.enabled:
             return None
+        local = self.memory.get(key)
+        if local is not None:
+            return local
         if self._redis_usable():
             assert self.redis is not None
             try:
@@ -119,8 +127,12 @@ class Cache:
                 self._redis_failed(exc)
             else:
                 self._redis_ok()
-                return value.encode() if isinstance(value, str) else value
-        return self.memory.get(key)
+                if value is None:
+                    return None
+                data = value.encode() if isinstance(value, str) else value
+                self.memory.set(key, data, min(LOCAL_TTL, self.ttl))
+                return data
+        return None
 
     async def set(self, key: str, value: bytes, ttl: float | None = None) -> None:
         if not self.enabled:
@@ -134,6 +146,7 @@ class Cache:
                 self._redis_failed(exc)
             else:
                 self._redis_ok()
+                self.memory.set(key, value, min(LOCAL_TTL, seconds))
                 return
         self.memory.set(key, value, seconds)
 

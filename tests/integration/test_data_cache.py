@@ -45,8 +45,13 @@ async def test_entries_are_shared_through_redis(
         assert not two.degraded
         assert two.status()["status"] == "pass"
         assert await two.redis.ttl(KEY_PREFIX + "team:2016:NYA") > 0  # type: ignore[union-attr]
+        # `two` keeps a local copy for a few seconds: Redis is asked once per process.
+        await two.redis.delete(KEY_PREFIX + "team:2016:NYA")  # type: ignore[union-attr]
+        assert await two.get("team:2016:NYA") == b'{"team_key":"NYA"}'
+        await one.set("player:2016:troutmi01", b"{}", ttl=30)
         await two.clear()
-        assert await one.get("team:2016:NYA") is None
+        assert await two.get("player:2016:troutmi01") is None
+        assert await two.redis.exists(KEY_PREFIX + "player:2016:troutmi01") == 0  # type: ignore[union-attr]
 
 
 async def test_unreachable_redis_falls_back_to_memory_and_warns_once(
