@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db.engine import Database, session_scope
 from app.errors import ProblemError
 from app.security.accounts import Principal, authenticate
 from app.security.services import SecurityServices
 from app.security.tokens import InvalidToken
+from app.services.cache import Cache as CacheService
 from app.services.queue import TaskQueue
 from app.settings import Settings
 
@@ -21,6 +25,34 @@ def get_app_settings(request: Request) -> Settings:
 
 
 AppSettings = Annotated[Settings, Depends(get_app_settings)]
+
+
+def get_database(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
+async def get_db_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """A session on the primary database that commits when the request succeeds."""
+    async with session_scope(get_database(request).sessions) as session:
+        yield session
+
+
+async def get_read_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """A session on the read replica (the primary when DATABASE_READ_URL is unset)."""
+    async with get_database(request).read_sessions() as session:
+        yield session
+
+
+def get_cache(request: Request) -> CacheService:
+    cache: CacheService = request.app.state.cache
+    return cache
+
+
+Db = Annotated[Database, Depends(get_database)]
+DbSession = Annotated[AsyncSession, Depends(get_db_session)]
+ReadSession = Annotated[AsyncSession, Depends(get_read_session)]
+Cache = Annotated[CacheService, Depends(get_cache)]
 
 
 def get_task_queue(request: Request) -> TaskQueue:

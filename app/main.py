@@ -13,7 +13,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from fastapi import APIRouter, FastAPI
 
 from app import __version__
-from app.api import admin, auth, health, metrics, system, trades
+from app.api import admin, auth, health, metrics, players, stream, system, teams, trades
 from app.db.engine import Database
 from app.errors import install_problem_handlers
 from app.logging_config import configure_logging
@@ -27,6 +27,7 @@ from app.monitoring.tracing import (
 from app.security.services import SecurityServices
 from app.services.ai_provider import AIProvider
 from app.services.analyses import AnalysisService
+from app.services.cache import Cache
 from app.services.queue import TaskQueue
 from app.settings import Environment, Settings, get_settings
 
@@ -45,6 +46,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.resources = stack
             stack.callback(shutdown_tracer_provider, tracer_provider)
             app.state.db = await stack.enter_async_context(Database.open(settings))
+            app.state.cache = await stack.enter_async_context(Cache.open(settings))
             await stack.enter_async_context(app.state.security.running(app.state.db))
             await stack.enter_async_context(app.state.health.running())
             # Queue workers start once the database is open and stop first, within the grace.
@@ -75,6 +77,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     api = APIRouter(prefix=API_PREFIX)
     api.include_router(health.router)
+    api.include_router(teams.router)
+    api.include_router(players.router)
+    api.include_router(stream.router)
     api.include_router(auth.router)
     api.include_router(admin.router)
     api.include_router(system.router)
