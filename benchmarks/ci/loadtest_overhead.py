@@ -58,9 +58,14 @@ def main() -> None:
             runs = [(plain, plain_locust), (mine, btai_loadtest)]
             for results, run in runs if n % 2 == 0 else reversed(runs):
                 results.append(run(args.host, args.duration, args.users, Path(tmp)))
-            print(f"round {n + 1}: locust {plain[-1]:,.1f} req/s, btai loadtest {mine[-1]:,.1f}")
+            print(
+                f"round {n + 1}: locust {plain[-1]:,.1f} req/s, btai loadtest "
+                f"{mine[-1]:,.1f} req/s, ratio {mine[-1] / plain[-1]:.3f}"
+            )
     p, m = statistics.median(plain), statistics.median(mine)
-    print(f"median: locust {p:,.1f} req/s, btai loadtest {m:,.1f} req/s, ratio {m / p:.3f}")
+    ratio = statistics.median(b / a for a, b in zip(plain, mine, strict=True))
+    print(f"median: locust {p:,.1f} req/s, btai loadtest {m:,.1f} req/s")
+    print(f"median of the per-round ratios (btai loadtest / locust): {ratio:.3f}")
 
 
 if __name__ == "__main__":
