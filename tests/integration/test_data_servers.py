@@ -71,5 +71,9 @@ def test_closed_redis_port_still_serves_every_request(
             assert response.status_code == 200, path
         # Served from process memory while Redis is down.
         assert httpx.get(f"{s.base_url}/api/v1/teams/NYA").headers["x-cache"] == "hit"
+        ready = httpx.get(f"{s.base_url}/api/v1/health/readiness", timeout=10)
+        assert ready.status_code == 200  # degraded, still ready
+        cache_check = ready.json()["checks"]["cache:responseTime"][0]
+        assert cache_check["status"] == "warn"
         log = s.log()
     assert log.count("cache degraded") == 1
