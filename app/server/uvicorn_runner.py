@@ -7,12 +7,14 @@ dead worker's Prometheus files.
 
 from __future__ import annotations
 
+import asyncio
 import signal
 from collections.abc import Callable
 from pathlib import Path
 from socket import socket
 from types import FrameType
 
+import uvicorn.supervisors.multiprocess as uvicorn_multiprocess
 from uvicorn import Config, Server
 from uvicorn.supervisors import ChangeReload, Multiprocess
 
@@ -22,6 +24,30 @@ from app.server.options import APP_FACTORY, ServeOptions
 
 # A busy worker answers its supervisor's ping from a thread; give it room under heavy load.
 WORKER_HEALTHCHECK_SECONDS = 15
+# After it stops accepting, a worker keeps reading this long before it closes idle
+# keep-alive connections: a request already sent on one (but not yet read by a busy worker)
+# then becomes in-flight and is answered instead of being cut off.
+DRAIN_SECONDS = 0.5
+
+
+class DrainingServer(Server):
+    """uvicorn's server, with a short drain between "stop accepting" and closing idle ones."""
+
+    async def shutdown(self, sockets: list[socket] | None = None) -> None:
+        for server in self.servers:
+            server.close()
+        await asyncio.sleep(min(DRAIN_SECONDS, self.config.timeout_graceful_shutdown or 0))
+        await super().shutdown(sockets)
+
+
+class DrainingProcess(uvicorn_multiprocess.Process):
+    """A uvicorn worker process that runs a DrainingServer."""
+
+    @property
+    def server(self) -> Server:
+        if self._server is None:
+            self._server = DrainingServer(config=self.config)
+        return self._server
 
 
 class MetricsAwareMultiprocess(Multiprocess):
@@ -92,9 +118,13 @@ def run_uvicorn(options: ServeOptions) -> bool:
     """Serve until SIGTERM/SIGINT; True when the server started and stopped cleanly."""
     config = uvicorn_config(options)
     if config.should_reload:
-        ChangeReload(config, target=Server(config).run, sockets=[config.bind_socket()]).run()
+        ChangeReload(
+            config, target=DrainingServer(config).run, sockets=[config.bind_socket()]
+        ).run()
         return True
     if config.workers > 1:
+        # uvicorn's supervisor builds each worker from its module's `Process`.
+        uvicorn_multiprocess.Process = DrainingProcess  # type: ignore[misc]
         supervisor = MetricsAwareMultiprocess(config, [config.bind_socket()], options.metrics_dir)
         supervisor.run()
         return not supervisor.startup_failed
@@ -102,6 +132,6 @@ def run_uvicorn(options: ServeOptions) -> bool:
     # which must not kill us with a signal status instead of exit code 0.
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, _ignore)
-    server = Server(config)
+    server = DrainingServer(config)
     server.run()
     return server.started

@@ -31,11 +31,12 @@ def serve_env(tmp_path: Path, port: int, **extra: str) -> dict[str, str]:
     }
 
 
-def test_health_wait_ready_passes_once_two_workers_serve(tmp_path: Path) -> None:
+@pytest.mark.parametrize("server_name", ["uvicorn", "granian"])
+def test_health_wait_ready_passes_once_two_workers_serve(tmp_path: Path, server_name: str) -> None:
     port = free_port()
     with (tmp_path / "serve.log").open("wb") as log:
         server = subprocess.Popen(
-            [BTAI, "serve", "--workers", "2"],
+            [BTAI, "serve", "--workers", "2", "--server", server_name],
             env=serve_env(tmp_path, port),
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -97,12 +98,12 @@ def test_sigterm_under_steady_load_answers_every_request_sent_before_it(tmp_path
                 load.kill()
         assert exit_code == 0, server.log()
     records = json.loads(out.read_text())
-    before = [r for r in records if r["sent"] < signalled_at]
-    assert len(before) >= 50, f"only {len(before)} requests were sent before the signal"
+    before = [r for r in records if r.get("sent", r["queued"]) < signalled_at]
+    assert len(before) >= 20, f"only {len(before)} requests were sent before the signal"
     failed = [r for r in before if r.get("status") is None or not 200 <= r["status"] < 300]
     assert failed == [], failed[:5]
     # The load kept going after the signal, so the stop really happened under load.
-    assert any(r["sent"] >= signalled_at for r in records)
+    assert any(r.get("sent", r["queued"]) >= signalled_at for r in records)
 
 
 def test_port_in_use_is_one_line_naming_port_and_owner(tmp_path: Path) -> None:

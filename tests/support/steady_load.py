@@ -4,7 +4,8 @@
 
 Sends GETs at a fixed rate (each on its own task, over a keep-alive pool) until the stop file
 appears, then writes one record per request: when it was sent (wall clock, comparable with
-the signal time the test records) and its HTTP status or error.
+the signal time the test records) and its HTTP status or error. OUT with the suffix
+`.started` appears at the first answer.
 """
 
 from __future__ import annotations
@@ -18,27 +19,44 @@ from typing import Any
 
 import httpx
 
+SENDING_EVENTS = frozenset(
+    {"connection.connect_tcp.started", "http11.send_request_headers.started"}
+)
 
-async def one(client: httpx.AsyncClient, url: str, records: list[dict[str, Any]]) -> None:
-    record: dict[str, Any] = {"sent": time.time()}
+
+async def one(
+    client: httpx.AsyncClient, url: str, records: list[dict[str, Any]], started: Path
+) -> None:
+    record: dict[str, Any] = {"queued": time.time()}
     records.append(record)
+
+    async def trace(event: str, info: dict[str, Any]) -> None:
+        # "sent" is when the request first touched the network: the connect of a new
+        # connection, or the write of its headers on a pooled one.
+        if event in SENDING_EVENTS and "sent" not in record:
+            record["sent"] = time.time()
+
     try:
-        response = await client.get(url)
+        response = await client.get(url, extensions={"trace": trace})
         record["status"] = response.status_code
+        if not started.exists():
+            started.touch()
     except httpx.HTTPError as exc:
         record["error"] = f"{type(exc).__name__}: {exc}"
     record["done"] = time.time()
 
 
 async def run(url: str, rate: float, stop_file: Path, out: Path) -> None:
+    started = out.with_suffix(".started")
     records: list[dict[str, Any]] = []
     tasks: set[asyncio.Task[None]] = set()
     interval = 1.0 / rate
-    limits = httpx.Limits(max_connections=32, max_keepalive_connections=32)
+    # Enough connections that no request waits in the client for a free one.
+    limits = httpx.Limits(max_connections=256, max_keepalive_connections=256)
     async with httpx.AsyncClient(timeout=30, limits=limits) as client:
         next_at = time.monotonic()
         while not stop_file.exists():
-            task = asyncio.create_task(one(client, url, records))
+            task = asyncio.create_task(one(client, url, records, started))
             tasks.add(task)
             task.add_done_callback(tasks.discard)
             next_at += interval
