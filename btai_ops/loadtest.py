@@ -105,6 +105,16 @@ def loadtest(
         str | None,
         typer.Option(help="Join the master at this address as --processes worker(s) instead."),
     ] = None,
+    expect_workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Run only the master here; wait for N workers started with --master-host.",
+        ),
+    ] = None,
+    master_port: Annotated[
+        int, typer.Option(min=1, max=65535, help="Port of the master (both roles).")
+    ] = 5557,
     rate: Annotated[
         float | None,
         typer.Option(min=0.1, help="Open model: requests/s in total, sent on schedule."),
@@ -135,8 +145,10 @@ def loadtest(
         if target and target != "-" and not Path(target).resolve().parent.is_dir():
             raise UsageProblem(f"the folder of {target} does not exist")
     if master_host is not None:
-        _join_master(path, user_classes, master_host, processes)
+        _join_master(path, user_classes, master_host, master_port, processes)
         return
+    if expect_workers and processes > 1:
+        raise UsageProblem("--expect-workers and --processes exclude each other")
     n_users = users or (min(1000, max(10, math.ceil(rate / 4))) if rate else 10)
 
     from btai_ops.loadstats.runner import LocustRun, probe
@@ -150,6 +162,8 @@ def loadtest(
         spawn_rate=spawn_rate or float(n_users),
         duration_s=seconds,
         processes=processes,
+        expect_workers=expect_workers or 0,
+        master_port=master_port,
         rate=rate,
         csv_prefix=csv_prefix,
         html_file=html_file,
@@ -188,6 +202,7 @@ def execute(
         "spawn_rate": run.spawn_rate,
         "duration_s": run.duration_s,
         "processes": run.processes,
+        "expect_workers": run.expect_workers,
         "rate": run.rate,
     }
     summary = build_summary(recording, config=config, generator=cpu)
@@ -231,15 +246,15 @@ def _write_exact_csv(summary: dict[str, Any], path: Path) -> None:
                     )
 
 
-def _join_master(path: Path, user_classes: list[str], master_host: str, processes: int) -> None:
+def _join_master(
+    path: Path, user_classes: list[str], master_host: str, master_port: int, processes: int
+) -> None:
     import subprocess
 
     from btai_ops.loadstats.runner import PLUGIN
 
-    host, _, port = master_host.partition(":")
     cmd = [sys.executable, "-m", "locust", "-f", f"{path},{PLUGIN}", "--worker"]
-    cmd += ["--master-host", host, "--processes", str(processes), *user_classes]
-    if port:
-        cmd += ["--master-port", port]
+    cmd += ["--master-host", master_host, "--master-port", str(master_port)]
+    cmd += ["--processes", str(processes), *user_classes]
     stderr.print(f"joining the Locust master at {master_host} with {processes} worker(s)")
     raise typer.Exit(subprocess.call(cmd))

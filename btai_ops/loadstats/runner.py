@@ -31,6 +31,8 @@ class LocustRun:
     spawn_rate: float
     duration_s: float
     processes: int = 1
+    expect_workers: int = 0  # > 0: only the master runs here; workers join from elsewhere
+    master_port: int = 5557
     rate: float | None = None
     csv_prefix: str | None = None
     html_file: str | None = None
@@ -56,7 +58,10 @@ class LocustRun:
             "--exit-code-on-error",
             "0",
         ]
-        if self.processes > 1:
+        if self.expect_workers:
+            cmd += ["--master", "--expect-workers", str(self.expect_workers)]
+            cmd += ["--master-bind-port", str(self.master_port)]
+        elif self.processes > 1:
             cmd += ["--processes", str(self.processes)]
         if self.csv_prefix:
             cmd += ["--csv", self.csv_prefix]

@@ -144,3 +144,26 @@ def test_processes_send_every_request_to_the_master_and_share_the_rate(tmp_path:
     assert summary["total"]["requests"] == int(locust_rows["Aggregated"]["Request Count"])
     assert 0.6 * 150 <= summary["total"]["requests"] <= 1.2 * 150  # 50/s in total, not each
     assert len(summary["generator"]["processes"]) == 3  # the master and two workers
+
+
+@pytest.mark.slow
+def test_workers_join_a_master_with_master_host(tmp_path: Path) -> None:
+    import subprocess
+
+    from tests.support.loadtest import ROOT
+    from tests.support.server import BTAI
+
+    port = free_port()
+    with stall_server(tmp_path) as server:
+        master = subprocess.Popen(
+            [BTAI, "loadtest", "--host", server.base_url, "--expect-workers", "1",
+             "--master-port", str(port), "-u", "2", "-t", "2s", "--json", "-"],
+            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        worker = btai("loadtest", "--master-host", "127.0.0.1", "--master-port", str(port))
+        out, err = master.communicate(timeout=120)
+    assert master.returncode == 0, out + err
+    assert worker.returncode == 0, worker.stdout + worker.stderr
+    summary = json.loads(out)
+    assert summary["config"]["expect_workers"] == 1
+    assert summary["total"]["requests"] > 0
