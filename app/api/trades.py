@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 
 from app.db.tables.trades import TradeAnalysis
-from app.deps import AppSettings, require_auth
+from app.deps import require_auth
 from app.schemas.trades import (
     AnalysisAccepted,
     AnalysisBatchAccepted,
@@ -35,7 +35,8 @@ IdempotencyKey = Annotated[
 ]  # fmt: skip
 
 
-def get_analyses(request: Request) -> AnalysisService:
+async def get_analyses(request: Request) -> AnalysisService:
+    # async: a plain `def` dependency would cost a thread-pool hop on every request
     service: AnalysisService = request.app.state.analyses
     return service
 
@@ -77,20 +78,16 @@ def _status_fields(a: TradeAnalysis) -> dict[str, object]:
 
 
 @router.post("/evaluate", response_model=TradeEvaluationOut, summary="Grade a trade now")
-async def evaluate_trade(
-    body: TradeEvaluateRequest, analyses: Analyses, settings: AppSettings
-) -> TradeEvaluationOut:
+async def evaluate_trade(body: TradeEvaluateRequest, analyses: Analyses) -> TradeEvaluationOut:
     """Grades A-F for both sides, fairness 0-100, the winner, risks and a recommendation."""
-    async with analyses.db.read_sessions() as session:
-        evaluation = await evaluations.evaluate(
-            session,
-            analyses.contexts,
-            season=settings.DATA_SEASON,
-            team_a=body.team_a,
-            team_a_receives=body.team_a_receives,
-            team_b=body.team_b,
-            team_b_receives=body.team_b_receives,
-        )
+    league = await analyses.leagues.get(analyses.db.read_sessions, analyses.season)
+    evaluation = evaluations.evaluate(
+        league,
+        team_a=body.team_a,
+        team_a_receives=body.team_a_receives,
+        team_b=body.team_b,
+        team_b_receives=body.team_b_receives,
+    )
     out = TradeEvaluationOut.model_validate(evaluation)
     out.context = body.context
     return out

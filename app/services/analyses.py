@@ -36,7 +36,7 @@ from app.monitoring.metrics import TRADE_ANALYSES, TRADE_ANALYSES_RUNNING
 from app.services.ai_provider import AIProvider
 from app.services.queue import TaskQueue, priority_for
 from app.services.queue_store import ClaimedTask
-from app.services.trade_data import TeamContexts, load_league
+from app.services.trade_data import LeagueCache
 from app.settings import Settings
 
 logger = logging.getLogger("app.analyses")
@@ -103,7 +103,7 @@ class AnalysisService:
         self.queue = queue
         self.ai = ai
         self.season = settings.DATA_SEASON
-        self.contexts = TeamContexts(ttl=settings.CACHE_TTL)
+        self.leagues = LeagueCache(ttl=settings.CACHE_TTL)
         queue.register(
             TASK_KIND,
             self._run,
@@ -220,8 +220,7 @@ class AnalysisService:
         needs = parse_needs(body["request"], tuple(body.get("preferred_positions") or ()))
         budget = body.get("budget_limit") or needs.budget
         await self._progress(analysis_id, 30, "loading league")
-        async with self.db.read_sessions() as session:
-            league = await load_league(session, self.contexts, self.season)
+        league = await self.leagues.get(self.db.read_sessions, self.season)
         team = league.teams[body["team"]]
         others = {
             key: (ctx, league.roster(key)) for key, ctx in league.teams.items() if key != team.key

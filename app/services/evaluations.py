@@ -1,16 +1,14 @@
-"""Synchronous trade evaluation: check the request against the data, then grade the trade."""
+"""Synchronous trade evaluation: check the request against the league, then grade the trade."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from app.domain.trades import TradeEvaluation, evaluate_trade
 from app.domain.valuation import PlayerValuationInput
 from app.errors import InvalidInput
 from app.monitoring.metrics import TRADE_EVALUATIONS
-from app.services.trade_data import TeamContexts, players_for
+from app.services.trade_data import League
 
 
 def _side(
@@ -33,11 +31,9 @@ def _side(
     return side
 
 
-async def evaluate(
-    session: AsyncSession,
-    contexts: TeamContexts,
+def evaluate(
+    league: League,
     *,
-    season: int,
     team_a: str,
     team_a_receives: Sequence[str],
     team_b: str,
@@ -45,7 +41,7 @@ async def evaluate(
 ) -> TradeEvaluation:
     """Grade the trade; 422 naming the field for unknown teams or players, a player not on the
     giving team, the same player twice, or one team on both sides."""
-    teams = await contexts.get(session, season)
+    teams, season = league.teams, league.season
     for field, key in (("team_a", team_a), ("team_b", team_b)):
         if key not in teams:
             raise InvalidInput(f"Unknown team {key!r} in season {season}.", field=f"body.{field}")
@@ -59,7 +55,7 @@ async def evaluate(
         raise InvalidInput(
             f"{sorted(both)[0]!r} is on both sides of the trade.", field="body.team_b_receives"
         )
-    found = await players_for(session, [*team_a_receives, *team_b_receives], season=season)
+    found = league.players
     # team_a receives players from team_b, and the other way round.
     a_gets = _side("team_a_receives", team_a_receives, found, team_b)
     b_gets = _side("team_b_receives", team_b_receives, found, team_a)

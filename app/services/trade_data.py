@@ -1,19 +1,20 @@
 """Read players and teams from the baseball tables into the valuation model's inputs.
 
 The model needs each player's last three seasons, his role (pitchers split into starters and
-relievers), salary and contract; each team needs its payroll and its ranked needs. Team
-contexts change only when the data is re-seeded, so they are kept for CACHE_TTL seconds.
+relievers), salary and contract; each team needs its payroll and its ranked needs. The data
+changes only when it is re-seeded, so the whole league is kept for CACHE_TTL seconds.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Select, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.db.repositories import teams as team_repo
 from app.db.tables.baseball import Player, PlayerSeason, Salary, Team
@@ -129,46 +130,57 @@ def _history_query(season: int) -> Select[Player, PlayerSeason]:
     )
 
 
-async def players_for(
-    session: AsyncSession, player_ids: Sequence[str], *, season: int
-) -> dict[str, PlayerValuationInput]:
-    """The named players who played in `season`, with their history."""
-    query = _history_query(season).where(Player.player_id.in_(list(player_ids)))
-    rows = [(p, s) for p, s in (await session.execute(query)).all()]
-    return {p.player_id: p for p in _group(rows, season)}
+async def _team_contexts(session: AsyncSession, season: int) -> dict[str, TeamContext]:
+    teams = (await session.scalars(select(Team).where(Team.season == season))).all()
+    payroll_rows = await session.execute(
+        select(Salary.team_key, func.sum(Salary.amount))
+        .where(Salary.season == season)
+        .group_by(Salary.team_key)
+    )
+    payrolls = {key: total for key, total in payroll_rows.all()}
+    war = await team_repo.war_by_position(session, season=season)
+    contexts = {}
+    for team in teams:
+        gaps = rank_positions(team.team_key, war)
+        needs = tuple(g.position for g in gaps if g.gap < 0)[:NEED_COUNT]
+        payroll = float(payrolls.get(team.team_key) or 0)
+        contexts[team.team_key] = TeamContext(team.team_key, team.name, payroll, needs)
+    return contexts
 
 
-class TeamContexts:
-    """Every team's payroll and ranked needs for a season, kept for `ttl` seconds."""
+async def load_league(session: AsyncSession, season: int) -> League:
+    """Every team and every player active in `season`, as the model's inputs."""
+    rows = [(p, s) for p, s in (await session.execute(_history_query(season))).all()]
+    players = {p.player_id: p for p in _group(rows, season)}
+    return League(season, await _team_contexts(session, season), players)
+
+
+class LeagueCache:
+    """The season's league, read once and kept for `ttl` seconds.
+
+    Teams, rosters, stats and contracts change only when the data is re-seeded, so trade
+    evaluations read them from memory instead of querying per request; one build at a time.
+    """
 
     def __init__(self, ttl: float) -> None:
         self.ttl = ttl
-        self._cached: dict[int, tuple[float, dict[str, TeamContext]]] = {}
+        self._cached: dict[int, tuple[float, League]] = {}
+        self._lock = asyncio.Lock()
 
-    async def get(self, session: AsyncSession, season: int) -> dict[str, TeamContext]:
+    def _fresh(self, season: int) -> League | None:
         hit = self._cached.get(season)
         if hit is not None and time.monotonic() - hit[0] < self.ttl:
             return hit[1]
-        teams = (await session.scalars(select(Team).where(Team.season == season))).all()
-        payroll_rows = await session.execute(
-            select(Salary.team_key, func.sum(Salary.amount))
-            .where(Salary.season == season)
-            .group_by(Salary.team_key)
-        )
-        payrolls = {key: total for key, total in payroll_rows.all()}
-        war = await team_repo.war_by_position(session, season=season)
-        contexts = {}
-        for team in teams:
-            gaps = rank_positions(team.team_key, war)
-            needs = tuple(g.position for g in gaps if g.gap < 0)[:NEED_COUNT]
-            payroll = float(payrolls.get(team.team_key) or 0)
-            contexts[team.team_key] = TeamContext(team.team_key, team.name, payroll, needs)
-        self._cached[season] = (time.monotonic(), contexts)
-        return contexts
+        return None
 
-
-async def load_league(session: AsyncSession, contexts: TeamContexts, season: int) -> League:
-    """Every team and every player active in `season`, ready for the proposal search."""
-    rows = [(p, s) for p, s in (await session.execute(_history_query(season))).all()]
-    players = {p.player_id: p for p in _group(rows, season)}
-    return League(season, await contexts.get(session, season), players)
+    async def get(self, sessions: async_sessionmaker[AsyncSession], season: int) -> League:
+        league = self._fresh(season)
+        if league is not None:
+            return league
+        async with self._lock:
+            league = self._fresh(season)
+            if league is None:
+                async with sessions() as session:
+                    league = await load_league(session, season)
+                self._cached[season] = (time.monotonic(), league)
+            return league
