@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.tables.baseball import Player, PlayerSeason
@@ -69,42 +70,73 @@ SUMMARY_COLUMNS = (
 )
 
 
-def _filtered(f: PlayerFilter, *columns: Any) -> Any:
-    query = (
-        select(*(columns or (Player, PlayerSeason)))
-        .join(PlayerSeason, PlayerSeason.player_id == Player.player_id)
-        .where(PlayerSeason.season == f.season)
+def _shape(f: PlayerFilter) -> tuple[bool, bool, bool, bool, bool]:
+    return (
+        bool(f.q),
+        bool(f.position),
+        bool(f.team),
+        f.min_war is not None,
+        f.max_salary is not None,
     )
-    if f.q:
-        pattern = f"%{_escape_like(f.q.lower())}%"
+
+
+@lru_cache(maxsize=512)
+def _statement(
+    summary: bool, shape: tuple[bool, bool, bool, bool, bool], sort: str, keyed: bool
+) -> Any:
+    """The page query for one combination of filters, built once: a statement with bound
+    parameters costs far less per request than building and compiling it anew."""
+    has_q, has_position, has_team, has_min_war, has_max_salary = shape
+    columns = SUMMARY_COLUMNS if summary else (Player, PlayerSeason)
+    query = (
+        select(*columns)
+        .join(PlayerSeason, PlayerSeason.player_id == Player.player_id)
+        .where(PlayerSeason.season == bindparam("season"))
+    )
+    if has_q:
+        pattern: Any = bindparam("pattern")
         query = query.where(
             or_(
                 func.lower(Player.full_name).like(pattern, escape="\\"),
                 Player.sort_name.like(pattern, escape="\\"),
             )
         )
-    if f.position:
-        query = query.where(PlayerSeason.position == f.position)
-    if f.team:
-        query = query.where(PlayerSeason.team_key == f.team.upper())
-    if f.min_war is not None:
-        query = query.where(PlayerSeason.war >= f.min_war)
-    if f.max_salary is not None:
-        query = query.where(PlayerSeason.salary <= f.max_salary)
-    return query
-
-
-def _page(query: Any, sort: str, limit: int, after: Keyset | None) -> Any:
-    """Order by `sort` then player id, and start after the keyset of the previous page."""
+    if has_position:
+        query = query.where(PlayerSeason.position == bindparam("position"))
+    if has_team:
+        query = query.where(PlayerSeason.team_key == bindparam("team"))
+    if has_min_war:
+        query = query.where(PlayerSeason.war >= bindparam("min_war"))
+    if has_max_salary:
+        query = query.where(PlayerSeason.salary <= bindparam("max_salary"))
     expr = sort_expression(sort)
     descending = sort.startswith("-")
-    if after is not None:
-        beyond = expr < after.value if descending else expr > after.value
+    if keyed:
+        value: Any = bindparam("after_value")
+        beyond = expr < value if descending else expr > value
         query = query.where(
-            or_(beyond, and_(expr == after.value, PlayerSeason.player_id > after.player_id))
+            or_(beyond, and_(expr == value, PlayerSeason.player_id > bindparam("after_id")))
         )
     order = expr.desc() if descending else expr.asc()
-    return query.order_by(order, PlayerSeason.player_id).limit(limit)
+    return query.order_by(order, PlayerSeason.player_id).limit(bindparam("limit"))
+
+
+def _parameters(f: PlayerFilter, limit: int, after: Keyset | None) -> dict[str, Any]:
+    values: dict[str, Any] = {"season": f.season, "limit": limit}
+    if f.q:
+        values["pattern"] = f"%{_escape_like(f.q.lower())}%"
+    if f.position:
+        values["position"] = f.position
+    if f.team:
+        values["team"] = f.team.upper()
+    if f.min_war is not None:
+        values["min_war"] = f.min_war
+    if f.max_salary is not None:
+        values["max_salary"] = f.max_salary
+    if after is not None:
+        values["after_value"] = after.value
+        values["after_id"] = after.player_id
+    return values
 
 
 async def search_players(
@@ -116,7 +148,8 @@ async def search_players(
     after: Keyset | None = None,
 ) -> list[PlayerRow]:
     """One page of players, ordered by `sort` then player id; `after` continues a page."""
-    result = await session.execute(_page(_filtered(filters), sort, limit, after))
+    query = _statement(False, _shape(filters), sort, after is not None)
+    result = await session.execute(query, _parameters(filters, limit, after))
     return [(p, s) for p, s in result.all()]
 
 
@@ -129,8 +162,8 @@ async def search_player_summaries(
     after: Keyset | None = None,
 ) -> list[dict[str, Any]]:
     """`search_players` as plain mappings of SUMMARY_COLUMNS (what a list page shows)."""
-    query = _page(_filtered(filters, *SUMMARY_COLUMNS), sort, limit, after)
-    result = await session.execute(query)
+    query = _statement(True, _shape(filters), sort, after is not None)
+    result = await session.execute(query, _parameters(filters, limit, after))
     return [dict(row) for row in result.mappings()]
 
 
