@@ -31,12 +31,11 @@ def serve_env(tmp_path: Path, port: int, **extra: str) -> dict[str, str]:
     }
 
 
-@pytest.mark.parametrize("server_name", ["uvicorn", "granian"])
-def test_health_wait_ready_passes_once_two_workers_serve(tmp_path: Path, server_name: str) -> None:
+def test_health_wait_ready_passes_once_two_workers_serve(tmp_path: Path) -> None:
     port = free_port()
     with (tmp_path / "serve.log").open("wb") as log:
         server = subprocess.Popen(
-            [BTAI, "serve", "--workers", "2", "--server", server_name],
+            [BTAI, "serve", "--workers", "2"],
             env=serve_env(tmp_path, port),
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -66,9 +65,12 @@ def test_health_wait_ready_passes_once_two_workers_serve(tmp_path: Path, server_
         assert server.wait(timeout=GRACE + 20) == 0, (tmp_path / "serve.log").read_text()
 
 
-def test_sigterm_under_steady_load_answers_every_request_sent_before_it(tmp_path: Path) -> None:
+@pytest.mark.parametrize("server_name", ["uvicorn", "granian"])
+def test_sigterm_under_steady_load_answers_every_request_sent_before_it(
+    tmp_path: Path, server_name: str
+) -> None:
     stop_file, out = tmp_path / "stop", tmp_path / "load.json"
-    args = ["--workers", "2", "--graceful-timeout", str(GRACE)]
+    args = ["--workers", "2", "--graceful-timeout", str(GRACE), "--server", server_name]
     with run_server(tmp_path, args=args) as server:
         load = subprocess.Popen(
             [
@@ -86,7 +88,11 @@ def test_sigterm_under_steady_load_answers_every_request_sent_before_it(tmp_path
             cwd=Path(__file__).resolve().parents[2],
         )
         try:
-            time.sleep(1.5)  # a steady stream is flowing
+            started = out.with_suffix(".started")
+            deadline = time.monotonic() + 30
+            while not started.exists() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            time.sleep(2.0)  # a steady stream is flowing
             signalled_at = time.time()
             server.process.send_signal(signal.SIGTERM)
             exit_code = server.process.wait(timeout=GRACE + 5)
