@@ -47,10 +47,11 @@ def nearest_rank(samples: list[float], q: float) -> float:
 
 @pytest.mark.slow
 def test_stalling_server_shows_in_corrected_latency_not_service_time(tmp_path: Path) -> None:
+    # 6 s always holds one whole 1 s stall of a 5 s cycle; one user cannot send during it.
     out = tmp_path / "summary.json"
     with stall_server(tmp_path, "--stall-every", "5", "--stall-for", "1") as server:
         result = btai(
-            "loadtest", "--host", server.base_url, "--rate", "40", "-u", "1", "-t", "5s",
+            "loadtest", "--host", server.base_url, "--rate", "40", "-u", "1", "-t", "6s",
             "--threshold", "corrected_p95<100ms", "--threshold", "p50<1s",
             "--json", str(out),
         )  # fmt: skip
