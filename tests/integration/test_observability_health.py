@@ -259,3 +259,16 @@ async def test_background_monitor_raises_alerts_and_posts_the_webhook(
     assert event["event"] == "raised"
     assert event["alert"]["check"] == "thing:up"
     assert event["alert"]["severity"] == "critical"
+
+
+async def test_acknowledging_needs_an_admin_when_auth_is_on(
+    make_settings: Callable[..., Settings],
+) -> None:
+    app = create_app(make_settings(ENABLE_AUTH=True, HEALTH_MONITOR_INTERVAL=0))
+    async with serving(app) as client:
+        refused = await client.post("/api/v1/health/alerts/some-id/acknowledge")
+        listed = await client.get("/api/v1/health/alerts")
+    assert refused.status_code == 401
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert refused.json()["request_id"] == refused.headers["x-request-id"]
+    assert listed.status_code == 200
