@@ -29,9 +29,17 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared_text = next(
-            (v for k, v in scope.get("headers", ()) if k == b"content-length"), None
-        )
+        declared_text = None
+        chunked = False
+        for key, value in scope.get("headers", ()):
+            if key == b"content-length":
+                declared_text = value
+            elif key == b"transfer-encoding":
+                chunked = True
+        if declared_text is None and not chunked and scope.get("http_version") in ("1.0", "1.1"):
+            # Such an HTTP/1 request has no body at all (HTTP/2 frames may carry one anyway).
+            await self.app(scope, receive, send)
+            return
         declared: int | None = None
         if declared_text is not None:
             if not declared_text.strip().isdigit():

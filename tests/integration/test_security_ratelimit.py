@@ -68,7 +68,7 @@ async def test_a_client_that_keeps_hitting_the_limit_is_blocked_longer_each_time
     assert (await limiter.hit("ip:9", limit)).blocked
     # A second offence doubles the block.
     if limiter.redis is not None:
-        await limiter.redis.delete(f"{limiter.prefix}:{{ip:9}}:block")
+        await limiter.redis.hdel(f"{limiter.prefix}:ip:9", "block")
     else:
         limiter.memory._blocks.clear()
     second = None

@@ -178,6 +178,39 @@ async def test_body_limit_counts_a_chunked_body_as_it_streams() -> None:
     assert ok.json() == {"bytes": 512 * 1024}
 
 
+async def call_raw(
+    headers: list[tuple[bytes, bytes]], body: bytes, http_version: str = "1.1"
+) -> httpx.Response:
+    """Drive BodyLimitMiddleware with hand-built ASGI messages (httpx would fix the headers)."""
+    messages = [{"type": "http.request", "body": body, "more_body": False}]
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return messages.pop(0) if messages else {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": http_version,
+        "method": "POST",
+        "scheme": "http",
+        "path": "/api/v1/echo",
+        "raw_path": b"/api/v1/echo",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"api.test"), *headers],
+        "client": ("198.51.100.1", 1),
+        "server": ("api.test", 80),
+    }
+    await BodyLimitMiddleware(tiny_app(), max_bytes=1024 * 1024)(scope, receive, send)
+    start = sent[0]
+    content = b"".join(m.get("body", b"") for m in sent[1:])
+    return httpx.Response(start["status"], headers=start["headers"], content=content)
+
+
 @pytest.mark.parametrize(
     ("declared", "actual", "status"),
     [("10", 500, 400), ("5000", 100, 400), ("abc", 10, 400), ("-1", 10, 400), ("99999999", 1, 413)],
@@ -186,38 +219,16 @@ async def test_body_limit_refuses_a_false_content_length(
     declared: str, actual: int, status: int
 ) -> None:
     received.clear()
-
-    async def app_call() -> httpx.Response:
-        # httpx would correct the header, so the ASGI message is built by hand.
-        messages = [{"type": "http.request", "body": b"x" * actual, "more_body": False}]
-        sent: list[dict[str, Any]] = []
-
-        async def receive() -> dict[str, Any]:
-            return messages.pop(0) if messages else {"type": "http.disconnect"}
-
-        async def send(message: dict[str, Any]) -> None:
-            sent.append(message)
-
-        scope = {
-            "type": "http",
-            "asgi": {"version": "3.0"},
-            "http_version": "1.1",
-            "method": "POST",
-            "scheme": "http",
-            "path": "/api/v1/echo",
-            "raw_path": b"/api/v1/echo",
-            "query_string": b"",
-            "root_path": "",
-            "headers": [(b"host", b"api.test"), (b"content-length", declared.encode())],
-            "client": ("198.51.100.1", 1),
-            "server": ("api.test", 80),
-        }
-        await BodyLimitMiddleware(tiny_app(), max_bytes=1024 * 1024)(scope, receive, send)
-        start = sent[0]
-        body = b"".join(m.get("body", b"") for m in sent[1:])
-        return httpx.Response(start["status"], headers=start["headers"], content=body)
-
-    response = await app_call()
+    response = await call_raw([(b"content-length", declared.encode())], b"x" * actual)
     assert response.status_code == status
     assert response.headers["content-type"] == "application/problem+json"
     assert received == []
+
+
+async def test_body_limit_counts_http2_bodies_that_declare_no_length() -> None:
+    received.clear()
+    response = await call_raw([], b"x" * (2 * 1024 * 1024), http_version="2")
+    assert response.status_code == 413
+    assert received == []
+    ok = await call_raw([], b"x" * 10, http_version="2")
+    assert ok.json() == {"bytes": 10}
