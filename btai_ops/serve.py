@@ -69,6 +69,8 @@ def environment_settings(
 
 
 def _env_text(value: Any) -> str:
+    if isinstance(value, dict) and "value" in value:  # `{value: 15, secret: false}`
+        value = value["value"]
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, list):

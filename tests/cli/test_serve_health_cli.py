@@ -71,13 +71,18 @@ def test_environment_settings_merge_base_then_environment(tmp_path: Path) -> Non
     (tmp_path / "environments").mkdir()
     (tmp_path / "base.yaml").write_text("env:\n  LOG_LEVEL: INFO\n  API_WORKERS: 1\n")
     (tmp_path / "environments" / "staging.yaml").write_text(
-        "env:\n  API_WORKERS: 4\n  ENABLE_AUTH: true\n  CORS_ORIGINS: [https://a.example, https://b.example]\n"
+        "env:\n"
+        "  API_WORKERS: 4\n"
+        "  ENABLE_AUTH: true\n"
+        "  ACCESS_TOKEN_MINUTES: {value: 15, secret: false}\n"
+        "  CORS_ORIGINS: [https://a.example, https://b.example]\n"
     )
     values = environment_settings("staging", (tmp_path,))
     assert values == {
         "LOG_LEVEL": "INFO",
         "API_WORKERS": "4",
         "ENABLE_AUTH": "true",
+        "ACCESS_TOKEN_MINUTES": "15",
         "CORS_ORIGINS": "https://a.example,https://b.example",
     }
 
@@ -168,3 +173,14 @@ def test_wait_ready_judges_by_readiness_not_by_full_report_warnings() -> None:
     view = build_view("http://x", raw, scope="readiness")
     assert (view.status, view.exit_code) == ("pass", 0)
     assert [row.name for row in view.checks] == ["database:responseTime"]
+
+
+@pytest.mark.parametrize("name", ["development", "staging", "production"])
+def test_project_environments_give_valid_settings(name: str) -> None:
+    from app.settings import Settings
+
+    values = environment_settings(name)
+    assert values["ENVIRONMENT"] == name
+    secret = {"JWT_SECRET_KEY": "x" * 40}
+    settings = Settings(_env_file=None, **{**values, **secret})  # type: ignore[call-arg, arg-type]
+    assert settings.ENVIRONMENT.value == name
