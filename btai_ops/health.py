@@ -202,11 +202,14 @@ def _watch(once: Any, interval: float, as_json: bool) -> int:
 
     code = 3
     try:
-        if as_json:
+        if as_json or not stdout.is_terminal:  # a pipe gets every view, not a redrawn one
             while True:
                 view = _try(once)
                 code = EXIT_CODES.get(view.status, 3) if view else 3
-                print_json(view.as_dict() if view else {"status": "unreachable"})
+                if as_json:
+                    print_json(view.as_dict() if view else {"status": "unreachable"})
+                else:
+                    stdout.print(view_renderable(view) if view else "unreachable")
                 time.sleep(interval)
         with Live(console=stdout, auto_refresh=False) as live:
             while True:

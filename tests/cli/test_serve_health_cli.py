@@ -184,3 +184,18 @@ def test_project_environments_give_valid_settings(name: str) -> None:
     secret = {"JWT_SECRET_KEY": "x" * 40}
     settings = Settings(_env_file=None, **{**values, **secret})  # type: ignore[call-arg, arg-type]
     assert settings.ENVIRONMENT.value == name
+
+
+def test_watch_repeats_until_interrupted_and_exits_with_the_last_status() -> None:
+    import signal
+    import time
+
+    url = f"http://127.0.0.1:{free_port()}"
+    watch = subprocess.Popen(
+        [BTAI, "health", url, "--watch", "0.2", "--json"], stdout=subprocess.PIPE, text=True
+    )
+    time.sleep(2.0)
+    watch.send_signal(signal.SIGINT)
+    out, _ = watch.communicate(timeout=10)
+    assert watch.returncode == 3
+    assert out.count('"status": "unreachable"') >= 2
