@@ -78,7 +78,7 @@ def _status_fields(a: TradeAnalysis) -> dict[str, object]:
 
 
 @router.post("/evaluate", response_model=TradeEvaluationOut, summary="Grade a trade now")
-async def evaluate_trade(body: TradeEvaluateRequest, analyses: Analyses) -> TradeEvaluationOut:
+async def evaluate_trade(body: TradeEvaluateRequest, analyses: Analyses) -> Response:
     """Grades A-F for both sides, fairness 0-100, the winner, risks and a recommendation."""
     league = await analyses.leagues.get(analyses.db.read_sessions, analyses.season)
     evaluation = evaluations.evaluate(
@@ -90,7 +90,8 @@ async def evaluate_trade(body: TradeEvaluateRequest, analyses: Analyses) -> Trad
     )
     out = TradeEvaluationOut.model_validate(evaluation)
     out.context = body.context
-    return out
+    # Already validated: serialise once instead of letting the response model validate again.
+    return Response(out.model_dump_json(), media_type="application/json")
 
 
 @router.post(

@@ -21,6 +21,7 @@ Pure and deterministic: no I/O, no clock, no randomness. The model, year by year
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -99,6 +100,8 @@ FIRST_TIME_TAX_RATE = 0.175
 """Tax on payroll over the threshold for a first-time payor (2012-2016 agreement)."""
 
 PITCHER_POSITIONS = frozenset({"P", "SP", "RP"})
+VALUE_CACHE_SIZE = 4096
+"""Memoised valuations: more than every player of a season."""
 
 
 class ContractStatus(StrEnum):
@@ -284,8 +287,12 @@ def risk_of(player: PlayerValuationInput) -> tuple[float, tuple[str, ...]]:
     return round(min(age_risk + volatility_risk + games_risk, 1.0), 4), tuple(factors)
 
 
+@functools.lru_cache(maxsize=VALUE_CACHE_SIZE)
 def value_player(player: PlayerValuationInput, season: int) -> PlayerValue:
-    """Project and price `player` for each remaining year of control, starting in `season`."""
+    """Project and price `player` for each remaining year of control, starting in `season`.
+
+    Pure, and its input is immutable and hashable, so results are memoised: a league's worth
+    of players fits in the cache, and a repeated evaluation costs a dictionary look-up."""
     first = project_first_year(player.seasons)
     years: list[ControlYear] = []
     war = first
