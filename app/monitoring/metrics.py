@@ -77,3 +77,17 @@ CIRCUIT_STATE = Gauge(
     "circuit_breaker_state", "0 closed, 1 half-open, 2 open", ["name"],
     multiprocess_mode="mostrecent",
 )  # fmt: skip
+
+# --- health --------------------------------------------------------------------------------
+HEALTH_CHECK_STATUS = Gauge(
+    "health_check_status", "Last result of each health check: 0 pass, 1 warn, 2 fail", ["check"],
+    multiprocess_mode="mostrecent",
+)  # fmt: skip
+SYSTEM_UTILIZATION = Gauge(
+    "system_utilization_percent", "CPU, memory and disk use seen by the health checks",
+    ["resource"], multiprocess_mode="mostrecent",
+)  # fmt: skip
+ALERTS_ACTIVE = Gauge(
+    "health_alerts_active", "Alerts raised and not yet resolved", ["severity"],
+    multiprocess_mode="mostrecent",
+)  # fmt: skip

@@ -35,11 +35,17 @@ from app.monitoring.checks import (
     overall_status,
     run_checks,
 )
+from app.monitoring.metrics import ALERTS_ACTIVE, HEALTH_CHECK_STATUS, SYSTEM_UTILIZATION
 from app.monitoring.window import percentile
 from app.settings import Settings
 
 logger = logging.getLogger("app.monitoring")
 TREND_REPORTS = 120
+SYSTEM_CHECKS = {
+    "system:cpuUtilization": "cpu",
+    "system:memoryUtilization": "memory",
+    "system:diskUtilization": "disk",
+}
 WEBHOOK_GRACE_SECONDS = 5.0
 
 
@@ -116,7 +122,19 @@ class HealthService:
         self._cached[probe] = (time.monotonic() + self.settings.HEALTH_CACHE_SECONDS, report)
         self.alerts.observe(outcomes)
         self._record_trend(report)
+        self._publish(outcomes)
         return report
+
+    def _publish(self, outcomes: list[CheckOutcome]) -> None:
+        """Mirror check results and active alerts into Prometheus, for dashboards and rules."""
+        for outcome in outcomes:
+            HEALTH_CHECK_STATUS.labels(outcome.check.name).set(outcome.result.status.rank)
+            if outcome.check.name in SYSTEM_CHECKS and outcome.result.observed_value is not None:
+                resource = SYSTEM_CHECKS[outcome.check.name]
+                SYSTEM_UTILIZATION.labels(resource).set(outcome.result.observed_value)
+        active = self.alerts.alerts("active")
+        for severity in ("warning", "critical"):
+            ALERTS_ACTIVE.labels(severity).set(sum(1 for a in active if a.severity == severity))
 
     def _record_trend(self, report: HealthReport) -> None:
         self.trends.append(

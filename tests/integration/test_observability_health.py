@@ -216,6 +216,7 @@ async def test_alert_acknowledge_and_unknown_ids(make_settings: Callable[..., Se
         second = await client.post(url)
         missing = await client.post("/api/v1/health/alerts/no-such-alert/acknowledge")
         trends = (await client.get("/api/v1/health/trends?limit=5")).json()
+        exposition = (await client.get("/metrics")).text
     assert alert["severity"] == "critical"
     assert first.status_code == second.status_code == 200
     assert first.json()["acknowledged"] is True
@@ -224,6 +225,8 @@ async def test_alert_acknowledge_and_unknown_ids(make_settings: Callable[..., Se
     assert missing.headers["content-type"] == "application/problem+json"
     assert missing.json()["request_id"]
     assert trends["reports"] == 1
+    assert 'health_check_status{check="thing:up"} 2.0' in exposition
+    assert 'health_alerts_active{severity="critical"}' in exposition
     assert trends["checks"]["thing:up"]["statuses"]["fail"] == 1
 
 
