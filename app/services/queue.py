@@ -1,9 +1,10 @@
 """A persistent priority queue in the service's database, shared by every worker and replica.
 
-A task is a row in `queue_tasks`. Workers claim the highest-priority, oldest due task of the
-queues they serve in one atomic statement (`FOR UPDATE SKIP LOCKED` on PostgreSQL, a single
+A task is a row in `queue_tasks`. One dispatcher per process keeps up to QUEUE_MAX_WORKERS
+tasks running; it claims the highest-priority, oldest due task of the queues it serves in one
+atomic statement (`FOR UPDATE SKIP LOCKED` on PostgreSQL, a single
 `UPDATE ... WHERE id = (SELECT ...) RETURNING` on SQLite, which holds the one write lock), and
-hold it under a lease that a heartbeat renews. A task whose worker died is found by its expired
+holds it under a lease that a heartbeat renews. A task whose worker died is found by its expired
 lease and runs again. Completion is recorded only while the lease is still held (the row's
 `lease_token` must match), in the same transaction as the kind's `on_complete` write, so a task
 completes exactly once even when a slow worker lost its lease. Failures retry with exponential
