@@ -2,7 +2,8 @@
 
 uvicorn's own multiprocess supervisor (0.54) already restarts a worker that exits or stops
 answering its health pings; the subclass below adds what it cannot know about: removing the
-dead worker's Prometheus files.
+dead worker's Prometheus files, and telling a failed start from a requested stop. Workers
+drain briefly on shutdown so requests already sent on keep-alive connections are answered.
 """
 
 from __future__ import annotations
