@@ -12,7 +12,7 @@ import asyncio
 import logging
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from redis.asyncio import Redis
@@ -22,14 +22,23 @@ logger = logging.getLogger("app.security.ratelimit")
 
 BLOCK_MAX_SECONDS = 86_400
 STRIKES_MEMORY_SECONDS = 86_400
+LEASE_MAX = 16
+LEASE_DIVISOR = 16
+LEASE_SECONDS = 1.0
 
 # One hash per client key holds the whole state (theoretical arrival time, block end,
 # violations, strikes), so a call sends one key and two arguments; the block timings are
 # baked into the script text. ARGV: emission interval ms, capacity.
-# Returns {allowed, remaining, retry_ms, reset_ms, blocked, newly_blocked}.
+# Far from the limit the script grants a small lease (up to LEASE_MAX requests, at most
+# 1/LEASE_DIVISOR of the room left) that the worker spends locally; within LEASE_DIVISOR
+# requests of the limit every request is counted here, so the limit is never exceeded and
+# a burst at the limit is exact. Unspent leases lapse, which can only under-admit.
+# Returns {granted, remaining, retry_ms, reset_ms, blocked, newly_blocked}.
 GCRA_LUA = """
 local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+-- Milliseconds since 2023-11-14 with a microsecond fraction: small enough that Lua's
+-- 14-digit number formatting keeps the fraction when the state is written back.
+local now = (tonumber(t[1]) - 1700000000) * 1000 + tonumber(t[2]) / 1000
 local interval = tonumber(ARGV[1])
 local capacity = tonumber(ARGV[2])
 local s = redis.call('HMGET', KEYS[1], 'tat', 'block', 'viol', 'viol_exp', 'strikes', 'strikes_exp')
@@ -40,13 +49,15 @@ end
 local strikes_exp = tonumber(s[6]) or 0
 local tat = tonumber(s[1]) or now
 if tat < now then tat = now end
-local new_tat = tat + interval
-local allow_at = new_tat - interval * capacity
-if now >= allow_at then
+local room = math.floor((now + interval * capacity - tat) / interval)
+if room >= 1 then
+  local grant = math.max(1, math.min(LEASE_MAX, math.floor(room / LEASE_DIVISOR)))
+  local new_tat = tat + interval * grant
   redis.call('HSET', KEYS[1], 'tat', new_tat)
-  redis.call('PEXPIRE', KEYS[1], math.max(new_tat, strikes_exp) - now)
-  return {1, math.floor((now - allow_at) / interval), 0, new_tat - now, 0, 0}
+  redis.call('PEXPIRE', KEYS[1], math.ceil(math.max(new_tat, strikes_exp) - now))
+  return {grant, room - grant, 0, new_tat - now, 0, 0}
 end
+local allow_at = tat + interval - interval * capacity
 local viol = tonumber(s[3]) or 0
 local viol_exp = tonumber(s[4]) or 0
 if viol_exp <= now then
@@ -62,11 +73,11 @@ if viol >= capacity then
   strikes_exp = now + STRIKES_MS
   redis.call('HSET', KEYS[1], 'block', now + duration, 'viol', 0, 'viol_exp', 0,
              'strikes', strikes, 'strikes_exp', strikes_exp)
-  redis.call('PEXPIRE', KEYS[1], math.max(now + duration, strikes_exp, tat) - now)
+  redis.call('PEXPIRE', KEYS[1], math.ceil(math.max(now + duration, strikes_exp, tat) - now))
   return {0, 0, duration, duration, 1, 1}
 end
 redis.call('HSET', KEYS[1], 'viol', viol, 'viol_exp', viol_exp)
-redis.call('PEXPIRE', KEYS[1], math.max(tat, viol_exp, strikes_exp) - now)
+redis.call('PEXPIRE', KEYS[1], math.ceil(math.max(tat, viol_exp, strikes_exp) - now))
 return {0, 0, allow_at - now, tat - now, 0, 0}
 """
 
@@ -82,8 +93,8 @@ class Limit:
         return self.requests + self.burst
 
     @property
-    def interval_ms(self) -> int:
-        return max(1, round(self.window * 1000 / self.requests))
+    def interval_ms(self) -> float:
+        return self.window * 1000 / self.requests
 
     def policy(self) -> str:
         return f"{self.requests};w={self.window};burst={self.burst}"
@@ -109,6 +120,18 @@ class RateDecision:
         if not self.allowed:
             headers["Retry-After"] = str(max(1, math.ceil(self.retry_after)))
         return headers
+
+
+@dataclass
+class Lease:
+    """A worker's share of one key: requests it may admit without asking Redis until
+    `expires` (monotonic), and the Redis call in flight for the key, if any."""
+
+    credits: int = 0
+    expires: float = 0.0
+    remaining: int = 0
+    reset_after: float = 0.0
+    flight: asyncio.Future[RateDecision | None] | None = None
 
 
 class MemoryRateStore:
@@ -232,7 +255,10 @@ class RateLimiter:
             GCRA_LUA.replace("BLOCK_BASE_MS", str(block_seconds * 1000))
             .replace("BLOCK_MAX_MS", str(BLOCK_MAX_SECONDS * 1000))
             .replace("STRIKES_MS", str(STRIKES_MEMORY_SECONDS * 1000))
+            .replace("LEASE_MAX", str(LEASE_MAX))
+            .replace("LEASE_DIVISOR", str(LEASE_DIVISOR))
         )
+        self._leases: dict[str, Lease] = {}
         self._batcher = ScriptBatcher(redis, script) if redis is not None else None
         self._args: dict[Limit, list[bytes]] = {}
         self._warned_at = 0.0
@@ -240,27 +266,68 @@ class RateLimiter:
     async def hit(self, key: str, limit: Limit) -> RateDecision:
         if self._batcher is None:
             return self.memory.hit(key, limit, self.block_seconds)
+        lease = self._leases.get(key)
+        if lease is None:
+            if len(self._leases) >= 10_000:
+                self._prune_leases()
+            lease = self._leases[key] = Lease()
+        # One Redis call per key in flight per worker: requests that arrive meanwhile wait for
+        # it and spend the lease it brings, instead of each reserving a lease of their own.
+        while True:
+            if lease.credits > 0 and lease.expires > time.monotonic():
+                lease.credits -= 1
+                remaining = lease.remaining + lease.credits
+                return RateDecision(True, limit.capacity, remaining, 0.0, lease.reset_after)
+            if lease.flight is None:
+                break
+            shared = await asyncio.shield(lease.flight)
+            if shared is not None and not shared.allowed:
+                return replace(shared, newly_blocked=False)
+        flight: asyncio.Future[RateDecision | None] = asyncio.get_running_loop().create_future()
+        lease.flight = flight
+        decision: RateDecision | None = None
+        try:
+            decision = await self._ask_redis(key, limit, lease)
+        finally:
+            lease.flight = None
+            flight.set_result(decision)
+        if decision is None:
+            return self.memory.hit(key, limit, self.block_seconds)
+        return decision
+
+    async def _ask_redis(self, key: str, limit: Limit, lease: Lease) -> RateDecision | None:
+        assert self._batcher is not None
         args = self._args.get(limit)
         if args is None:
             args = self._args[limit] = [
-                str(limit.interval_ms).encode(),
+                repr(limit.interval_ms).encode(),
                 str(limit.capacity).encode(),
             ]
         try:
             result = await self._batcher.run(f"{self.prefix}:{key}", args)
         except (RedisError, OSError) as exc:
             self._warn(exc)
-            return self.memory.hit(key, limit, self.block_seconds)
-        allowed, remaining, retry_ms, reset_ms, blocked, newly = (int(v) for v in result)
+            return None
+        granted, remaining, retry_ms, reset_ms, blocked, newly = (int(v) for v in result)
+        lease.credits = max(0, granted - 1)
+        lease.expires = time.monotonic() + LEASE_SECONDS
+        lease.remaining = remaining
+        lease.reset_after = reset_ms / 1000
         return RateDecision(
-            allowed=bool(allowed),
+            allowed=granted >= 1,
             limit=limit.capacity,
-            remaining=remaining,
+            remaining=remaining + lease.credits,
             retry_after=retry_ms / 1000,
             reset_after=reset_ms / 1000,
             blocked=bool(blocked),
             newly_blocked=bool(newly),
         )
+
+    def _prune_leases(self) -> None:
+        now = time.monotonic()
+        self._leases = {
+            k: v for k, v in self._leases.items() if v.flight is not None or v.expires > now
+        }
 
     def _warn(self, exc: BaseException) -> None:
         now = time.monotonic()

@@ -11,7 +11,7 @@ from redis.asyncio import Redis
 
 from app.middleware.rate_limit import parse_route_limits
 from app.monitoring.metrics import RATE_LIMIT_REJECTIONS
-from app.security.ratelimit import Limit, RateLimiter
+from app.security.ratelimit import LEASE_MAX, Limit, RateLimiter
 from app.settings import Settings
 from tests.support.security import (  # noqa: F401  (fixtures)
     bearer,
@@ -92,6 +92,31 @@ async def test_redis_state_is_shared_between_limiters_as_between_workers() -> No
             *[(a if i % 2 else b).hit("ip:shared", limit) for i in range(30)]
         )
         assert sum(d.allowed for d in results) == 10
+    finally:
+        await one.aclose()
+        await two.aclose()
+
+
+async def test_leases_far_from_the_limit_never_exceed_it() -> None:
+    url = redis_url(2)
+    flush_redis(url)
+    one, two = Redis.from_url(url), Redis.from_url(url)
+    try:
+        a, b = RateLimiter(one, block_seconds=60), RateLimiter(two, block_seconds=60)
+        big = Limit(requests=1000, window=60)
+        await a.hit("ip:lease", big)
+        tat = await one.hget("btai:rl:ip:lease", "tat")
+        for _ in range(LEASE_MAX - 1):  # spent from the lease, Redis is not asked
+            assert (await a.hit("ip:lease", big)).allowed
+        assert await one.hget("btai:rl:ip:lease", "tat") == tat
+        await a.hit("ip:lease", big)
+        assert await one.hget("btai:rl:ip:lease", "tat") != tat
+        # Two workers with leases: still exactly the limit, never more.
+        limit = Limit(requests=100, window=60)
+        results = await asyncio.gather(
+            *[(a if i % 2 else b).hit("ip:leased", limit) for i in range(300)]
+        )
+        assert sum(d.allowed for d in results) == 100
     finally:
         await one.aclose()
         await two.aclose()
