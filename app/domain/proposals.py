@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from app.domain.needs_parser import GENERIC_HITTER_ATTRIBUTES, ParsedNeeds
 from app.domain.trades import TeamContext, TradeEvaluation, evaluate_trade
-from app.domain.valuation import PlayerValuationInput, PlayerValue, need_rank, value_player
+from app.domain.valuation import PlayerValuationInput, PlayerValue, value_player
 
 MIN_PROPOSALS, MAX_PROPOSALS = 3, 5
 MAX_PACKAGE_SIZE = 3
@@ -28,6 +28,8 @@ PROSPECT_MAX_PLAYING_TIME = 300.0
 """Young pre-arbitration players with little major-league time count as prospects."""
 TARGETS_PER_PARTNER = 3
 """How many targets a single partner team may supply before others get a turn."""
+MIN_PROPOSAL_FAIRNESS = 50
+"""A package the other side would laugh off is not a proposal: fairness must reach 50."""
 PACKAGES_PER_TARGET = 2
 """Each target gets the best balanced package and one alternative built from other players."""
 
@@ -59,10 +61,22 @@ def is_prospect(player: PlayerValuationInput) -> bool:
     )
 
 
+OUTFIELD = frozenset({"LF", "CF", "RF"})
+
+
+def wanted_rank(position: str, wanted: tuple[str, ...]) -> int | None:
+    """1-based rank of the requested position `position` answers. Stricter than team fit:
+    a reliever does not answer a request for a starter; any outfielder answers "OF"."""
+    for rank, need in enumerate(wanted, start=1):
+        if need == position or (need == "OF" and position in OUTFIELD):
+            return rank
+    return None
+
+
 def _fit_score(player: PlayerValuationInput, value: PlayerValue, needs: ParsedNeeds) -> float:
     """How well a player answers the request: named skills, then need rank, then wins."""
     score = value.war_this_season
-    rank = need_rank(player.position, needs.positions) if needs.positions else None
+    rank = wanted_rank(player.position, needs.positions) if needs.positions else None
     if needs.positions and rank is None:
         return float("-inf")
     if rank is not None:
@@ -118,6 +132,8 @@ def _proposal(
     )
     if "F" in (evaluation.team_a.grade, evaluation.team_b.grade):
         return None
+    if evaluation.fairness < MIN_PROPOSAL_FAIRNESS:
+        return None
     rationale = (
         f"{value.name} ({value.position}, {value.war_this_season:.1f} projected WAR, "
         f"${value.salary_this_season / 1e6:.1f}M) for "
@@ -147,7 +163,7 @@ def search_proposals(
     own = [
         (p, value_player(p, season))
         for p in sorted(roster, key=lambda p: p.player_id)
-        if need_rank(p.position, tuple(need_positions)) is None
+        if wanted_rank(p.position, tuple(need_positions)) is None
         and (include_prospects or not is_prospect(p))
     ]
     own.sort(key=lambda c: (-c[1].risk_adjusted_surplus, c[0].player_id))

@@ -207,3 +207,19 @@ def test_proposals_fill_the_need_within_budget() -> None:
     )  # fmt: skip
     assert empty.proposals == ()
     assert "no position" in empty.explanation
+
+
+def test_a_request_for_relief_is_not_answered_with_starters() -> None:
+    roster = [player(f"a{i}", (3.0, 3.0, 3.0), position=pos, control=3)
+              for i, pos in enumerate(["1B", "LF", "SP", "C"])]  # fmt: skip
+    starters = [player(f"b-sp{i}", (4.0, 4.0, 4.0), team="BBB", position="SP", control=3)
+                for i in range(3)]  # fmt: skip
+    reliever = player("b-rp", (2.0, 2.0, 2.0), team="BBB", position="RP", control=3)
+    search = search_proposals(
+        team=TEAM_A, roster=roster, needs=parse_needs("bullpen help, a closer"),
+        others={"BBB": (TEAM_B, [*starters, reliever])}, season=SEASON, budget=None,
+        include_prospects=False, max_trade_partners=1,
+    )  # fmt: skip
+    assert search.proposals
+    assert {p.receive[0].player_id for p in search.proposals} == {"b-rp"}
+    assert all(p.evaluation.fairness >= 50 for p in search.proposals)
