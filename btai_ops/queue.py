@@ -62,6 +62,10 @@ def stats(
 def _render(result: dict[str, Any]) -> None:
     from rich.table import Table
 
+    if not result["queues"]:
+        stdout.print("queue: no pending, running or dead tasks")
+        return
+
     table = Table(title="queue", title_justify="left")
     for column in ("queue", "pending", "by priority", "running", "dead", "oldest pending (s)"):
         table.add_column(column, justify="left" if column in {"queue", "by priority"} else "right")
