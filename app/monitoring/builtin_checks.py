@@ -122,7 +122,9 @@ def queue_checks(state: State, settings: Settings) -> list[HealthCheck]:
     ]
 
 
-def ai_check(state: State) -> HealthCheck:
+def ai_checks(
+    state: State, settings: Settings, client: Callable[[], httpx.AsyncClient]
+) -> list[HealthCheck]:
     async def breaker() -> CheckResult:
         breaker = getattr(state.ai, "breaker", None)
         if breaker is None:
@@ -132,9 +134,24 @@ def ai_check(state: State) -> HealthCheck:
         output = None if closed else f"breaker {snapshot['state']}; answering with `local`"
         return CheckResult(Status.PASS if closed else Status.WARN, snapshot["state"], None, output)
 
-    return HealthCheck(
-        "ai_service:circuitBreaker", breaker, FULL_ONLY, critical=False, requires="ai"
-    )
+    async def reachable() -> CheckResult:
+        # Any HTTP answer proves the endpoint is up; whether a call succeeds is the breaker's job.
+        base_url = getattr(state.ai, "base_url", None) or str(settings.AI_BASE_URL)
+        start = time.perf_counter_ns()
+        response = await client().get(base_url.rstrip("/") + "/models")
+        status = Status.PASS if response.status_code < 500 else Status.WARN
+        return CheckResult(status, _ms_since(start), "ms", f"HTTP {response.status_code}")
+
+    checks = [
+        HealthCheck("ai_service:circuitBreaker", breaker, FULL_ONLY, critical=False, requires="ai")
+    ]
+    if settings.AI_PROVIDER != "local":
+        checks.append(
+            HealthCheck(
+                "ai_service:responseTime", reachable, FULL_ONLY, critical=False, requires="ai"
+            )
+        )
+    return checks
 
 
 def system_checks(settings: Settings, sampler: SystemSampler, disk_path: str) -> list[HealthCheck]:
@@ -209,7 +226,7 @@ def builtin_checks(
         *database_checks(state, settings),
         cache_check(state),
         *queue_checks(state, settings),
-        ai_check(state),
+        *ai_checks(state, settings, client),
         *system_checks(settings, SystemSampler(), database_disk_path(settings)),
     ]
     if settings.EXTERNAL_SERVICES:

@@ -275,3 +275,22 @@ async def test_acknowledging_needs_an_admin_when_auth_is_on(
     assert refused.headers["content-type"] == "application/problem+json"
     assert refused.json()["request_id"] == refused.headers["x-request-id"]
     assert listed.status_code == 200
+
+
+async def test_openai_compatible_provider_reachability_is_checked(
+    make_settings: Callable[..., Settings],
+) -> None:
+    with Receiver().running() as receiver:
+        up = receiver.url.removesuffix("/hook")
+        down = f"http://127.0.0.1:{free_port()}/v1"
+        bodies = []
+        for base_url in (up, down):
+            settings = make_settings(
+                AI_PROVIDER="openai", AI_BASE_URL=base_url, HEALTH_MONITOR_INTERVAL=0
+            )
+            async with serving(create_app(settings)) as client:
+                bodies.append((await client.get("/api/v1/health")).json())
+    reachable, unreachable = (check(b, "ai_service:responseTime") for b in bodies)
+    assert (reachable["status"], reachable["output"]) == ("pass", "HTTP 200")
+    assert unreachable["status"] == "warn"
+    assert "ConnectError" in unreachable["output"]
