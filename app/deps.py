@@ -1,4 +1,8 @@
-"""Annotated dependencies, so route signatures read like prose."""
+"""Annotated dependencies, so route signatures read like prose.
+
+Every dependency is `async def`: FastAPI runs a plain `def` dependency in the thread pool,
+which costs a thread hop on every request.
+"""
 
 from __future__ import annotations
 
@@ -19,7 +23,7 @@ from app.services.queue import TaskQueue
 from app.settings import Settings
 
 
-def get_app_settings(request: Request) -> Settings:
+async def get_app_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -27,24 +31,24 @@ def get_app_settings(request: Request) -> Settings:
 AppSettings = Annotated[Settings, Depends(get_app_settings)]
 
 
-def get_database(request: Request) -> Database:
+async def get_database(request: Request) -> Database:
     db: Database = request.app.state.db
     return db
 
 
 async def get_db_session(request: Request) -> AsyncIterator[AsyncSession]:
     """A session on the primary database that commits when the request succeeds."""
-    async with session_scope(get_database(request).sessions) as session:
+    async with session_scope(request.app.state.db.sessions) as session:
         yield session
 
 
 async def get_read_session(request: Request) -> AsyncIterator[AsyncSession]:
     """A session on the read replica (the primary when DATABASE_READ_URL is unset)."""
-    async with get_database(request).read_sessions() as session:
+    async with request.app.state.db.read_sessions() as session:
         yield session
 
 
-def get_cache(request: Request) -> CacheService:
+async def get_cache(request: Request) -> CacheService:
     cache: CacheService = request.app.state.cache
     return cache
 
@@ -55,7 +59,7 @@ ReadSession = Annotated[AsyncSession, Depends(get_read_session)]
 Cache = Annotated[CacheService, Depends(get_cache)]
 
 
-def get_task_queue(request: Request) -> TaskQueue:
+async def get_task_queue(request: Request) -> TaskQueue:
     queue: TaskQueue = request.app.state.queue
     return queue
 
@@ -71,7 +75,7 @@ bearer_token = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/login", auto_error=Fa
 BearerToken = Annotated[str | None, Depends(bearer_token)]
 
 
-def get_security(request: Request) -> SecurityServices:
+async def get_security(request: Request) -> SecurityServices:
     security: SecurityServices = request.app.state.security
     return security
 
