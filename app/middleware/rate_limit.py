@@ -98,8 +98,8 @@ class RateLimitMiddleware:
         name, limit = self._rule(method, path)
         kind, who = self._identity(scope)
         decision = await self.security.limiter.hit(f"{name}|{kind}:{who}", limit)
-        headers = decision.headers(limit.policy())
         if not decision.allowed:
+            headers = decision.headers(limit.policy())
             RATE_LIMIT_REJECTIONS.labels(name).inc()
             if decision.newly_blocked:
                 await self.security.audit.record(
@@ -126,11 +126,11 @@ class RateLimitMiddleware:
                 retry_after=int(headers["Retry-After"]),
             )
             return
-        raw = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+        raw = decision.raw_headers()
 
         async def send_with_headers(message: dict[str, Any]) -> None:
             if message["type"] == "http.response.start":
-                message = {**message, "headers": [*message.get("headers", ()), *raw]}
+                message["headers"] = [*message.get("headers", ()), *raw]
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -15,42 +15,58 @@ API_CSP = b"default-src 'none'; frame-ancestors 'none'"
 DOCS_CSP = b"frame-ancestors 'none'"
 
 
+NO_STORE = (b"cache-control", b"no-store")
+
+
 class SecurityHeadersMiddleware:
+    """Adds the headers unless the route set them itself; never sends X-XSS-Protection."""
+
     def __init__(
         self, app: Any, *, proxies: TrustedProxies | None = None, api_prefix: str = "/api/"
     ) -> None:
         self.app = app
         self.proxies = proxies or TrustedProxies(())
         self.api_prefix = api_prefix
-        self._common = [
+        common = [
             (b"x-content-type-options", b"nosniff"),
             (b"x-frame-options", b"DENY"),
             (b"referrer-policy", b"no-referrer"),
-            (b"cross-origin-resource-policy", b"same-origin"),
         ]
+        # The four header sets, built once: API or not, HTTPS or not.
+        self._sets = {
+            (api, https): (
+                *common,
+                (b"content-security-policy", API_CSP if api else DOCS_CSP),
+                *((HSTS,) if https else ()),
+            )
+            for api in (True, False)
+            for https in (True, False)
+        }
+        self._names = frozenset(name for name, _ in self._sets[(True, True)])
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         is_api = str(scope.get("path", "")).startswith(self.api_prefix)
-        https = self.proxies.scheme(scope) == "https"
-        extra = [*self._common, (b"content-security-policy", API_CSP if is_api else DOCS_CSP)]
-        if https:
-            extra.append(HSTS)
+        extra = self._sets[(is_api, self.proxies.scheme(scope) == "https")]
+        names = self._names
 
         async def send_with_headers(message: dict[str, Any]) -> None:
             if message["type"] == "http.response.start":
-                headers = [
-                    (k, v)
-                    for k, v in message.get("headers", ())
-                    if k.lower() != b"x-xss-protection"
-                ]
-                present = {k.lower() for k, _ in headers}
-                headers.extend(item for item in extra if item[0] not in present)
-                if is_api and not present & CACHING_HEADERS:
-                    headers.append((b"cache-control", b"no-store"))
-                message = {**message, "headers": headers}
+                headers = list(message.get("headers", ()))
+                caching = False
+                own: set[bytes] = set()
+                for key, _ in headers:
+                    name = key.lower()
+                    if name in CACHING_HEADERS:
+                        caching = True
+                    elif name in names:
+                        own.add(name)
+                headers.extend(extra if not own else [h for h in extra if h[0] not in own])
+                if is_api and not caching:
+                    headers.append(NO_STORE)
+                message["headers"] = headers
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -22,7 +22,7 @@ logger = logging.getLogger("app.security.ratelimit")
 
 BLOCK_MAX_SECONDS = 86_400
 STRIKES_MEMORY_SECONDS = 86_400
-LEASE_MAX = 16
+LEASE_MAX = 256
 LEASE_DIVISOR = 16
 LEASE_SECONDS = 1.0
 
@@ -115,11 +115,19 @@ class RateDecision:
             "RateLimit-Limit": str(self.limit),
             "RateLimit-Remaining": str(self.remaining),
             "RateLimit-Reset": str(math.ceil(self.reset_after)),
-            "RateLimit-Policy": policy,
         }
         if not self.allowed:
+            headers["RateLimit-Policy"] = policy
             headers["Retry-After"] = str(max(1, math.ceil(self.retry_after)))
         return headers
+
+    def raw_headers(self) -> list[tuple[bytes, bytes]]:
+        """The headers of an admitted request, ready for an ASGI response."""
+        return [
+            (b"ratelimit-limit", b"%d" % self.limit),
+            (b"ratelimit-remaining", b"%d" % self.remaining),
+            (b"ratelimit-reset", b"%d" % math.ceil(self.reset_after)),
+        ]
 
 
 @dataclass
@@ -131,6 +139,7 @@ class Lease:
     expires: float = 0.0
     remaining: int = 0
     reset_after: float = 0.0
+    last_grant: int = 0
     flight: asyncio.Future[RateDecision | None] | None = None
 
 
@@ -259,6 +268,7 @@ class RateLimiter:
             .replace("LEASE_DIVISOR", str(LEASE_DIVISOR))
         )
         self._leases: dict[str, Lease] = {}
+        self._refills: set[asyncio.Task[None]] = set()
         self._batcher = ScriptBatcher(redis, script) if redis is not None else None
         self._args: dict[Limit, list[bytes]] = {}
         self._warned_at = 0.0
@@ -271,11 +281,14 @@ class RateLimiter:
             if len(self._leases) >= 10_000:
                 self._prune_leases()
             lease = self._leases[key] = Lease()
-        # One Redis call per key in flight per worker: requests that arrive meanwhile wait for
-        # it and spend the lease it brings, instead of each reserving a lease of their own.
+        # One Redis call per key in flight per worker: requests that arrive meanwhile spend
+        # the lease, or wait for the call and spend what it brings, instead of each reserving
+        # a lease of their own. A lease running low is refilled in the background.
         while True:
             if lease.credits > 0 and lease.expires > time.monotonic():
                 lease.credits -= 1
+                if lease.last_grant > 1 and lease.credits < lease.last_grant // 2:
+                    self._refill(key, limit, lease)
                 remaining = lease.remaining + lease.credits
                 return RateDecision(True, limit.capacity, remaining, 0.0, lease.reset_after)
             if lease.flight is None:
@@ -283,11 +296,14 @@ class RateLimiter:
             shared = await asyncio.shield(lease.flight)
             if shared is not None and not shared.allowed:
                 return replace(shared, newly_blocked=False)
+        lease.credits = 0
         flight: asyncio.Future[RateDecision | None] = asyncio.get_running_loop().create_future()
         lease.flight = flight
         decision: RateDecision | None = None
         try:
             decision = await self._ask_redis(key, limit, lease)
+            if decision is not None and decision.allowed:
+                lease.credits -= 1  # this request's own share
         finally:
             lease.flight = None
             flight.set_result(decision)
@@ -295,7 +311,26 @@ class RateLimiter:
             return self.memory.hit(key, limit, self.block_seconds)
         return decision
 
+    def _refill(self, key: str, limit: Limit, lease: Lease) -> None:
+        if lease.flight is not None:
+            return
+        flight: asyncio.Future[RateDecision | None] = asyncio.get_running_loop().create_future()
+        lease.flight = flight
+
+        async def refill() -> None:
+            decision: RateDecision | None = None
+            try:
+                decision = await self._ask_redis(key, limit, lease)
+            finally:
+                lease.flight = None
+                flight.set_result(decision)
+
+        task = asyncio.create_task(refill())
+        self._refills.add(task)
+        task.add_done_callback(self._refills.discard)
+
     async def _ask_redis(self, key: str, limit: Limit, lease: Lease) -> RateDecision | None:
+        """Ask the script for this key; the requests it grants are added to the lease."""
         assert self._batcher is not None
         args = self._args.get(limit)
         if args is None:
@@ -309,14 +344,16 @@ class RateLimiter:
             self._warn(exc)
             return None
         granted, remaining, retry_ms, reset_ms, blocked, newly = (int(v) for v in result)
-        lease.credits = max(0, granted - 1)
-        lease.expires = time.monotonic() + LEASE_SECONDS
-        lease.remaining = remaining
-        lease.reset_after = reset_ms / 1000
+        lease.last_grant = granted
+        if granted:
+            lease.credits += granted
+            lease.expires = time.monotonic() + LEASE_SECONDS
+            lease.remaining = remaining
+            lease.reset_after = reset_ms / 1000
         return RateDecision(
             allowed=granted >= 1,
             limit=limit.capacity,
-            remaining=remaining + lease.credits,
+            remaining=remaining + max(0, granted - 1),
             retry_after=retry_ms / 1000,
             reset_after=reset_ms / 1000,
             blocked=bool(blocked),
