@@ -100,7 +100,7 @@ class Limit:
         return f"{self.requests};w={self.window};burst={self.burst}"
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: built on every request, and frozen init is slower
 class RateDecision:
     allowed: bool
     limit: int
