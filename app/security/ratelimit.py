@@ -30,9 +30,10 @@ LEASE_SECONDS = 1.0
 # violations, strikes), so a call sends one key and two arguments; the block timings are
 # baked into the script text. ARGV: emission interval ms, capacity.
 # Far from the limit the script grants a small lease (up to LEASE_MAX requests, at most
-# 1/LEASE_DIVISOR of the room left) that the worker spends locally; within LEASE_DIVISOR
-# requests of the limit every request is counted here, so the limit is never exceeded and
-# a burst at the limit is exact. Unspent leases lapse, which can only under-admit.
+# 1/LEASE_DIVISOR of the room left) that the worker spends locally; with less than
+# 2 * LEASE_DIVISOR of room left every request is counted here, so the limit is never
+# exceeded and a burst at the limit is exact. Unspent leases lapse, which can only
+# under-admit.
 # Returns {granted, remaining, retry_ms, reset_ms, blocked, newly_blocked}.
 GCRA_LUA = """
 local t = redis.call('TIME')
