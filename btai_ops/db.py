@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated
 
 import typer
@@ -28,6 +27,8 @@ def upgrade() -> None:
     from app.settings import mask_url
 
     try:
+        import asyncio
+
         asyncio.run(prepare_database(settings, migrate=True, seed=False))
     except DatabaseUnreachable as exc:
         raise _unreachable(exc) from None
@@ -49,6 +50,8 @@ def seed(
     from app.db.seed import DatabaseUnreachable, seed_season
 
     try:
+        import asyncio
+
         result = asyncio.run(seed_season(settings, season=season, replace=force))
     except DatabaseUnreachable as exc:
         raise _unreachable(exc) from None
@@ -69,6 +72,8 @@ def status(json_output: JsonOption = False) -> None:
     from app.db.seed import DatabaseUnreachable, database_status
 
     try:
+        import asyncio
+
         report = asyncio.run(database_status(settings))
     except DatabaseUnreachable as exc:
         raise _unreachable(exc) from None

@@ -7,13 +7,12 @@ Probes whose route answers 404 (a server without readiness or a full report) are
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
-
-from rich.console import Console, Group, RenderableType
-from rich.table import Table
-from rich.text import Text
+from typing import TYPE_CHECKING, Any
 
 from btai_ops.output import status_style
+
+if TYPE_CHECKING:
+    from rich.console import Console, RenderableType
 
 EXIT_CODES = {"pass": 0, "warn": 1, "fail": 2}
 RANK = {"pass": 0, "warn": 1, "fail": 2}
@@ -158,6 +157,10 @@ def _latency(value: float | None) -> str:
 
 def view_renderable(view: HealthView) -> RenderableType:
     """The probes line, the checks table and the alerts beneath, as one rich renderable."""
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
     parts: list[RenderableType] = []
     headline = Text(f"{view.url}  ")
     headline.append(view.status.upper(), style=f"bold {status_style(view.status)}")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated, Any
 
 import typer
@@ -38,6 +37,8 @@ def stats(
     from app.settings import mask_url
 
     try:
+        import asyncio
+
         result = asyncio.run(_read(settings))
     except (OperationalError, ProgrammingError) as exc:
         if "queue_tasks" in str(exc):

@@ -8,7 +8,6 @@ the environment this command prepares.
 
 from __future__ import annotations
 
-import asyncio
 import errno
 import os
 import shutil
@@ -121,6 +120,8 @@ def prepare_shared_database(settings: Settings) -> None:
 
     url = mask_url(settings.database_url)
     try:
+        import asyncio
+
         asyncio.run(prepare_database(settings))
     except (OSError, TimeoutError) as exc:
         detail = str(exc) if url in str(exc) else f"database {url} is unreachable: {exc}"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -41,6 +40,8 @@ def create(
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    import asyncio
+
     user = asyncio.run(_create(settings, name, password, "admin" if admin else "user"))
     if as_json:
         print_json(user)
