@@ -223,6 +223,14 @@ class Settings(BaseSettings):
     def _lists(cls, value: Any) -> Any:
         return _split_csv(value)
 
+    @field_validator("RATE_LIMIT_ROUTES")
+    @classmethod
+    def _route_limits(cls, value: list[str]) -> list[str]:
+        from app.security.ratelimit import parse_route_limits
+
+        parse_route_limits(value)  # raises ValueError naming the bad entry
+        return value
+
     @model_validator(mode="after")
     def _refuse_weak_secret_outside_development(self) -> Settings:
         if self.ENVIRONMENT is Environment.DEVELOPMENT:

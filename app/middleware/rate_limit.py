@@ -4,53 +4,18 @@ endpoint, with RateLimit-* headers on every counted response and 429 problem+jso
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from app.errors import request_id_of, send_problem
 from app.monitoring.metrics import RATE_LIMIT_REJECTIONS
-from app.security.ratelimit import Limit
+from app.security.ratelimit import Limit, parse_route_limits
 
 if TYPE_CHECKING:
     from app.security.services import SecurityServices
 
 Scope = dict[str, Any]
 logger = logging.getLogger("app.security.ratelimit")
-RULE_RE = re.compile(
-    r"^(?:(?P<method>[A-Z]+)\s+)?(?P<prefix>/\S*)\s*=\s*(?P<requests>\d+)/(?P<window>\d+)"
-    r"(?:/(?P<burst>\d+))?$"
-)
-
-
-@dataclass(frozen=True)
-class RouteLimit:
-    name: str
-    method: str | None
-    prefix: str
-    limit: Limit
-
-    def matches(self, method: str, path: str) -> bool:
-        return (self.method is None or self.method == method) and path.startswith(self.prefix)
-
-
-def parse_route_limits(rules: Iterable[str]) -> list[RouteLimit]:
-    """`[METHOD ]/path-prefix=REQUESTS/WINDOW[/BURST]`, e.g. `POST /api/v1/auth/login=10/60/0`."""
-    parsed = []
-    for rule in rules:
-        match = RULE_RE.match(rule.strip())
-        if match is None or int(match["requests"]) < 1 or int(match["window"]) < 1:
-            raise ValueError(
-                f"RATE_LIMIT_ROUTES entry {rule!r} is not "
-                "`[METHOD ]/prefix=REQUESTS/WINDOW[/BURST]`"
-            )
-        method = match["method"]
-        name = f"{method} {match['prefix']}" if method else match["prefix"]
-        limit = Limit(int(match["requests"]), int(match["window"]), int(match["burst"] or 0))
-        parsed.append(RouteLimit(name, method, match["prefix"], limit))
-    # The longest prefix wins, so specific rules can sit beside general ones.
-    return sorted(parsed, key=lambda r: (len(r.prefix), r.method is not None), reverse=True)
 
 
 class RateLimitMiddleware:

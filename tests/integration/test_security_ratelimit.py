@@ -7,11 +7,11 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 
 import pytest
+from pydantic import ValidationError
 from redis.asyncio import Redis
 
-from app.middleware.rate_limit import parse_route_limits
 from app.monitoring.metrics import RATE_LIMIT_REJECTIONS
-from app.security.ratelimit import LEASE_MAX, Limit, RateLimiter
+from app.security.ratelimit import LEASE_MAX, Limit, RateLimiter, parse_route_limits
 from app.settings import Settings
 from tests.support.security import (  # noqa: F401  (fixtures)
     bearer,
@@ -149,6 +149,10 @@ def test_route_rules_parse_and_the_longest_prefix_wins() -> None:
     assert not rules[0].matches("GET", "/api/v1/auth/login")
     with pytest.raises(ValueError, match="RATE_LIMIT_ROUTES"):
         parse_route_limits(["login=5"])
+    with pytest.raises(ValidationError, match="RATE_LIMIT_ROUTES"):
+        Settings(_env_file=None, RATE_LIMIT_ROUTES="POST /api/v1/auth/login=ten/60")  # type: ignore[call-arg]
+    parsed = Settings(_env_file=None, RATE_LIMIT_ROUTES="/api/v1/trades=5/60, GET /x=1/1/2")  # type: ignore[call-arg]
+    assert parsed.RATE_LIMIT_ROUTES == ["/api/v1/trades=5/60", "GET /x=1/1/2"]
 
 
 @pytest.fixture
