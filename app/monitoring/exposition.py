@@ -11,6 +11,8 @@ prometheus-client; `btai serve` does that with the two functions below:
   a worker that exited, so they stop counting; its counters and histograms stay in the sum.
 
 The app learns the directory from the METRICS_DIR setting (`btai serve` sets both variables).
+The multiprocess exposition adds the CPU seconds and resident memory of the whole server
+(app/monitoring/server_process.py), which prometheus-client's own collector cannot give.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from prometheus_client import (
 from prometheus_client import multiprocess as prometheus_multiprocess
 
 from app.monitoring.metrics import DB_POOL_IN_USE
+from app.monitoring.server_process import ServerProcessCollector
 
 logger = logging.getLogger("app.monitoring")
 MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
@@ -60,6 +63,8 @@ def render_latest(metrics_dir: str | None, db: Any | None = None) -> tuple[bytes
     if metrics_dir and multiprocess_active():
         registry = CollectorRegistry()
         prometheus_multiprocess.MultiProcessCollector(registry, path=metrics_dir)  # type: ignore[no-untyped-call]
+        # The multiprocess collector has no process_* metrics; the dashboard's panels need them.
+        registry.register(ServerProcessCollector(metrics_dir))
         return generate_latest(registry), CONTENT_TYPE_LATEST
     if metrics_dir:
         logger.warning(

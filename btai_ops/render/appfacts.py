@@ -166,15 +166,19 @@ def exported_samples() -> frozenset[str]:
 
 
 def runtime_samples() -> frozenset[str]:
-    """Samples of prometheus-client's process/platform/gc collectors: a single-process
-    exposition has them, the multiprocess one (several workers) does not."""
+    """Samples of prometheus-client's process/platform/gc collectors that a single-process
+    exposition has and the multiprocess one (several workers) does not: it serves only the
+    server-wide CPU seconds and resident memory in their place."""
     from prometheus_client import GC_COLLECTOR, PLATFORM_COLLECTOR, PROCESS_COLLECTOR
 
-    return _sample_names(
+    from app.monitoring.server_process import ServerProcessCollector
+
+    runtime = _sample_names(
         family
         for collector in (PROCESS_COLLECTOR, PLATFORM_COLLECTOR, GC_COLLECTOR)
         for family in collector.collect()
     )
+    return runtime - _sample_names(ServerProcessCollector("").describe())
 
 
 def _sample_names(families: Iterable[Any]) -> frozenset[str]:

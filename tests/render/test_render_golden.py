@@ -164,8 +164,20 @@ def test_metric_check_refuses_a_metric_the_app_does_not_export() -> None:
         checks.check_rendered(rendered, ["sum(rate(http_requests_count[5m]))"], facts, "1.31")
 
 
-def test_several_workers_warn_that_process_metrics_are_absent() -> None:
+def test_several_workers_serve_the_process_metrics_the_dashboard_reads() -> None:
     assert render(CONFIGS, "development").warnings == ()
-    (warning,) = render(CONFIGS, "production").warnings
+    assert render(CONFIGS, "production").warnings == ()
+
+
+def test_several_workers_warn_of_runtime_metrics_the_multiprocess_exposition_lacks() -> None:
+    from btai_ops.render.appfacts import gather
+    from btai_ops.render.kubernetes import objects
+
+    loaded = load(CONFIGS, "production")
+    facts = gather(loaded)
+    rendered = objects(loaded, facts, (1, 31))
+    served = ["rate(process_cpu_seconds_total[5m])", "process_resident_memory_bytes"]
+    assert checks.check_rendered(rendered, served, facts, "1.31") == []
+    (warning,) = checks.check_rendered(rendered, ["process_open_fds"], facts, "1.31")
     assert "API_WORKERS=4" in warning
-    assert "process_cpu_seconds_total, process_resident_memory_bytes" in warning
+    assert "process_open_fds" in warning
