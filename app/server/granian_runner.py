@@ -2,6 +2,11 @@
 
 granian has no X-Forwarded-* handling of its own, so its workers load the app behind
 uvicorn's ProxyHeadersMiddleware, trusting only TRUSTED_PROXIES.
+
+granian's workers install their own stop-signal handler on the event loop and give the app no
+hook before the lifespan shutdown, so the process's stop deadline (`app.services.shutdown`)
+is not set early here: the queue stops claiming only at lifespan shutdown and waits its own
+GRACEFUL_TIMEOUT. The supervisor's `workers_kill_timeout` (grace + 1 s) still bounds the stop.
 """
 
 from __future__ import annotations

@@ -4,6 +4,10 @@ uvicorn's own multiprocess supervisor (0.54) already restarts a worker that exit
 answering its health pings; the subclass below adds what it cannot know about: removing the
 dead worker's Prometheus files, and telling a failed start from a requested stop. Workers
 drain briefly on shutdown so requests already sent on keep-alive connections are answered.
+
+A worker's stop fits in one grace period: the stop signal sets the process's deadline
+(`app.services.shutdown`), in-flight requests get what is left of it, and the lifespan's queue
+shutdown then gets only the rest, instead of each waiting GRACEFUL_TIMEOUT in turn.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from uvicorn.supervisors import ChangeReload, Multiprocess
 from app.server.factory import logging_dict_config
 from app.server.metrics_dir import retire_worker
 from app.server.options import APP_FACTORY, ServeOptions
+from app.services import shutdown
 
 # A busy worker answers its supervisor's ping from a thread; give it room under heavy load.
 WORKER_HEALTHCHECK_SECONDS = 15
@@ -32,12 +37,26 @@ DRAIN_SECONDS = 0.5
 
 
 class DrainingServer(Server):
-    """uvicorn's server, with a short drain between "stop accepting" and closing idle ones."""
+    """uvicorn's server, with a short drain between "stop accepting" and closing idle ones,
+    all inside the one grace period that the stop signal started."""
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        self._begin_grace()
+        super().handle_exit(sig, frame)
+
+    def _begin_grace(self) -> None:
+        if self.config.timeout_graceful_shutdown is not None:
+            shutdown.begin(self.config.timeout_graceful_shutdown)
 
     async def shutdown(self, sockets: list[socket] | None = None) -> None:
+        self._begin_grace()  # a stop without a signal (reload, request limit) has one grace too
+        grace = self.config.timeout_graceful_shutdown
         for server in self.servers:
             server.close()
-        await asyncio.sleep(min(DRAIN_SECONDS, self.config.timeout_graceful_shutdown or 0))
+        await asyncio.sleep(min(DRAIN_SECONDS, shutdown.remaining(grace or 0)))
+        if grace is not None:
+            # uvicorn waits this long for in-flight requests; it is read once the wait starts.
+            self.config.timeout_graceful_shutdown = shutdown.remaining(grace)  # type: ignore[assignment]
         await super().shutdown(sockets)
 
 

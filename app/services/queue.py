@@ -10,8 +10,9 @@ lease and runs again. Completion is recorded only while the lease is still held 
 completes exactly once even when a slow worker lost its lease. Failures retry with exponential
 backoff and full jitter up to `max_retries`, then the task is dead-lettered.
 
-Shutdown stops claiming, lets running tasks finish within a grace period, and returns the rest
-to `pending` without counting the interrupted attempt.
+Shutdown stops claiming as soon as the process is told to stop (see `app.services.shutdown`),
+lets running tasks finish within what is left of the one grace period that in-flight requests
+also drain in, and returns the rest to `pending` without counting the interrupted attempt.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ from app.monitoring.metrics import (
     QUEUE_TASK_DURATION,
     QUEUE_TASKS,
 )
-from app.services import queue_store
+from app.services import queue_store, shutdown
 from app.services.queue_store import ClaimedTask, fenced
 from app.settings import Settings
 
@@ -114,6 +115,7 @@ class TaskQueue:
         self._wake = asyncio.Event()
         self._depth_labels: set[tuple[str, str]] = set()
         self._claim_failures = 0
+        self._unsubscribe: Callable[[], None] | None = None
         self.register("queue.echo", _echo, queue=SYSTEM_QUEUE)
         self.register("queue.sleep", _sleep, queue=SYSTEM_QUEUE)
 
@@ -195,6 +197,17 @@ class TaskQueue:
             logger.exception("queue start: reaping expired leases failed")
         self._dispatcher = asyncio.create_task(self._dispatch(), name="queue-dispatcher")
         self._maintenance = asyncio.create_task(self._maintain(), name="queue-maintenance")
+        loop = asyncio.get_running_loop()
+        # The stop signal arrives in a signal handler, long before the lifespan shuts the queue
+        # down (in-flight requests drain first): stop claiming then, from the loop's side.
+        self._unsubscribe = shutdown.on_begin(
+            lambda: loop.call_soon_threadsafe(self._stop_claiming)
+        )
+
+    def _stop_claiming(self) -> None:
+        """Claim nothing more; running tasks carry on until `shutdown()`."""
+        self._stopping.set()
+        self._wake.set()
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[TaskQueue]:
@@ -206,11 +219,14 @@ class TaskQueue:
             await self.shutdown()
 
     async def shutdown(self, grace: float | None = None) -> dict[str, int]:
-        """Stop claiming; running tasks get `grace` seconds (GRACEFUL_TIMEOUT); the rest go back
+        """Stop claiming; running tasks get `grace` seconds (by default what is left of the
+        process's grace period, GRACEFUL_TIMEOUT when no stop signal came); the rest go back
         to pending. Returns how many finished and how many were returned."""
-        grace = self.grace if grace is None else grace
-        self._stopping.set()
-        self._wake.set()
+        grace = shutdown.remaining(self.grace) if grace is None else grace
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        self._stop_claiming()
         if self._dispatcher is not None:
             if not self._claiming:  # waiting for a free slot or idle: nothing to finish
                 self._dispatcher.cancel()
