@@ -74,6 +74,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.health = HealthService(app.state, settings)
     # Built before the middleware, which shares its rate limiter and token checks.
     app.state.security = SecurityServices(settings)
+    for check in app.state.security.health_checks():
+        app.state.health.registry.add(check)
 
     # Routers are included on the app itself: FastAPI matches nested routers level by level,
     # which costs measurable time on every request.

@@ -349,6 +349,17 @@ class RateLimiter:
             return self.memory.hit(key, limit, self.block_seconds)
         return decision
 
+    async def backend(self) -> tuple[str, str | None]:
+        """Where decisions are made now: `redis`, `memory` (no Redis configured), or
+        `memory-fallback` and the reason while Redis does not answer (every call falls back)."""
+        if self.redis is None:
+            return "memory", None
+        try:
+            await self.redis.ping()
+        except (RedisError, OSError) as exc:
+            return "memory-fallback", f"{type(exc).__name__}: {exc}"
+        return "redis", None
+
     def _refill(self, key: str, limit: Limit, lease: Lease) -> None:
         if lease.flight is not None:
             return

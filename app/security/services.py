@@ -11,6 +11,7 @@ from redis.asyncio import Redis
 from app.security.audit import AuditLog
 from app.security.client_ip import TrustedProxies
 from app.security.denylist import Denylist
+from app.security.health import rate_limit_check
 from app.security.passwords import PasswordService
 from app.security.ratelimit import RateLimiter
 from app.security.tokens import TokenService
@@ -18,6 +19,7 @@ from app.settings import Settings
 
 if TYPE_CHECKING:
     from app.db.engine import Database
+    from app.monitoring.checks import HealthCheck
 
 REDIS_TIMEOUT_SECONDS = 0.5
 
@@ -59,6 +61,10 @@ class SecurityServices:
             self.passwords.close()
             if self.redis is not None:
                 await self.redis.aclose()
+
+    def health_checks(self) -> list[HealthCheck]:
+        """What the security parts add to the app's health report."""
+        return [rate_limit_check(self.limiter)]
 
     def database(self) -> Database:
         if self.db is None:
