@@ -6,7 +6,7 @@ which costs a thread hop on every request.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -101,6 +101,34 @@ async def admin_user(user: CurrentUser) -> Principal:
 
 
 AdminUser = Annotated[Principal, Depends(admin_user)]
+
+
+def require_scopes(*scopes: str) -> Callable[[Principal], Awaitable[Principal]]:
+    """A dependency giving the caller whose token carries every one of `scopes`; admins pass.
+
+    A scope counts when the token was issued with it and the user still holds it, so taking
+    a scope away takes effect before the token expires. Otherwise 403 names what is missing.
+    """
+
+    async def scoped_user(user: CurrentUser) -> Principal:
+        if user.is_admin:
+            return user
+        granted = set(user.token.scopes) & set(user.scopes)
+        missing = [scope for scope in scopes if scope not in granted]
+        if missing:
+            raise ProblemError(
+                f"This needs the {', '.join(missing)} scope{'s' if len(missing) > 1 else ''}.",
+                status=403,
+                type_slug="insufficient-scope",
+                headers={
+                    "WWW-Authenticate": f'Bearer error="insufficient_scope", '
+                    f'scope="{" ".join(scopes)}"'
+                },
+                missing_scopes=missing,
+            )
+        return user
+
+    return scoped_user
 
 
 async def require_auth(

@@ -1,22 +1,26 @@
-"""Admin endpoints: the audit log, newest first, in pages."""
+"""Admin endpoints: the audit log, newest first, in pages (admins or scope `audit:read`)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 
-from app.deps import AdminUser, SecurityDep
+from app.deps import SecurityDep, require_scopes
 from app.errors import request_id_of
 from app.schemas.auth import AuditEntryPublic, AuditPage
+from app.security.accounts import Principal
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 
+# Admins, or users granted the `audit:read` scope.
+AuditReader = Annotated[Principal, Depends(require_scopes("audit:read"))]
 
-@router.get("/audit", summary="Page through the audit log (admin)")
+
+@router.get("/audit", summary="Page through the audit log (admin or scope audit:read)")
 async def audit_log(
     request: Request,
-    admin: AdminUser,
+    reader: AuditReader,
     security: SecurityDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
@@ -25,8 +29,8 @@ async def audit_log(
     entries, total = await security.audit.page(limit=limit, offset=offset, event=event)
     await security.audit.record(
         "admin_audit_read",
-        user_id=admin.id,
-        username=admin.username,
+        user_id=reader.id,
+        username=reader.username,
         ip=security.proxies.client_ip(request.scope),
         request_id=request_id_of(request.scope),
         offset=offset,
