@@ -3,6 +3,10 @@
 The model needs each player's last three seasons, his role (pitchers split into starters and
 relievers), salary and contract; each team needs its payroll and its ranked needs. The data
 changes only when it is re-seeded, so the whole league is kept for CACHE_TTL seconds.
+
+Building the league turns a few thousand rows into the model's inputs, which takes long enough
+to stall every other request: the queries fetch plain column rows on the event loop, and the
+pure `build_league` over them runs in a worker thread. Concurrent callers share one build.
 """
 
 from __future__ import annotations
@@ -10,8 +14,9 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -44,6 +49,42 @@ _STATUS = {
 
 
 @dataclass(frozen=True, slots=True)
+class SeasonRecord:
+    """One player-season, as much of `PlayerSeason` as the model reads."""
+
+    season: int
+    team_key: str
+    position: str
+    age: int | None
+    games: int
+    plate_appearances: int
+    home_runs: int
+    stolen_bases: int
+    woba: float | None
+    batting_runs: float
+    innings_pitched: float
+    war: float
+    salary: int | None
+    contract_status: str
+    years_of_control: int
+
+
+_RECORD_COLUMNS = tuple(getattr(PlayerSeason, name) for name in SeasonRecord.__slots__)
+
+
+@dataclass(frozen=True, slots=True)
+class LeagueRows:
+    """What the queries fetched for one season: plain values, safe to hand to a thread."""
+
+    season: int
+    history: Sequence[Sequence[Any]]
+    """(player_id, full_name, *SeasonRecord fields) for the last HISTORY_SEASONS seasons."""
+    teams: Sequence[tuple[str, str]]
+    payrolls: Mapping[str, float]
+    war_by_position: Mapping[str, Mapping[str, float]]
+
+
+@dataclass(frozen=True, slots=True)
 class League:
     season: int
     teams: dict[str, TeamContext]
@@ -53,14 +94,14 @@ class League:
         return [p for p in self.players.values() if p.team == team_key]
 
 
-def role_of(season: PlayerSeason) -> str:
+def role_of(season: SeasonRecord) -> str:
     if season.position != "P":
         return season.position
     per_game = season.innings_pitched / season.games if season.games else 0.0
     return "SP" if per_game >= STARTER_INNINGS_PER_GAME else "RP"
 
 
-def attributes_of(role: str, season: PlayerSeason) -> frozenset[str]:
+def attributes_of(role: str, season: SeasonRecord) -> frozenset[str]:
     """Skills a season shows: power, speed, contact, defense; pitchers by role."""
     if role == "SP":
         return frozenset({"starting_pitching"})
@@ -79,7 +120,7 @@ def attributes_of(role: str, season: PlayerSeason) -> frozenset[str]:
     return frozenset(found)
 
 
-def to_input(player: Player, history: Sequence[PlayerSeason]) -> PlayerValuationInput:
+def to_input(player_id: str, name: str, history: Sequence[SeasonRecord]) -> PlayerValuationInput:
     """`history` newest first; the first row is the season being valued."""
     current = history[0]
     role = role_of(current)
@@ -95,8 +136,8 @@ def to_input(player: Player, history: Sequence[PlayerSeason]) -> PlayerValuation
         for s in history[:HISTORY_SEASONS]
     )
     return PlayerValuationInput(
-        player_id=player.player_id,
-        name=player.full_name,
+        player_id=player_id,
+        name=name,
         age=current.age or 28,
         position=role,
         team=current.team_key,
@@ -108,64 +149,79 @@ def to_input(player: Player, history: Sequence[PlayerSeason]) -> PlayerValuation
     )
 
 
-def _group(rows: Iterable[tuple[Player, PlayerSeason]], season: int) -> list[PlayerValuationInput]:
-    histories: dict[str, list[PlayerSeason]] = defaultdict(list)
-    people: dict[str, Player] = {}
-    for player, player_season in rows:
-        people[player.player_id] = player
-        histories[player.player_id].append(player_season)
+def _group(rows: Iterable[Sequence[Any]], season: int) -> list[PlayerValuationInput]:
+    histories: dict[str, list[SeasonRecord]] = defaultdict(list)
+    names: dict[str, str] = {}
+    for player_id, name, *stats in rows:
+        names[player_id] = name
+        histories[player_id].append(SeasonRecord(*stats))
     inputs = []
     for pid, history in histories.items():
         history.sort(key=lambda s: s.season, reverse=True)
         if history[0].season == season:  # only players active in the season being valued
-            inputs.append(to_input(people[pid], history))
+            inputs.append(to_input(pid, names[pid], history))
     return inputs
 
 
-def _history_query(season: int) -> Select[Player, PlayerSeason]:
+def _team_contexts(rows: LeagueRows) -> dict[str, TeamContext]:
+    contexts = {}
+    for team_key, name in rows.teams:
+        gaps = rank_positions(team_key, rows.war_by_position)
+        needs = tuple(g.position for g in gaps if g.gap < 0)[:NEED_COUNT]
+        contexts[team_key] = TeamContext(team_key, name, rows.payrolls.get(team_key, 0.0), needs)
+    return contexts
+
+
+def build_league(rows: LeagueRows) -> League:
+    """The model's inputs from fetched rows: pure CPU work, run off the event loop."""
+    players = {p.player_id: p for p in _group(rows.history, rows.season)}
+    return League(rows.season, _team_contexts(rows), players)
+
+
+def _history_query(season: int) -> Select[Any]:
     return (
-        select(Player, PlayerSeason)
+        select(Player.player_id, Player.full_name, *_RECORD_COLUMNS)
         .join(PlayerSeason, PlayerSeason.player_id == Player.player_id)
         .where(PlayerSeason.season.between(season - HISTORY_SEASONS + 1, season))
     )
 
 
-async def _team_contexts(session: AsyncSession, season: int) -> dict[str, TeamContext]:
-    teams = (await session.scalars(select(Team).where(Team.season == season))).all()
+async def fetch_league_rows(session: AsyncSession, season: int) -> LeagueRows:
+    """Every row the league is built from, as plain tuples (no ORM objects to construct)."""
+    history = (await session.execute(_history_query(season))).all()
+    teams = await session.execute(select(Team.team_key, Team.name).where(Team.season == season))
     payroll_rows = await session.execute(
         select(Salary.team_key, func.sum(Salary.amount))
         .where(Salary.season == season)
         .group_by(Salary.team_key)
     )
-    payrolls = {key: total for key, total in payroll_rows.all()}
-    war = await team_repo.war_by_position(session, season=season)
-    contexts = {}
-    for team in teams:
-        gaps = rank_positions(team.team_key, war)
-        needs = tuple(g.position for g in gaps if g.gap < 0)[:NEED_COUNT]
-        payroll = float(payrolls.get(team.team_key) or 0)
-        contexts[team.team_key] = TeamContext(team.team_key, team.name, payroll, needs)
-    return contexts
+    return LeagueRows(
+        season=season,
+        history=history,
+        teams=[(key, name) for key, name in teams.all()],
+        payrolls={key: float(total or 0) for key, total in payroll_rows.all()},
+        war_by_position=await team_repo.war_by_position(session, season=season),
+    )
 
 
 async def load_league(session: AsyncSession, season: int) -> League:
     """Every team and every player active in `season`, as the model's inputs."""
-    rows = [(p, s) for p, s in (await session.execute(_history_query(season))).all()]
-    players = {p.player_id: p for p in _group(rows, season)}
-    return League(season, await _team_contexts(session, season), players)
+    rows = await fetch_league_rows(session, season)
+    return await asyncio.to_thread(build_league, rows)
 
 
 class LeagueCache:
     """The season's league, read once and kept for `ttl` seconds.
 
     Teams, rosters, stats and contracts change only when the data is re-seeded, so trade
-    evaluations read them from memory instead of querying per request; one build at a time.
+    evaluations read them from memory instead of querying per request. Callers that miss the
+    cache together await one shared build, which a caller that gives up does not cancel.
     """
 
     def __init__(self, ttl: float) -> None:
         self.ttl = ttl
         self._cached: dict[int, tuple[float, League]] = {}
-        self._lock = asyncio.Lock()
+        self._building: dict[int, asyncio.Task[League]] = {}
 
     def _fresh(self, season: int) -> League | None:
         hit = self._cached.get(season)
@@ -177,10 +233,18 @@ class LeagueCache:
         league = self._fresh(season)
         if league is not None:
             return league
-        async with self._lock:
-            league = self._fresh(season)
-            if league is None:
-                async with sessions() as session:
-                    league = await load_league(session, season)
-                self._cached[season] = (time.monotonic(), league)
+        build = self._building.get(season)
+        if build is None:
+            build = asyncio.create_task(self._build(sessions, season), name=f"league-{season}")
+            self._building[season] = build
+        return await asyncio.shield(build)
+
+    async def _build(self, sessions: async_sessionmaker[AsyncSession], season: int) -> League:
+        try:
+            async with sessions() as session:
+                league = await load_league(session, season)
+            self._cached[season] = (time.monotonic(), league)
             return league
+        finally:
+            # a failed build is not remembered: the next caller tries again
+            self._building.pop(season, None)
