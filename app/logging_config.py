@@ -104,11 +104,13 @@ def configure_logging(settings: Settings, stream: TextIO | None = None) -> loggi
     handler = build_handler(settings, stream)
     root.addHandler(handler)
     root.setLevel(settings.LOG_LEVEL)
-    # httpx logs every request at INFO; the health checks and alert webhook make many.
+    # httpx logs every request at INFO (the health checks and alert webhook make many), and
+    # alembic lists each plugin it loads: both only matter when debugging.
     debugging = root.level <= logging.DEBUG
-    logging.getLogger("httpx").setLevel(
-        root.level if debugging else max(logging.WARNING, root.level)
-    )
+    for chatty in ("httpx", "alembic.runtime.plugins"):
+        logging.getLogger(chatty).setLevel(
+            root.level if debugging else max(logging.WARNING, root.level)
+        )
     for name in UVICORN_LOGGERS:
         uvicorn_logger = logging.getLogger(name)
         # uvicorn installs its own handlers before it builds the app; ours replace them.
