@@ -13,7 +13,18 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from fastapi import FastAPI
 
 from app import __version__
-from app.api import admin, auth, health, metrics, players, stream, system, teams, trades
+from app.api import (
+    add_routes,
+    admin,
+    auth,
+    health,
+    metrics,
+    players,
+    stream,
+    system,
+    teams,
+    trades,
+)
 from app.db.engine import Database
 from app.errors import install_problem_handlers
 from app.logging_config import configure_logging
@@ -77,11 +88,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for check in app.state.security.health_checks():
         app.state.health.registry.add(check)
 
-    # Routers are included on the app itself: FastAPI matches nested routers level by level,
-    # which costs measurable time on every request.
     for module in (health, teams, players, stream, auth, admin, system, trades):
-        app.include_router(module.router, prefix=API_PREFIX)
-    app.include_router(metrics.router)
+        add_routes(app, module.router, API_PREFIX)
+    add_routes(app, metrics.router)
 
     install_problem_handlers(app, expose_internals=settings.is_development)
     install_middleware(app, settings)

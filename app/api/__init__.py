@@ -1,1 +1,31 @@
-"""HTTP routers, one module per resource; `ROUTERS` is what `create_app` mounts."""
+"""HTTP routers, one module per resource, and `add_routes`, which puts them on the app."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute
+
+# Attributes of an APIRoute that `add_api_route` takes under the same name.
+_ROUTE_OPTIONS = (
+    "response_model", "status_code", "tags", "dependencies", "summary", "description",
+    "response_description", "responses", "deprecated", "methods", "operation_id",
+    "response_model_include", "response_model_exclude", "response_model_by_alias",
+    "response_model_exclude_unset", "response_model_exclude_defaults",
+    "response_model_exclude_none", "include_in_schema", "response_class", "name", "callbacks",
+    "openapi_extra", "generate_unique_id_function",
+)  # fmt: skip
+
+
+def add_routes(app: FastAPI, router: APIRouter, prefix: str = "") -> None:
+    """Add every route of `router` to the app itself, under `prefix`.
+
+    `app.include_router` keeps the router as one nested branch that FastAPI matches level by
+    level on every request, with no pruning by prefix; routes on the app are matched directly,
+    which saves several microseconds a request. The router's own prefix, tags and dependencies
+    are already part of each of its routes.
+    """
+    for route in router.routes:
+        if not isinstance(route, APIRoute):
+            raise TypeError(f"{route!r} is not an APIRoute; include its router instead")
+        options = {name: getattr(route, name) for name in _ROUTE_OPTIONS}
+        app.router.add_api_route(prefix + route.path, route.endpoint, **options)
