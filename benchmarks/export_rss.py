@@ -15,8 +15,6 @@ import argparse
 import contextlib
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -27,15 +25,10 @@ from pathlib import Path
 import httpx
 import psutil
 
+from btai_ops.processes import free_port, stop_process
+
 BTAI = str(Path(sys.executable).with_name("btai"))
 MIB = 1024 * 1024
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def tree_rss(process: psutil.Process) -> int:
@@ -115,11 +108,7 @@ def main() -> None:
             )
         )
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop_process(server)
         log.close()
 
 

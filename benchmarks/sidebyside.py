@@ -24,7 +24,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -34,6 +33,8 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from btai_ops.processes import free_port
 
 LUA = r"""
 wrk.method = os.getenv("SBS_METHOD") or "GET"
@@ -62,13 +63,6 @@ class Server:
     port: int = 0
     process: subprocess.Popen[bytes] | None = None
     rounds: list[dict[str, float]] = field(default_factory=list)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def wait_ready(url: str, process: subprocess.Popen[bytes], timeout: float = 90) -> None:

@@ -16,6 +16,7 @@ import psutil
 
 from btai_ops.errors import BtaiError, ServiceUnreachable, UsageProblem
 from btai_ops.loadstats.recorder import Recording
+from btai_ops.processes import stop_process
 
 PLUGIN = Path(__file__).with_name("locust_plugin.py")
 
@@ -169,13 +170,7 @@ def run_locust(
             if time.monotonic() > deadline:
                 raise BtaiError("Locust did not finish in time", exit_code=2)
     finally:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop_process(process, timeout=10)
     final = _read(work_dir / "final.json")
     if final is None:
         tail = log_path.read_text(errors="replace").strip().splitlines()[-15:]

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import os
 import platform
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -24,6 +22,7 @@ from rich.table import Table
 
 from btai_ops.errors import BtaiError
 from btai_ops.output import stderr
+from btai_ops.processes import free_port, stop_process
 
 SCHEMA_VERSION = 1
 KIND = "btai.benchmark"
@@ -64,13 +63,6 @@ def environment(servers: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @contextmanager
 def _server(name: str, cmd: list[str], port: int, env: dict[str, str]) -> Iterator[str]:
     import httpx
@@ -93,13 +85,7 @@ def _server(name: str, cmd: list[str], port: int, env: dict[str, str]) -> Iterat
             time.sleep(0.2)
         yield base
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop_process(process)
         log.close()
 
 
@@ -126,7 +112,7 @@ def run_suite(
             reference = [sys.executable, "-m", "uvicorn", "benchmarks.reference_app:app"]
             reference += ["--no-access-log", "--log-level", "warning"]
             for name, cmd in (("btai", btai), ("reference", reference)):
-                port = _free_port()
+                port = free_port()
                 full = [*cmd, "--port", str(port), "--workers", str(workers)]
                 env = {**os.environ, **(server_env or {}), "API_HOST": "127.0.0.1"}
                 env["API_WORKERS"] = str(workers)

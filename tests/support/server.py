@@ -14,6 +14,7 @@ from pathlib import Path
 
 import httpx
 
+from btai_ops.processes import stop_process
 from tests.support.services import free_port
 
 BTAI = str(Path(sys.executable).with_name("btai"))
@@ -80,10 +81,4 @@ def run_server(
         sys.stderr.write(server.log())
         raise
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop_process(process)

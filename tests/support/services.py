@@ -9,6 +9,8 @@ import uuid
 
 import pytest
 
+from btai_ops.processes import free_port as free_port  # re-exported for the tests
+
 PG_HOST, PG_PORT = "127.0.0.1", 5432
 REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
 PG_ADMIN_DSN = f"postgresql://postgres@{PG_HOST}:{PG_PORT}/test"
@@ -30,13 +32,6 @@ def require(host: str, port: int, what: str) -> None:
     if os.environ.get("CI"):
         pytest.fail(message + " (CI must have it)")
     pytest.skip(message)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 async def _admin(sql: str) -> None:

@@ -1,0 +1,28 @@
+"""Local processes the toolkit starts: a free loopback port for a server, and a polite stop."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port on `host` that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def stop_process(
+    process: subprocess.Popen[bytes], *, timeout: float = 30, sig: int = signal.SIGTERM
+) -> int:
+    """Send `sig` (SIGTERM: a graceful stop), wait up to `timeout` s, then kill; the exit code."""
+    if process.poll() is None:
+        process.send_signal(sig)
+        try:
+            return process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+    return process.wait()
