@@ -13,6 +13,10 @@ from app.db.engine import Database
 from app.monitoring.metrics import CACHE_REQUESTS
 from app.services.cache import Cache
 
+# Bound once: `labels()` takes a lock and a dict lookup on every call.
+_CACHE_HIT = CACHE_REQUESTS.labels(result="hit")
+_CACHE_MISS = CACHE_REQUESTS.labels(result="miss")
+
 
 def etag_of(body: bytes) -> str:
     return '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
@@ -35,12 +39,12 @@ async def cached_json(
     body = await cache.get(key) if cache.enabled else None
     if body is None:
         if cache.enabled:
-            CACHE_REQUESTS.labels(result="miss").inc()
+            _CACHE_MISS.inc()
         body = (await produce()).model_dump_json().encode()
         await cache.set(key, body)
         state = "miss"
     else:
-        CACHE_REQUESTS.labels(result="hit").inc()
+        _CACHE_HIT.inc()
         state = "hit"
     etag = etag_of(body)
     headers = {

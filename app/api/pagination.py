@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import hmac
 import json
@@ -28,7 +29,9 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
+@functools.cache
 def cursor_key(secret: str) -> bytes:
+    """The HMAC key for cursors, derived from `secret` once per process."""
     return hmac.new(secret.encode(), b"btai-player-cursor-v1", hashlib.sha256).digest()
 
 
