@@ -41,9 +41,11 @@ system-tools:
 test: lint typecheck pytest
 
 # Re-pin every dependency to what is installed now (run after changing pyproject.toml).
+# `pip list --format=freeze` writes name==version even for a package installed from a local file.
 lock: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
-	$(BIN)/python -m pip freeze --exclude-editable --exclude btai | sort > constraints.txt
+	$(BIN)/python -m pip list --format=freeze --exclude-editable --exclude btai --exclude pip \
+	  --exclude setuptools | sort > constraints.txt
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
