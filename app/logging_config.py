@@ -118,4 +118,8 @@ def configure_logging(settings: Settings, stream: TextIO | None = None) -> loggi
             uvicorn_logger.removeHandler(old)
         uvicorn_logger.propagate = True
         uvicorn_logger.setLevel(settings.LOG_LEVEL)
+    # uvicorn formats an access line for every response while its access logger has handlers,
+    # even when the level then drops it; below INFO it gets none, so nothing is formatted.
+    access = logging.getLogger("uvicorn.access")
+    access.propagate = access.isEnabledFor(logging.INFO)
     return handler

@@ -1,7 +1,9 @@
 """A rolling one-minute window of request durations per route, for `/api/v1/system/metrics`.
 
-Each route keeps sixty one-second slots of exact samples (an `array` of floats, so recording
-costs one append); reading sorts the samples of the last minute. A slot keeps at most
+Each route keeps sixty one-second slots of exact samples (an `array` of floats); reading sorts
+the samples of the last minute. The performance middleware's `RequestStats` hands over its
+durations in batches (at most half a second old, and always just before a read), so the
+request path itself never touches the window. A slot keeps at most
 `MAX_SAMPLES_PER_SLOT` samples and counts the rest, so memory stays bounded under any load
 while the counts, and hence requests per second, stay exact.
 """
@@ -11,6 +13,7 @@ from __future__ import annotations
 import math
 import time
 from array import array
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,14 +37,19 @@ class RouteWindow:
         self.slots = [_Slot() for _ in range(WINDOW_SECONDS)]
 
     def record(self, second: int, seconds: float) -> None:
+        self.extend(second, array("d", (seconds,)))
+
+    def extend(self, second: int, durations: array[float]) -> None:
+        """Add durations (in seconds) observed in `second`."""
         slot = self.slots[second % WINDOW_SECONDS]
         if slot.second != second:
             slot.second = second
             slot.count = 0
             slot.samples = array("d")
-        slot.count += 1
-        if len(slot.samples) < MAX_SAMPLES_PER_SLOT:
-            slot.samples.append(seconds)
+        slot.count += len(durations)
+        room = MAX_SAMPLES_PER_SLOT - len(slot.samples)
+        if room > 0:
+            slot.samples.extend(durations[:room])
 
     def live(self, now: int) -> list[_Slot]:
         return [s for s in self.slots if now - WINDOW_SECONDS < s.second <= now]
@@ -59,12 +67,14 @@ class RequestWindow:
     """Durations per (method, route) over the last minute."""
 
     def __init__(self, clock: Any = time.monotonic) -> None:
-        self._clock = clock
+        self.clock = clock
+        # Called before every read; `RequestStats` sets it to hand over its pending durations.
+        self.before_read: Callable[[], None] | None = None
         self._routes: dict[tuple[str, str], RouteWindow] = {}
         self.started = clock()
 
     def route(self, method: str, route: str) -> RouteWindow:
-        """The window of one route; callers keep it and call `record(second, seconds)`."""
+        """The window of one route; callers keep it and call `extend(second, durations)`."""
         key = (method, route)
         window = self._routes.get(key)
         if window is None:
@@ -72,11 +82,13 @@ class RequestWindow:
         return window
 
     def record(self, method: str, route: str, seconds: float) -> None:
-        self.route(method, route).record(int(self._clock()), seconds)
+        self.route(method, route).record(int(self.clock()), seconds)
 
     def snapshot(self) -> list[dict[str, Any]]:
         """Per route: requests, requests per second and p50/p95/p99 in milliseconds."""
-        now_float = self._clock()
+        if self.before_read is not None:
+            self.before_read()
+        now_float = self.clock()
         now = int(now_float)
         # Early in the process life the window is shorter than a minute.
         span = max(1.0, min(float(WINDOW_SECONDS), now_float - self.started))

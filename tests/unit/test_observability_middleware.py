@@ -269,3 +269,55 @@ async def test_system_metrics_reports_routes_of_the_last_minute(
     assert 0 < row["p50_ms"] <= row["p95_ms"] <= row["p99_ms"] <= row["max_ms"]
     assert body["pid"] > 0
     assert body["uptime_seconds"] >= 0
+
+
+async def test_batched_histograms_match_direct_observation() -> None:
+    """Durations counted in a batch land in the same `le` buckets as one observe() each."""
+    from prometheus_client import CollectorRegistry, Histogram
+
+    from app.monitoring.metrics import LATENCY_BUCKETS
+
+    durations = [0.0005, 0.001, 0.001, 0.0025, 0.003, 0.1, 0.1000001, 7.5, 12.0, 0.001]
+    registry = CollectorRegistry()
+    reference = Histogram("ref", "", buckets=LATENCY_BUCKETS, registry=registry)
+    for value in durations:
+        reference.observe(value)
+    window = RequestWindow()
+    stats = RequestStats(window)
+    route = stats.route("GET", "/batched/{id}")
+    for value in durations:
+        stats.record(route, 200, value, None, 10)
+    stats.flush()
+
+    def buckets(source: Any, name: str) -> dict[str, float]:
+        return {
+            s.labels["le"]: s.value
+            for metric in source.collect()
+            for s in metric.samples
+            if s.name == name and s.labels.get("route", "/batched/{id}") == "/batched/{id}"
+        }
+
+    expected = buckets(registry, "ref_bucket")
+    assert expected["0.001"] == 4
+    assert expected["+Inf"] == len(durations)
+    assert buckets(REGISTRY, "http_request_duration_seconds_bucket") == expected
+    total = sample("http_request_duration_seconds_sum", method="GET", route="/batched/{id}")
+    assert total == pytest.approx(sum(durations))
+    row = next(r for r in window.snapshot() if r["route"] == "/batched/{id}")
+    assert row["requests"] == len(durations)
+    assert row["max_ms"] == 12000.0
+
+
+@pytest.mark.parametrize(("level", "logged"), [("INFO", True), ("WARNING", False)])
+def test_access_lines_are_only_formatted_when_they_are_written(level: str, logged: bool) -> None:
+    """uvicorn builds an access line whenever its access logger has handlers."""
+    access = logging.getLogger("uvicorn.access")
+    root = logging.getLogger()
+    saved = (access.propagate, access.level, root.level, list(root.handlers))
+    try:
+        configure_logging(Settings(_env_file=None, LOG_LEVEL=level), stream=io.StringIO())
+        assert access.hasHandlers() is logged
+    finally:
+        access.propagate, access.level = saved[0], saved[1]
+        root.setLevel(saved[2])
+        root.handlers[:] = saved[3]
