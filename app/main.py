@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 
 from app import __version__
 from app.api import (
@@ -91,6 +92,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (health, teams, players, stream, auth, admin, system, trades):
         add_routes(app, module.router, API_PREFIX)
     add_routes(app, metrics.router)
+    # Routes are matched in order: the API first, the interactive docs (development) after it.
+    app.router.routes.sort(key=lambda route: not isinstance(route, APIRoute))
 
     install_problem_handlers(app, expose_internals=settings.is_development)
     install_middleware(app, settings)
