@@ -7,10 +7,10 @@ log formatter reads, so every log line written while serving a request names it.
 
 from __future__ import annotations
 
-import random
 import re
 from contextvars import ContextVar
 from dataclasses import dataclass
+from random import getrandbits
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -43,7 +43,7 @@ current_request: ContextVar[RequestContext | None] = ContextVar("current_request
 
 def _random_hex(nbytes: int) -> str:
     # Ids need to be unique, not secret: the PRNG is ten times cheaper than os.urandom.
-    return random.getrandbits(nbytes * 8).to_bytes(nbytes).hex()
+    return getrandbits(nbytes * 8).to_bytes(nbytes).hex()
 
 
 def new_request_id() -> str:
@@ -56,14 +56,14 @@ def valid_request_id(value: str) -> bool:
 
 def context_from_headers(request_id: str | None, traceparent: str | None) -> RequestContext:
     """Keep a valid incoming request id and continue a valid trace; replace anything else."""
-    ids = _random_hex(40)  # request id, trace id and span id from one draw
-    rid = request_id if request_id is not None and valid_request_id(request_id) else ids[:32]
-    span_id = ids[64:]
+    ids = getrandbits(320).to_bytes(40).hex()  # request id, trace id and span id from one draw
+    if request_id is None or _REQUEST_ID.fullmatch(request_id) is None:
+        request_id = ids[:32]
     if traceparent is not None:
         match = _TRACEPARENT.fullmatch(traceparent.strip())
         if match and match[1] != _ZERO_TRACE and match[2] != _ZERO_SPAN:
-            return RequestContext(rid, match[1], span_id, match[2], match[3])
-    return RequestContext(rid, ids[32:64], span_id)
+            return RequestContext(request_id, match[1], ids[64:], match[2], match[3])
+    return RequestContext(request_id, ids[32:64], ids[64:])
 
 
 def _adopt_current_span(ctx: RequestContext) -> None:
@@ -97,17 +97,19 @@ class RequestContextMiddleware:
         ctx = context_from_headers(request_id, traceparent)
         if self.follow_otel:
             _adopt_current_span(ctx)
-        state = scope.setdefault("state", {})
+        state = scope.get("state")
+        if state is None:
+            state = scope["state"] = {}
         state["request_id"] = ctx.request_id
         state["trace_id"] = ctx.trace_id
-        extra = [
+        ids = (
             (REQUEST_ID_HEADER, ctx.request_id.encode("latin-1")),
             (TRACEPARENT_HEADER, ctx.traceparent.encode("latin-1")),
-        ]
+        )
 
         async def send_with_ids(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", ()), *extra]
+                message["headers"] = [*message.get("headers", ()), *ids]
             await send(message)
 
         token = current_request.set(ctx)
