@@ -32,7 +32,7 @@ class SecurityHeadersMiddleware:
             (b"x-frame-options", b"DENY"),
             (b"referrer-policy", b"no-referrer"),
         ]
-        # The four header sets, built once: API or not, HTTPS or not.
+        # The header sets, built once: API or not, HTTPS or not, each also with no-store.
         self._sets = {
             (api, https): (
                 *common,
@@ -42,6 +42,7 @@ class SecurityHeadersMiddleware:
             for api in (True, False)
             for https in (True, False)
         }
+        self._with_no_store = {key: (*extra, NO_STORE) for key, extra in self._sets.items()}
         self._names = frozenset(name for name, _ in self._sets[(True, True)])
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
@@ -49,24 +50,28 @@ class SecurityHeadersMiddleware:
             await self.app(scope, receive, send)
             return
         is_api = str(scope.get("path", "")).startswith(self.api_prefix)
-        extra = self._sets[(is_api, self.proxies.scheme(scope) == "https")]
+        key = (is_api, self.proxies.scheme(scope) == "https")
+        extra = self._sets[key]
+        # API responses are not stored unless the route states its own caching policy.
+        default = self._with_no_store[key] if is_api else extra
         names = self._names
 
         async def send_with_headers(message: dict[str, Any]) -> None:
             if message["type"] == "http.response.start":
-                headers = list(message.get("headers", ()))
+                headers = message.get("headers", ())
                 caching = False
-                own: set[bytes] = set()
-                for key, _ in headers:
-                    name = key.lower()
+                own: set[bytes] | None = None
+                for raw, _ in headers:
+                    name = raw.lower()
                     if name in CACHING_HEADERS:
                         caching = True
                     elif name in names:
+                        own = own or set()
                         own.add(name)
-                headers.extend(extra if not own else [h for h in extra if h[0] not in own])
-                if is_api and not caching:
-                    headers.append(NO_STORE)
-                message["headers"] = headers
+                added = extra if caching else default
+                if own:
+                    added = tuple(h for h in added if h[0] not in own)
+                message["headers"] = [*headers, *added]
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
