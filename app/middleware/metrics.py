@@ -10,7 +10,7 @@ Content-Length, so only requests that declare a body are observed.
 from __future__ import annotations
 
 import logging
-import time
+from time import perf_counter_ns
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -29,7 +29,8 @@ def route_template(scope: Scope, root_path: str = "") -> str:
     context (`scope["route"].path` lacks the routers' prefixes); a mounted app adds its mount
     path to `root_path`.
     """
-    context = scope.get("fastapi", {}).get("effective_route_context")
+    fastapi = scope.get("fastapi")
+    context = fastapi.get("effective_route_context") if fastapi else None
     path = getattr(context, "path_format", None) or getattr(scope.get("route"), "path", None)
     if not isinstance(path, str):
         return UNMATCHED
@@ -49,7 +50,7 @@ class PerformanceMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        start = time.perf_counter_ns()
+        start = perf_counter_ns()
         root_path = scope.get("root_path", "")
         request_size = None
         for name, value in scope["headers"]:
@@ -73,7 +74,7 @@ class PerformanceMiddleware:
             await self.app(scope, receive, send_measured)
         finally:
             stats.in_flight -= 1
-            elapsed_ns = time.perf_counter_ns() - start
+            elapsed_ns = perf_counter_ns() - start
             method = scope["method"] if scope["method"] in METHODS else "OTHER"
             route: RouteStats = stats.route(method, route_template(scope, root_path))
             stats.record(route, status, elapsed_ns / 1e9, request_size, response_size)
