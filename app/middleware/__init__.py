@@ -1,7 +1,9 @@
 """The one place that composes the middleware stack, in one documented order.
 
 Every middleware is a small pure-ASGI class. `install_middleware` adds them to the app so that
-the list in `middleware_stack` reads outermost first:
+the list in `middleware_stack` reads outermost first. The first three never refuse a request;
+they run as the parts of one edge layer (`app.middleware.edge`), so a response passes one
+`send` wrapper for all three, in this order:
 
 1. request context: assigns X-Request-ID and the W3C trace context first, so every later
    layer, log line and problem response (even a 413 or 429 sent by a security layer) names
@@ -9,6 +11,9 @@ the list in `middleware_stack` reads outermost first:
 2. performance metrics: wraps everything below it so the rejections of the security layers
    are counted and timed too;
 3. security headers: added to every response, rejections included;
+
+then the layers that may refuse a request, each its own middleware:
+
 4. HTTPS enforcement: redirect or refuse plain HTTP before any other work;
 5. trusted host: refuse unknown Host headers;
 6. CORS: answer preflights before limits are spent on them;
@@ -21,16 +26,19 @@ problem handler from `app.errors`), and its exception middleware innermost.
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI
 from starlette.middleware import Middleware
 
 from app.middleware.body_limit import BodyLimitMiddleware
 from app.middleware.cors import CORSMiddleware
+from app.middleware.edge import EdgeMiddleware
 from app.middleware.https import HTTPSEnforcementMiddleware
-from app.middleware.metrics import PerformanceMiddleware
+from app.middleware.metrics import RequestMetrics
 from app.middleware.rate_limit import RateLimitMiddleware
-from app.middleware.request_context import RequestContextMiddleware
-from app.middleware.security_headers import SecurityHeadersMiddleware
+from app.middleware.request_context import RequestIds
+from app.middleware.security_headers import SecurityHeaders
 from app.middleware.trusted_host import TrustedHostMiddleware
 from app.monitoring.request_stats import RequestStats
 from app.monitoring.window import RequestWindow
@@ -40,33 +48,31 @@ from app.settings import Settings
 
 
 def middleware_stack(app: FastAPI, settings: Settings) -> list[Middleware]:
-    """The middleware of `app`, outermost first; settings switch layers off."""
-    stack: list[Middleware] = []
-    if settings.ENABLE_REQUEST_TRACING:
-        follow_otel = getattr(app.state, "tracer_provider", None) is not None
-        stack.append(Middleware(RequestContextMiddleware, follow_otel=follow_otel))
-    if settings.ENABLE_PERFORMANCE_MONITORING:
-        app.state.request_window = RequestWindow()
-        app.state.request_stats = RequestStats(app.state.request_window)
-        stack.append(
-            Middleware(
-                PerformanceMiddleware,
-                slow_threshold=settings.SLOW_REQUEST_THRESHOLD,
-                stats=app.state.request_stats,
-            )
-        )
-    stack.extend(security_layers(app, settings))
-    return stack
-
-
-def security_layers(app: FastAPI, settings: Settings) -> list[Middleware]:
-    """Layers 3-8: headers, HTTPS, trusted host, CORS, body limit, rate limit."""
+    """The middleware of `app`, outermost first; settings switch layers and parts off."""
     security: SecurityServices | None = getattr(app.state, "security", None)
     if security is None:
         security = app.state.security = SecurityServices(settings)
+    parts: dict[str, Any] = {}
+    if settings.ENABLE_REQUEST_TRACING:
+        follow_otel = getattr(app.state, "tracer_provider", None) is not None
+        parts["context"] = RequestIds(follow_otel=follow_otel)
+    if settings.ENABLE_PERFORMANCE_MONITORING:
+        app.state.request_window = RequestWindow()
+        app.state.request_stats = RequestStats(app.state.request_window)
+        parts["metrics"] = RequestMetrics(
+            slow_threshold=settings.SLOW_REQUEST_THRESHOLD, stats=app.state.request_stats
+        )
+    if settings.ENABLE_SECURITY_MIDDLEWARE:
+        parts["security"] = SecurityHeaders(proxies=security.proxies)
+    stack = [Middleware(EdgeMiddleware, **parts)] if parts else []
+    stack.extend(security_layers(settings, security))
+    return stack
+
+
+def security_layers(settings: Settings, security: SecurityServices) -> list[Middleware]:
+    """Layers 4-8: HTTPS, trusted host, CORS, body limit, rate limit."""
     layers: list[Middleware] = []
     if settings.ENABLE_SECURITY_MIDDLEWARE:
-        layers.append(Middleware(SecurityHeadersMiddleware, proxies=security.proxies))
         if settings.https_enforced:
             layers.append(Middleware(HTTPSEnforcementMiddleware, proxies=security.proxies))
         if "*" not in settings.ALLOWED_HOSTS:

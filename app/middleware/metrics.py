@@ -12,8 +12,9 @@ from __future__ import annotations
 import logging
 from time import perf_counter_ns
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Scope
 
+from app.middleware.edge import EdgeMiddleware
 from app.monitoring.request_stats import RequestStats, RouteStats
 
 UNMATCHED = "unmatched"
@@ -38,53 +39,41 @@ def route_template(scope: Scope, root_path: str = "") -> str:
     return mount[len(root_path) :] + path if mount != root_path else path
 
 
-class PerformanceMiddleware:
-    """Count, time and size every HTTP request; log the slow ones."""
+class RequestMetrics:
+    """The performance part of the edge layer (`app.middleware.edge`): count, time and size
+    every HTTP request; log the slow ones."""
 
-    def __init__(self, app: ASGIApp, *, slow_threshold: float, stats: RequestStats) -> None:
-        self.app = app
+    def __init__(self, *, slow_threshold: float, stats: RequestStats) -> None:
         self.slow_ns = int(slow_threshold * 1e9)
         self.stats = stats
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        start = perf_counter_ns()
-        root_path = scope.get("root_path", "")
+    def finish(self, scope: Scope, root_path: str, start_ns: int, status: int, size: int) -> None:
+        """Record a request that began at `start_ns` (the caller raised `stats.in_flight`)."""
+        stats = self.stats
+        stats.in_flight -= 1
+        elapsed_ns = perf_counter_ns() - start_ns
         request_size = None
         for name, value in scope["headers"]:
             if name == b"content-length":
                 request_size = int(value) if value.isdigit() else None
                 break
-        status = 500
-        response_size = 0
+        method = scope["method"] if scope["method"] in METHODS else "OTHER"
+        route: RouteStats = stats.route(method, route_template(scope, root_path))
+        stats.record(route, status, elapsed_ns / 1e9, request_size, size)
+        if elapsed_ns >= self.slow_ns:
+            duration_ms = round(elapsed_ns / 1e6, 3)
+            logger.warning(
+                "slow request %s %s: %d in %.1f ms",
+                method,
+                route.route,
+                status,
+                duration_ms,
+                extra={"route": route.route, "status": status, "duration_ms": duration_ms},
+            )
 
-        async def send_measured(message: Message) -> None:
-            nonlocal status, response_size
-            if message["type"] == "http.response.body":
-                response_size += len(message.get("body", b""))
-            elif message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
 
-        stats = self.stats
-        stats.in_flight += 1
-        try:
-            await self.app(scope, receive, send_measured)
-        finally:
-            stats.in_flight -= 1
-            elapsed_ns = perf_counter_ns() - start
-            method = scope["method"] if scope["method"] in METHODS else "OTHER"
-            route: RouteStats = stats.route(method, route_template(scope, root_path))
-            stats.record(route, status, elapsed_ns / 1e9, request_size, response_size)
-            if elapsed_ns >= self.slow_ns:
-                duration_ms = round(elapsed_ns / 1e6, 3)
-                logger.warning(
-                    "slow request %s %s: %d in %.1f ms",
-                    method,
-                    route.route,
-                    status,
-                    duration_ms,
-                    extra={"route": route.route, "status": status, "duration_ms": duration_ms},
-                )
+class PerformanceMiddleware(EdgeMiddleware):
+    """Count, time and size every HTTP request; log the slow ones."""
+
+    def __init__(self, app: ASGIApp, *, slow_threshold: float, stats: RequestStats) -> None:
+        super().__init__(app, metrics=RequestMetrics(slow_threshold=slow_threshold, stats=stats))

@@ -8,14 +8,17 @@ log formatter reads, so every log line written while serving a request names it.
 from __future__ import annotations
 
 import re
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from dataclasses import dataclass
 from random import getrandbits
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Scope
+
+from app.middleware.edge import EdgeMiddleware
 
 REQUEST_ID_HEADER = b"x-request-id"
 TRACEPARENT_HEADER = b"traceparent"
+ResponseHeaders = tuple[tuple[bytes, bytes], ...]
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
 # version 00 only; ids lowercase hex, never all zeros (W3C Trace Context, section 3.2).
 _TRACEPARENT = re.compile(r"00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})")
@@ -75,19 +78,16 @@ def _adopt_current_span(ctx: RequestContext) -> None:
         ctx.trace_flags = f"{int(span.trace_flags):02x}"
 
 
-class RequestContextMiddleware:
-    """Assign the request id and trace context; echo them in the response headers."""
+class RequestIds:
+    """The request-context part of the edge layer (`app.middleware.edge`)."""
 
-    def __init__(self, app: ASGIApp, *, follow_otel: bool = False) -> None:
-        self.app = app
+    def __init__(self, *, follow_otel: bool = False) -> None:
         # With OpenTelemetry exporting, FastAPI opens the request span before this middleware
         # runs; taking its ids makes log lines and response headers name the exported span.
         self.follow_otel = follow_otel
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    def begin(self, scope: Scope) -> tuple[Token[RequestContext | None], ResponseHeaders]:
+        """Set the request's context; return its token and the response headers naming it."""
         request_id = traceparent = None
         for name, value in scope["headers"]:
             if name == REQUEST_ID_HEADER:
@@ -102,19 +102,18 @@ class RequestContextMiddleware:
             state = scope["state"] = {}
         state["request_id"] = ctx.request_id
         state["trace_id"] = ctx.trace_id
-        ids = (
-            (REQUEST_ID_HEADER, ctx.request_id.encode("latin-1")),
-            (TRACEPARENT_HEADER, ctx.traceparent.encode("latin-1")),
+        headers = (
+            (REQUEST_ID_HEADER, ctx.request_id.encode()),
+            (TRACEPARENT_HEADER, ctx.traceparent.encode()),
         )
+        return current_request.set(ctx), headers
 
-        async def send_with_ids(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", ()), *ids]
-            await send(message)
-
-        token = current_request.set(ctx)
-        await self.app(scope, receive, send_with_ids)
-        # Reset only on success: after an unhandled exception Starlette's error handler, which
-        # runs outside this middleware, logs the traceback and must still name the request.
-        # Each request runs in its own task, so the value cannot leak into another request.
+    def end(self, token: Token[RequestContext | None]) -> None:
         current_request.reset(token)
+
+
+class RequestContextMiddleware(EdgeMiddleware):
+    """Assign the request id and trace context; echo them in the response headers."""
+
+    def __init__(self, app: ASGIApp, *, follow_otel: bool = False) -> None:
+        super().__init__(app, context=RequestIds(follow_otel=follow_otel))

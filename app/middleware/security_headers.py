@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
+from app.middleware.edge import EdgeMiddleware
 from app.security.client_ip import TrustedProxies
 
 Scope = dict[str, Any]
+Headers = tuple[tuple[bytes, bytes], ...]
+# The headers to add when the route states its own caching policy, and when it does not.
+Plan = tuple[Headers, Headers]
 HSTS = (b"strict-transport-security", b"max-age=63072000; includeSubDomains")
 # Headers by which a route states its own caching policy; then no-store is not added.
 CACHING_HEADERS = frozenset({b"cache-control", b"etag", b"expires", b"last-modified"})
@@ -18,13 +23,11 @@ DOCS_CSP = b"frame-ancestors 'none'"
 NO_STORE = (b"cache-control", b"no-store")
 
 
-class SecurityHeadersMiddleware:
-    """Adds the headers unless the route set them itself; never sends X-XSS-Protection."""
+class SecurityHeaders:
+    """The security-headers part of the edge layer (`app.middleware.edge`): the headers are
+    added unless the route set them itself; X-XSS-Protection is never sent."""
 
-    def __init__(
-        self, app: Any, *, proxies: TrustedProxies | None = None, api_prefix: str = "/api/"
-    ) -> None:
-        self.app = app
+    def __init__(self, *, proxies: TrustedProxies | None = None, api_prefix: str = "/api/") -> None:
         self.proxies = proxies or TrustedProxies(())
         self.api_prefix = api_prefix
         common = [
@@ -33,7 +36,7 @@ class SecurityHeadersMiddleware:
             (b"referrer-policy", b"no-referrer"),
         ]
         # The header sets, built once: API or not, HTTPS or not, each also with no-store.
-        self._sets = {
+        sets = {
             (api, https): (
                 *common,
                 (b"content-security-policy", API_CSP if api else DOCS_CSP),
@@ -42,36 +45,39 @@ class SecurityHeadersMiddleware:
             for api in (True, False)
             for https in (True, False)
         }
-        self._with_no_store = {key: (*extra, NO_STORE) for key, extra in self._sets.items()}
-        self._names = frozenset(name for name, _ in self._sets[(True, True)])
+        # Per request kind: the headers to add, and those to add when the route states no
+        # caching policy of its own (API responses are then not stored).
+        self._plans: dict[tuple[bool, bool], Plan] = {
+            (api, https): (extra, (*extra, NO_STORE) if api else extra)
+            for (api, https), extra in sets.items()
+        }
+        self._names = frozenset(name for name, _ in sets[(True, True)])
 
-    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    def plan(self, scope: Scope) -> Plan:
+        """The headers this request's response gets, chosen before the app runs."""
         is_api = str(scope.get("path", "")).startswith(self.api_prefix)
-        key = (is_api, self.proxies.scheme(scope) == "https")
-        extra = self._sets[key]
-        # API responses are not stored unless the route states its own caching policy.
-        default = self._with_no_store[key] if is_api else extra
+        return self._plans[(is_api, self.proxies.scheme(scope) == "https")]
+
+    def added(self, headers: Iterable[tuple[bytes, bytes]], plan: Plan) -> Headers:
+        """What to append to the app's response `headers`."""
+        caching = False
+        own: set[bytes] | None = None
         names = self._names
+        for raw, _ in headers:
+            name = raw.lower()
+            if name in CACHING_HEADERS:
+                caching = True
+            elif name in names:
+                own = own or set()
+                own.add(name)
+        added = plan[0] if caching else plan[1]
+        return tuple(h for h in added if h[0] not in own) if own else added
 
-        async def send_with_headers(message: dict[str, Any]) -> None:
-            if message["type"] == "http.response.start":
-                headers = message.get("headers", ())
-                caching = False
-                own: set[bytes] | None = None
-                for raw, _ in headers:
-                    name = raw.lower()
-                    if name in CACHING_HEADERS:
-                        caching = True
-                    elif name in names:
-                        own = own or set()
-                        own.add(name)
-                added = extra if caching else default
-                if own:
-                    added = tuple(h for h in added if h[0] not in own)
-                message["headers"] = [*headers, *added]
-            await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+class SecurityHeadersMiddleware(EdgeMiddleware):
+    """The OWASP REST security headers on every response, as a middleware of its own."""
+
+    def __init__(
+        self, app: Any, *, proxies: TrustedProxies | None = None, api_prefix: str = "/api/"
+    ) -> None:
+        super().__init__(app, security=SecurityHeaders(proxies=proxies, api_prefix=api_prefix))
