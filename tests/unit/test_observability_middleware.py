@@ -255,6 +255,40 @@ async def test_switches_turn_tracing_and_metrics_off(
     assert len(missing.json()["request_id"]) == 32
 
 
+@pytest.mark.parametrize(
+    ("switch", "gone"),
+    [
+        (None, set()),
+        ("ENABLE_REQUEST_TRACING", {"x-request-id", "traceparent"}),
+        ("ENABLE_SECURITY_MIDDLEWARE", {"x-content-type-options", "content-security-policy"}),
+        ("ENABLE_PERFORMANCE_MONITORING", set()),
+    ],
+)
+async def test_each_part_of_the_edge_layer_switches_off_alone(
+    make_settings: Callable[..., Settings], switch: str | None, gone: set[str]
+) -> None:
+    app = create_app(make_settings(**({switch: False} if switch else {})))
+    route = "unmatched"
+    before = sample("http_requests_total", method="GET", route=route, status="404")
+    async with client(app) as c:
+        response = await c.get("/api/v1/no-such-route")
+    names = {"x-request-id", "traceparent", "x-content-type-options", "content-security-policy"}
+    assert response.status_code == 404
+    assert {name for name in names if name in response.headers} == names - gone
+    # The app's own headers come first, then the security headers, then the request's ids.
+    expected = [
+        k for k in ("content-type", "x-content-type-options", "x-request-id") if k not in gone
+    ]
+    assert [k for k in response.headers if k in expected] == expected
+    if "x-content-type-options" in expected:
+        assert response.headers["cache-control"] == "no-store"
+    counted = app.state.request_stats if hasattr(app.state, "request_stats") else None
+    if counted is not None:
+        counted.flush()
+    after = sample("http_requests_total", method="GET", route=route, status="404")
+    assert after == before + (0 if switch == "ENABLE_PERFORMANCE_MONITORING" else 1)
+
+
 async def test_system_metrics_reports_routes_of_the_last_minute(
     make_settings: Callable[..., Settings],
 ) -> None:
