@@ -1,7 +1,11 @@
+import asyncio
+import json
+import os
 from collections.abc import Callable
 
 import httpx
 
+from app.api import health
 from app.main import create_app
 from app.settings import Settings
 
@@ -20,6 +24,23 @@ async def test_liveness_is_health_json(make_settings: Callable[..., Settings]) -
     assert body["status"] == "pass"
     assert body["version"]
     assert body["uptime_seconds"] >= 0
+    assert body["pid"] == os.getpid()
+    assert response.headers["cache-control"] == "no-store"
+
+
+def test_liveness_names_the_process_that_answers_after_a_fork() -> None:
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # the child answers with the pid its liveness reports
+        os.close(read)
+        response = asyncio.run(health.liveness())
+        os.write(write, bytes(response.body))
+        os._exit(0)
+    os.close(write)
+    with os.fdopen(read, "rb") as pipe:
+        reported = json.loads(pipe.read())["pid"]
+    os.waitpid(child, 0)
+    assert reported == child
 
 
 async def test_unknown_path_is_problem_json(make_settings: Callable[..., Settings]) -> None:
