@@ -12,7 +12,6 @@ Exception tree::
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -103,7 +102,10 @@ def ensure_request_id(scope: Any) -> str:
     """The request's id; one is minted (and kept in the scope) when tracing is switched off."""
     found = request_id_of(scope)
     if found is None:
-        found = os.urandom(16).hex()
+        # Imported here: the middleware package imports this module.
+        from app.middleware.request_context import new_request_id
+
+        found = new_request_id()
         scope.setdefault("state", {})["request_id"] = found
     return found
 

@@ -79,5 +79,5 @@ class EdgeMiddleware:
         # Reset only on success: after an unhandled exception Starlette's error handler, which
         # runs outside this middleware, logs the traceback and must still name the request.
         # Each request runs in its own task, so the value cannot leak into another request.
-        if token is not None:
-            context.end(token)  # type: ignore[union-attr]
+        if context is not None and token is not None:
+            context.end(token)
