@@ -29,14 +29,20 @@ pytest: $(STAMP) system-tools
 	$(BIN)/pytest
 
 # promtool (Debian package `prometheus`) checks the /metrics exposition and the rendered alert
-# rules in the tests; installed here when missing and the machine allows it.
+# rules; headless Chromium (Debian package `chromium`) opens the served docs and the benchmark
+# comparison page; wrk drives the side-by-side benchmarks. Installed here when missing and the
+# machine allows it.
+SYSTEM_PACKAGES := prometheus:promtool chromium:chromium wrk:wrk
+
 system-tools:
-	@command -v promtool >/dev/null 2>&1 || { \
+	@missing=""; for pair in $(SYSTEM_PACKAGES); do \
+	  command -v "$${pair#*:}" >/dev/null 2>&1 || missing="$$missing $${pair%%:*}"; done; \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    echo "installing promtool (Debian package prometheus)"; \
-	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends prometheus >/dev/null 2>&1 || \
-	    { apt-get update -q >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends prometheus >/dev/null; }; \
-	  else echo "promtool is missing: install the Debian package prometheus"; fi; }
+	    echo "installing Debian packages:$$missing"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing >/dev/null 2>&1 || \
+	    { apt-get update -q >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing >/dev/null; }; \
+	  else echo "missing Debian packages:$$missing (install them to run every test)"; fi; fi
 
 test: lint typecheck pytest
 
