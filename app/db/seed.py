@@ -20,6 +20,7 @@ from app.data.seasons import build_rows
 from app.db.engine import ensure_sqlite_dir, is_sqlite
 from app.db.migrate import current_revisions, head_revisions, upgrade
 from app.db.tables.baseball import Player, PlayerSeason, Salary, Team
+from app.db.tables.contracts import SalaryHistory
 from app.settings import Settings, mask_url
 
 logger = logging.getLogger("app.db.seed")
@@ -76,6 +77,7 @@ async def load_season(conn: AsyncConnection, season: int, *, replace: bool = Fal
         await conn.execute(delete(Team).where(Team.season == season))
         await conn.execute(delete(Salary).where(Salary.season == season))
         await conn.execute(delete(PlayerSeason).where(PlayerSeason.season == season))
+        await conn.execute(delete(SalaryHistory).where(SalaryHistory.data_season == season))
     known_players = set((await conn.execute(select(Player.player_id))).scalars())
     known_seasons = {
         (pid, s)
@@ -89,6 +91,7 @@ async def load_season(conn: AsyncConnection, season: int, *, replace: bool = Fal
         [r for r in rows.player_seasons if (r["player_id"], r["season"]) not in known_seasons],
     )
     await _insert(conn, Salary, rows.salaries)
+    await _insert(conn, SalaryHistory, rows.salary_history)
     return SeedResult(season, inserted=True, teams=len(rows.teams), players=len(rows.players))
 
 
