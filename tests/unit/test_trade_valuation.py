@@ -179,7 +179,8 @@ def test_needs_parser_finds_nothing_in_small_talk() -> None:
 
 
 def test_proposals_fill_the_need_within_budget() -> None:
-    roster = [player(f"a{i}", (2.0 + i, 2.0, 2.0), position=pos, control=3)
+    # Regulars of 1 to 2 WAR: packages of them can balance the shortstops on offer.
+    roster = [player(f"a{i}", (1.0 + 0.25 * i, 1.5, 1.5), position=pos, control=3)
               for i, pos in enumerate(["1B", "LF", "RF", "C", "2B"])]  # fmt: skip
     others = {}
     for t in ("BBB", "CCC", "DDD"):
@@ -210,7 +211,8 @@ def test_proposals_fill_the_need_within_budget() -> None:
 
 
 def test_a_request_for_relief_is_not_answered_with_starters() -> None:
-    roster = [player(f"a{i}", (3.0, 3.0, 3.0), position=pos, control=3)
+    # Two-win regulars: one of them balances the two-win reliever asked for.
+    roster = [player(f"a{i}", (2.0, 2.0, 2.0), position=pos, control=3)
               for i, pos in enumerate(["1B", "LF", "SP", "C"])]  # fmt: skip
     starters = [player(f"b-sp{i}", (4.0, 4.0, 4.0), team="BBB", position="SP", control=3)
                 for i in range(3)]  # fmt: skip

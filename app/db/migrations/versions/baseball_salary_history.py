@@ -1,7 +1,7 @@
 """Salary history of each seeded season's players, from which contracts are derived.
 
-Revision ID: contracts_0001
-Revises:
+Revision ID: baseball_salary_history
+Revises: baseball_0001
 Create Date: 2026-11-29 22:40:00.000000
 """
 
@@ -10,10 +10,10 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "contracts_0001"
-down_revision: str | Sequence[str] | None = None
-branch_labels: str | Sequence[str] | None = ("contracts",)
-depends_on: str | Sequence[str] | None = "baseball_0001"
+revision: str = "baseball_salary_history"
+down_revision: str | Sequence[str] | None = "baseball_0001"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
