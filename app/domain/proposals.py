@@ -36,8 +36,8 @@ MIN_PROPOSAL_FAIRNESS = 50
 """A package the other side would laugh off is not a proposal: fairness must reach 50."""
 PASSING_GRADES = frozenset({"A", "B", "C"})
 """A proposal graded D or F for either side is not made."""
-MIN_VALUE_BALANCE = 0.5
-"""The WAR value going one way is at least half of the value coming back."""
+MIN_VALUE_BALANCE = 2 / 3
+"""The WAR value going one way is at least two thirds of the value coming back."""
 PACKAGES_PER_TARGET = 2
 """Each target gets the best balanced package and one alternative built from other players."""
 
