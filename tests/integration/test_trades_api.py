@@ -140,6 +140,16 @@ async def test_contract_overrides_replace_the_derived_contract(client: httpx.Asy
     assert derived["team_a"]["received"][0]["surplus_value"] != trout["surplus_value"]
 
 
+async def test_a_player_shows_his_derived_contract_year_by_year(client: httpx.AsyncClient) -> None:
+    contract = (await client.get(f"/api/v1/players/{TROUT}")).json()["contract"]
+    assert contract["kind"] == "extension"
+    assert contract["signed"] == 2014
+    assert [y["season"] for y in contract["years"]] == [2016, 2017, 2018, 2019, 2020]
+    assert [y["basis"] for y in contract["years"]] == ["actual"] + ["estimated"] * 4
+    assert contract["years"][0]["salary"] == 16_083_333
+    assert contract["guaranteed_years_left"] >= 2
+
+
 def _override(**fields: Any) -> dict[str, Any]:
     return {**trade([TROUT], [AROD]), "contract_overrides": [{"player_id": TROUT, **fields}]}
 
