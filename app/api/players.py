@@ -124,7 +124,12 @@ async def get_player(
             age=current.age or 28,
             team=current.team_key,
             service_through=current.service_years,
-            salary=float(current.salary) if current.salary is not None else None,
+            # an estimated salary (a season without salary data) is no contract
+            salary=(
+                float(current.salary)
+                if current.salary is not None and current.salary_source != "estimated"
+                else None
+            ),
             history=history,
         )
         return PlayerDetail(

@@ -74,6 +74,7 @@ class SeasonRecord:
     innings_pitched: float
     war: float
     salary: int | None
+    salary_source: str | None
     contract_status: str
     years_of_control: int
     service_years: float
@@ -168,16 +169,20 @@ def to_input(
     role = role_of(current)
     pitcher = current.position == "P"
     paid = list(salaries)
-    if current.salary is not None and not any(r.season == current.season for r in paid):
+    # A season without salary data carries the status model's estimate: it is no contract.
+    salary = float(current.salary) if current.salary is not None else None
+    if current.salary_source == "estimated":
+        salary = None
+    if salary is not None and not any(r.season == current.season for r in paid):
         # A database seeded without the salary history still knows this season's salary.
-        paid.append(SalaryRecord(current.season, current.team_key, float(current.salary),
+        paid.append(SalaryRecord(current.season, current.team_key, salary,
                                  max(current.service_years - 1.0, 0.0)))  # fmt: skip
     contract = derive_contract(
         season=current.season,
         age=current.age or 28,
         team=current.team_key,
         service_through=current.service_years,
-        salary=float(current.salary) if current.salary is not None else None,
+        salary=salary,
         history=paid,
     )
     lines = tuple(
@@ -196,7 +201,7 @@ def to_input(
         age=current.age or 28,
         position=role,
         team=current.team_key,
-        salary=float(current.salary) if current.salary is not None else None,
+        salary=salary,
         contract_status=_STATUS.get(current.contract_status, ContractStatus.FREE_AGENT),
         years_of_control=len(contract.years),
         seasons=lines,

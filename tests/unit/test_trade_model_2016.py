@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 
 import pytest
 
@@ -11,7 +12,8 @@ from app.domain.needs_parser import parse_needs
 from app.domain.proposals import search_proposals
 from app.domain.trades import GRADE_CUTS, TradeEvaluation, evaluate_trade
 from app.domain.valuation import PlayerValue, contract_of, value_player
-from app.services.trade_data import League
+from app.services import evaluations
+from app.services.trade_data import League, SeasonRecord, to_input
 from tests.support.league import league_from_extract
 
 SEASON = 2016
@@ -182,3 +184,23 @@ def test_proposals_are_never_graded_below_c_and_rank_by_the_teams_gain(
         assert proposal.evaluation.team_b.grade in PASSING
     gains = [p.evaluation.team_a.net_value for p in search.proposals]
     assert gains == sorted(gains, reverse=True)
+
+
+def test_a_season_without_salary_data_is_valued_on_estimates_and_says_so(league: League) -> None:
+    # The seed stores the status model's estimate when a season has no salaries.
+    estimated = SeasonRecord(
+        season=2019, team_key="LAA", position="CF", age=27, games=134,
+        plate_appearances=600, home_runs=45, stolen_bases=11, woba=0.436, batting_runs=60.0,
+        innings_pitched=0.0, war=8.0, salary=36_000_000, salary_source="estimated",
+        contract_status="free agent", years_of_control=0, service_years=8.3,
+    )  # fmt: skip
+    player = to_input("troutmi01", "Mike Trout", [estimated])
+    valued = value_player(player, 2019)
+    assert {y.basis for y in valued.years} == {"estimated"}
+    assert valued.years[0].salary_source == "market"
+
+    unpaid = replace(league, salaries_estimated=True)
+    evaluation = evaluations.evaluate(
+        unpaid, team_a="NYA", team_a_receives=[TROUT], team_b="LAA", team_b_receives=[AROD]
+    )
+    assert evaluations.ESTIMATED_SALARIES_NOTE.strip() in evaluation.narrative
