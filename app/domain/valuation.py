@@ -43,9 +43,7 @@ from app.domain.contracts import (
     arbitration_salary,
     dollars_per_war,
 )
-from app.domain.contracts import (
-    league_minimum as _league_minimum,
-)
+from app.domain.contracts import league_minimum as _league_minimum
 
 # --- projection ------------------------------------------------------------------------------
 SEASON_WEIGHTS = (5.0, 4.0, 3.0)
@@ -78,9 +76,11 @@ AGING_STEPS: tuple[tuple[int, float], ...] = (
     (200, -0.8),  # 36 and older
 )
 """WAR gained (lost) from one season to the next, by the age reached: (max age, step)."""
-# --- price and salaries ------------------------------------------------------------------------
+
+# --- price: dollars_per_war, league_minimum and arbitration live in contracts ------------
 DISCOUNT_RATE = 0.08
 """Future surplus is worth 8% less per year of waiting."""
+
 # --- team fit, risk, payroll -------------------------------------------------------------------
 NEED_FIT_BONUS = (0.25, 0.15, 0.10, 0.05)
 """Extra share of discounted WAR value for filling need rank 1, 2, 3, 4 (0 beyond)."""
