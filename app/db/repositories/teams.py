@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.tables.baseball import Player, PlayerSeason, Salary, Team
+from app.db.tables.baseball import Player, PlayerSeason, PlayerStint, Salary, Team
+from app.domain.team_needs import need_positions
 
 # A pitcher averaging three or more innings per game is a starter.
 STARTER_INNINGS_PER_GAME = 3.0
@@ -78,14 +78,22 @@ def role_expression() -> object:
 
 
 async def war_by_position(session: AsyncSession, *, season: int) -> dict[str, dict[str, float]]:
-    """{team_key: {position: WAR}} for every team of the season."""
-    role = role_expression().label("role")  # type: ignore[attr-defined]
-    result = await session.execute(
-        select(PlayerSeason.team_key, role, func.sum(PlayerSeason.war))
-        .where(PlayerSeason.season == season)
-        .group_by(PlayerSeason.team_key, role)
+    """{team_key: {position: WAR}} for every team of the season, from the stints played for
+    that team (a traded player counts for each team only what he did there). Each team lists
+    exactly the positions its league fields that season: no DH where the pitcher bats."""
+    leagues = dict(
+        (await session.execute(select(Team.team_key, Team.league).where(Team.season == season)))
+        .tuples()
+        .all()
     )
-    table: dict[str, dict[str, float]] = defaultdict(dict)
+    table = {key: dict.fromkeys(need_positions(lg, season), 0.0) for key, lg in leagues.items()}
+    result = await session.execute(
+        select(PlayerStint.team_key, PlayerStint.role, func.sum(PlayerStint.war))
+        .where(PlayerStint.season == season)
+        .group_by(PlayerStint.team_key, PlayerStint.role)
+    )
     for team_key, position, war in result.all():
-        table[team_key][position] = float(war or 0.0)
-    return dict(table)
+        positions = table.get(team_key)
+        if positions is not None and position in positions:
+            positions[position] = float(war or 0.0)
+    return table
