@@ -81,11 +81,8 @@ async def war_by_position(session: AsyncSession, *, season: int) -> dict[str, di
     """{team_key: {position: WAR}} for every team of the season, from the stints played for
     that team (a traded player counts for each team only what he did there). Each team lists
     exactly the positions its league fields that season: no DH where the pitcher bats."""
-    leagues = dict(
-        (await session.execute(select(Team.team_key, Team.league).where(Team.season == season)))
-        .tuples()
-        .all()
-    )
+    teams = await session.execute(select(Team.team_key, Team.league).where(Team.season == season))
+    leagues = {str(key): str(league) for key, league in teams.all()}
     table = {key: dict.fromkeys(need_positions(lg, season), 0.0) for key, lg in leagues.items()}
     result = await session.execute(
         select(PlayerStint.team_key, PlayerStint.role, func.sum(PlayerStint.war))
