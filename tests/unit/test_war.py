@@ -144,10 +144,12 @@ def test_starters_carry_more_replacement_runs_per_inning_than_relievers(
 
 
 def test_the_dh_is_played_by_league_rules() -> None:
-    assert uses_dh("AL", 2016) and not uses_dh("NL", 2016)
+    assert uses_dh("AL", 2016)
+    assert not uses_dh("NL", 2016)
     assert uses_dh("NL", 2020)  # the one universal-DH season before 2022
     assert not uses_dh("NL", 2021)
-    assert uses_dh("NL", 2022) and uses_dh("AL", 2024)
+    assert uses_dh("NL", 2022)
+    assert uses_dh("AL", 2024)
     assert "DH" not in need_positions("NL", 2016)
     assert "DH" in need_positions("AL", 2016)
 
