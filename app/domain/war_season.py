@@ -115,6 +115,35 @@ class RoleMeans:
 
 
 @dataclass(frozen=True)
+class RoleLine:
+    """One player-season or stint for role means: role (a field position, DH, SP or RP),
+    WAR and playing time."""
+
+    role: str
+    war: float
+    plate_appearances: int = 0
+    innings_pitched: float = 0.0
+
+
+def role_means(lines: Iterable[RoleLine]) -> RoleMeans:
+    """League mean WAR per PA for hitters, per inning for starters and relievers: the level
+    a projection regresses toward (a young player's starting point is not the ceiling)."""
+    war: dict[str, float] = defaultdict(float)
+    time: dict[str, float] = defaultdict(float)
+    for line in lines:
+        group = line.role if line.role in ("SP", "RP") else "hitter"
+        war[group] += line.war
+        time[group] += line.innings_pitched if group != "hitter" else line.plate_appearances
+
+    def per(group: str) -> float:
+        return war[group] / time[group] if time[group] else 0.0
+
+    return RoleMeans(
+        hitter_per_pa=per("hitter"), starter_per_ip=per("SP"), reliever_per_ip=per("RP")
+    )
+
+
+@dataclass(frozen=True)
 class SeasonWar:
     season: int
     constants: LeagueConstants
@@ -135,16 +164,14 @@ class SeasonWar:
 
     def role_means(self) -> RoleMeans:
         """League mean WAR per PA for hitters, per inning for starters and relievers."""
-        pa = sum(s.plate_appearances for s in self.stints if not s.pitcher)
-        hit = sum(s.war for s in self.stints if not s.pitcher)
-        per_ip: dict[str, tuple[float, float]] = {}
-        for role in ("SP", "RP"):
-            group = [s for s in self.stints if s.pitcher and s.role == role]
-            per_ip[role] = (sum(s.war for s in group), sum(s.innings_pitched for s in group))
-        return RoleMeans(
-            hitter_per_pa=hit / pa if pa else 0.0,
-            starter_per_ip=per_ip["SP"][0] / per_ip["SP"][1] if per_ip["SP"][1] else 0.0,
-            reliever_per_ip=per_ip["RP"][0] / per_ip["RP"][1] if per_ip["RP"][1] else 0.0,
+        return role_means(
+            RoleLine(
+                s.role,
+                s.pitching_war if s.pitcher else s.hitting_war,
+                0 if s.pitcher else s.plate_appearances,
+                s.innings_pitched if s.pitcher else 0.0,
+            )
+            for s in self.stints
         )
 
 

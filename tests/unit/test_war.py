@@ -26,7 +26,7 @@ from app.domain.war import (
     positional_runs,
     uses_dh,
 )
-from app.domain.war_season import Stint, TeamSeason, season_war
+from app.domain.war_season import RoleLine, Stint, TeamSeason, role_means, season_war
 
 
 @pytest.fixture(scope="module")
@@ -231,3 +231,21 @@ def test_age_uses_june_30() -> None:
 def test_missing_season_names_what_exists() -> None:
     with pytest.raises(ExtractMissing, match="2016"):
         load_extract(1999)
+
+
+def test_role_means_give_war_per_pa_and_per_inning_by_role(rows_2016: SeasonRows) -> None:
+    means = role_means(
+        [
+            RoleLine("SS", 4.0, plate_appearances=600),
+            RoleLine("DH", -1.0, plate_appearances=400),
+            RoleLine("SP", 3.0, innings_pitched=200.0),
+            RoleLine("RP", 0.5, innings_pitched=50.0),
+        ]
+    )
+    assert means.hitter_per_pa == pytest.approx(3.0 / 1000)
+    assert means.starter_per_ip == pytest.approx(3.0 / 200)
+    assert means.reliever_per_ip == pytest.approx(0.5 / 50)
+    league = rows_2016.war[2016].role_means()
+    # About 570 WAR over the position players' ~180,000 PA; starters above relievers per inning.
+    assert 0.0025 < league.hitter_per_pa < 0.0040
+    assert league.starter_per_ip > league.reliever_per_ip > 0
