@@ -51,18 +51,44 @@ async def team_payroll(
     rows = [(player, int(amount)) for player, amount in result.all()]
     if rows:
         return rows
-    # Seasons without real salaries carry estimated ones on the player-seasons instead.
+    # Seasons without real salaries carry estimated ones on the player-seasons instead; a
+    # traded player's is shared between his teams by the playing time of each stint.
     estimated = await session.execute(
-        select(Player, PlayerSeason.salary)
+        select(
+            Player,
+            PlayerSeason.salary,
+            PlayerStint.role,
+            PlayerStint.plate_appearances,
+            PlayerStint.innings_pitched,
+            PlayerSeason.plate_appearances,
+            PlayerSeason.innings_pitched,
+        )
         .join(PlayerSeason, PlayerSeason.player_id == Player.player_id)
+        .join(
+            PlayerStint,
+            (PlayerStint.player_id == Player.player_id) & (PlayerStint.season == season),
+        )
         .where(
             PlayerSeason.season == season,
-            PlayerSeason.team_key == team_key.upper(),
+            PlayerStint.team_key == team_key.upper(),
             PlayerSeason.salary.is_not(None),
         )
-        .order_by(PlayerSeason.salary.desc(), Player.player_id)
     )
-    return [(player, int(amount or 0)) for player, amount in estimated.all()]
+    shared = [
+        (player, round((salary or 0) * stint_share(role, pa, ip, season_pa, season_ip)))
+        for player, salary, role, pa, ip, season_pa, season_ip in estimated.all()
+    ]
+    return sorted(shared, key=lambda row: (-row[1], row[0].player_id))
+
+
+def stint_share(role: str, pa: int, ip: float, season_pa: int, season_ip: float) -> float:
+    """The part of a player's season spent with one team: innings for a pitcher, plate
+    appearances for anyone else (all of it when the season has neither)."""
+    if role in ("SP", "RP") and season_ip:
+        return min(ip / season_ip, 1.0)
+    if season_pa:
+        return min(pa / season_pa, 1.0)
+    return 1.0
 
 
 def role_expression() -> object:
