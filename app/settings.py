@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
@@ -103,6 +104,11 @@ class Settings(BaseSettings):
     )
     DB_ECHO: bool = Field(False, description="Log every SQL statement.")
     DATA_SEASON: int = Field(2016, ge=1985, le=2100, description="Season seeded by default.")
+    DATA_DIR: Path | None = Field(
+        None,
+        description="Folder of season extracts from `btai data import`, searched before the "
+        "embedded data.",
+    )
 
     # --- cache (report: Cache Settings) --------------------------------------------------
     REDIS_URL: SecretStr | None = Field(

@@ -1,7 +1,7 @@
 """Salary history of each seeded season's players, from which contracts are derived.
 
 Revision ID: baseball_salary_history
-Revises: baseball_0001
+Revises: baseball_stints
 Create Date: 2026-11-29 22:40:00.000000
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "baseball_salary_history"
-down_revision: str | Sequence[str] | None = "baseball_0001"
+down_revision: str | Sequence[str] | None = "baseball_stints"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
