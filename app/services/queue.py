@@ -36,6 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.engine import Database, session_scope
 from app.db.tables.queue import QueueTask
+from app.errors import database_outage
 from app.monitoring.metrics import (
     QUEUE_DEPTH,
     QUEUE_RETRIES,
@@ -297,10 +298,10 @@ class TaskQueue:
             try:
                 task = None if self._stopping.is_set() else await self._claim()
                 self._claim_failures = 0
-            except Exception:
+            except Exception as exc:
                 self._claim_failures += 1
                 if self._claim_failures % CLAIM_FAILURE_LOG_EVERY == 1:
-                    logger.exception("queue claim failed (%d in a row)", self._claim_failures)
+                    _log_failure(exc, "queue claim failed (%d in a row)", self._claim_failures)
                 task = None
             if task is None:
                 self._claiming = False
@@ -454,8 +455,20 @@ class TaskQueue:
                 await self.reap_expired()
                 await queue_store.purge_completed(self.db, COMPLETED_RETENTION)
                 await self.stats()  # keeps the depth gauges current
-            except Exception:
-                logger.exception("queue maintenance failed")
+            except Exception as exc:
+                _log_failure(exc, "queue maintenance failed")
+
+
+def _log_failure(exc: Exception, message: str, *args: object) -> None:
+    """A database outage is one line (it is expected and health reports it); anything else
+    keeps its traceback."""
+    if database_outage(exc):
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        logger.warning(
+            message + ": database unavailable: %s: %s", *args, type(exc).__name__, reason
+        )
+    else:
+        logger.error(message, *args, exc_info=exc)
 
 
 async def _settle(tasks: list[asyncio.Task[Any]], within: float) -> None:
