@@ -5,6 +5,8 @@ or the test's own loop talks through it. Its port is bound once, from the operat
 held until `close()`, so no other process can take it in between.
 
 - `pass_through()`: bytes flow both ways (the default); held bytes are delivered.
+  `pass_through(revive=False)` leaves the connections that were black-holed silent for good
+  (a partition that outlived the peers' state): only new connections work.
 - `black_hole()`: connections stay open and new ones are accepted, but no byte moves in either
   direction, the way a network partition or a hung peer looks: the other side waits, never fails.
 - `cut()`: every open connection is closed with a reset and new connections are reset at once,
@@ -56,9 +58,9 @@ class TcpProxy:
         self._server = await asyncio.start_server(self._handle, sock=self._listener)
 
     # --- modes ----------------------------------------------------------------------------------
-    def pass_through(self) -> None:
-        """Let bytes flow again, including what was held while black-holed."""
-        self._call(self._set_mode("pass")).result(timeout=30)
+    def pass_through(self, *, revive: bool = True) -> None:
+        """Let bytes flow again: with `revive`, on the held connections too."""
+        self._call(self._set_mode("pass", revive=revive)).result(timeout=30)
 
     def black_hole(self) -> None:
         """Hold every byte from now on; connections stay open."""
@@ -68,10 +70,13 @@ class TcpProxy:
         """Reset every open connection, and every new one until the mode changes."""
         self._call(self._set_mode("cut")).result(timeout=30)
 
-    async def _set_mode(self, mode: Mode) -> None:
+    async def _set_mode(self, mode: Mode, *, revive: bool = True) -> None:
         assert self._flowing is not None
         self.mode = mode
         if mode == "pass":
+            if not revive:
+                # The held connections keep waiting on the old event, which is never set.
+                self._flowing = asyncio.Event()
             self._flowing.set()
             return
         self._flowing.clear()
@@ -117,15 +122,22 @@ class TcpProxy:
                 _reset(upstream)
 
     async def _pipe(self, src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
-        assert self._flowing is not None
+        flowing = self._flowing
+        assert flowing is not None
         while True:
             # Nothing is read while black-holed: the kernel buffers fill and the sender stalls,
             # as it would behind a partition; what was sent arrives once bytes flow again.
-            await self._flowing.wait()
+            if not flowing.is_set():
+                await flowing.wait()
+                flowing = self._flowing
+                assert flowing is not None
             data = await src.read(CHUNK)
             if not data:
                 break
-            await self._flowing.wait()
+            if not flowing.is_set():
+                await flowing.wait()
+                flowing = self._flowing
+                assert flowing is not None
             dst.write(data)
             await dst.drain()
         if dst.can_write_eof():
