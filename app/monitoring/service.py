@@ -38,6 +38,7 @@ from app.monitoring.checks import (
 )
 from app.monitoring.metrics import ALERTS_ACTIVE, HEALTH_CHECK_STATUS, SYSTEM_UTILIZATION
 from app.monitoring.window import percentile
+from app.services import shutdown
 from app.settings import Settings
 
 logger = logging.getLogger("app.monitoring")
@@ -223,6 +224,8 @@ class HealthService:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             if self.webhook is not None:
-                await self.webhook.drain(WEBHOOK_GRACE_SECONDS)
+                # Deliveries in flight get what is left of the stop's grace, never more.
+                left = shutdown.remaining(self.settings.GRACEFUL_TIMEOUT) + shutdown.CLEANUP_SECONDS
+                await self.webhook.drain(min(WEBHOOK_GRACE_SECONDS, left))
             if self._client is not None:
                 await self._client.aclose()
