@@ -25,6 +25,10 @@ def selector_labels(config: RenderConfig) -> dict[str, str]:
     }
 
 
+def instance_labels(config: RenderConfig) -> dict[str, str]:
+    return {"app.kubernetes.io/name": config.name, "app.kubernetes.io/instance": config.name}
+
+
 def common_labels(config: RenderConfig) -> dict[str, str]:
     return {
         **config.labels,
@@ -374,7 +378,9 @@ def network_policy(config: RenderConfig) -> Obj:
         "kind": "NetworkPolicy",
         "metadata": metadata(config),
         "spec": {
-            "podSelector": {"matchLabels": selector_labels(config)},
+            # Every pod of the instance: the API and the migration Job, which needs the same
+            # egress (DNS, the database) and no more ingress than the API.
+            "podSelector": {"matchLabels": instance_labels(config)},
             "policyTypes": ["Ingress", "Egress"],
             "ingress": ingress,
             "egress": egress,
