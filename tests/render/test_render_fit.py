@@ -150,3 +150,18 @@ def test_a_secret_setting_is_never_a_plain_value_even_with_secret_false(
     assert "env.JWT_SECRET_KEY is a secret setting" in output
     assert "secrets.JWT_SECRET_KEY" in output
     assert "plain-signing-key" not in output
+
+
+def test_namespace_is_rendered_only_when_asked_and_enforces_restricted_pods(
+    config_copy: Path, tmp_path: Path
+) -> None:
+    code, output = render(
+        config_copy, "--env", "development", "--only", "k8s", "--out", str(tmp_path)
+    )
+    assert code == 0, output
+    namespace = yaml.safe_load((tmp_path / "development/kubernetes/namespace.yaml").read_text())
+    assert namespace["metadata"]["name"] == "btai-dev"
+    assert namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
+    args = ("--env", "development", "--only", "k8s", "--set", "create_namespace=false")
+    assert render(config_copy, *args, "--out", str(tmp_path))[0] == 0
+    assert not (tmp_path / "development/kubernetes/namespace.yaml").exists()
