@@ -49,13 +49,6 @@ class _LazyConsole:
         return repr(self._real())
 
 
-def real_console(console: Console) -> Console:
-    """The rich Console behind a stand-in (or the console itself)."""
-    if type(console) is _LazyConsole:
-        return cast("_LazyConsole", console)._real()
-    return console
-
-
 stdout = cast("Console", _LazyConsole(highlight=False, soft_wrap=True))
 stderr = cast("Console", _LazyConsole(stderr=True, highlight=False, soft_wrap=True))
 

@@ -159,7 +159,7 @@ def load_metrics(path: Path, target: str | None = None) -> MetricSet:
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: not a results file (expected a mapping)")
     kind, version = data.get("kind"), data.get("schema_version")
-    readers = {"btai.loadtest": 1, "btai.benchmark": 1, "btai.report-baseline": 1}
+    readers = {"btai.loadtest": 2, "btai.benchmark": 2, "btai.report-baseline": 1}
     if kind not in readers:
         raise ConfigError(
             f"{path}: unknown results kind {kind!r} (expected one of {list(readers)})"
