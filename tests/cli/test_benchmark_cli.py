@@ -290,3 +290,24 @@ def test_fail_on_that_does_not_parse_prints_the_grammar(tmp_path: Path, rule: st
         or ("takes no ms" in result.output)
     )
     assert "STATISTIC :=" in result.output
+
+
+@pytest.mark.slow
+def test_benchmark_run_on_a_terminal_shows_progress_then_the_table(tmp_path: Path) -> None:
+    from tests.support.terminal import terminal
+
+    out = tmp_path / "results.json"
+    with stall_server(tmp_path) as server, terminal(
+        "btai", "benchmark", "run", "--host", server.base_url, "-s", "simple", "--repeat", "1",
+        "-t", "4s", "--rate", "50", "-u", "2", "-o", str(out),
+    ) as term:  # fmt: skip
+        term.wait_for(lambda t: "/4s" in t.text(), timeout=90)
+        live = term.text()
+        code = term.finish(timeout=120)
+    assert "req/s" in live
+    assert code == 0, term.text()
+    screen = term.text()
+    assert "[1/1] btai      simple" in screen
+    assert "Benchmark (means over repetitions)" in screen
+    assert f"results written to {out}" in screen.replace("\n", "")
+    assert json.loads(out.read_text())["kind"] == "btai.benchmark"
