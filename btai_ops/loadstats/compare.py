@@ -59,6 +59,8 @@ class MetricSet:
     source: str
     metrics: dict[str, Metric] = field(default_factory=dict)
     latencies: dict[str, Histogram] = field(default_factory=dict)  # scenario -> successes
+    before: dict[str, float] = field(default_factory=dict)  # the report's "before" figures
+    reference: MetricSet | None = None  # the bare reference app measured beside it
 
     def add(self, metric: Metric) -> None:
         self.metrics[metric.key] = metric
@@ -167,21 +169,28 @@ def from_benchmark(results: dict[str, Any], source: str, target: str | None) -> 
         if runs:
             _scenario_metrics(out, scenario, runs, source)
     _suite_rps(out)
+    if name != "reference" and "reference" in targets:
+        out.reference = from_benchmark(results, source, "reference")
     return out
 
 
 def from_report(data: dict[str, Any], source: str) -> MetricSet:
     column = data.get("compare_with", "after")
     out = MetricSet(f"{source} (the report's '{column}' figures)")
+    other = "before" if column == "after" else "after"
     for scenario, row in data["response_time_ms"].items():
         label = f"{row['label']} ({scenario}) p50"
         out.add(Metric(f"{scenario}.p50", label, float(row[column]), "ms", True, "p50"))
+        if other in row:
+            out.before[f"{scenario}.p50"] = float(row[other])
     units = {"concurrent_users": "users", "memory_usage_mb": "MB", "cpu_efficiency_percent": "%"}
     for key, row in data["throughput"].items():
         name = "rps" if key == "requests_per_second" else key
         lower = key == "memory_usage_mb"
         unit = units.get(key, "req/s")
         out.add(Metric(name, row["label"], float(row[column]), unit, lower, name))
+        if other in row:
+            out.before[name] = float(row[other])
     return out
 
 

@@ -311,3 +311,36 @@ def test_benchmark_run_on_a_terminal_shows_progress_then_the_table(tmp_path: Pat
     assert "Benchmark (means over repetitions)" in screen
     assert f"results written to {out}" in screen.replace("\n", "")
     assert json.loads(out.read_text())["kind"] == "btai.benchmark"
+
+
+@pytest.mark.slow
+def test_comparison_page_renders_in_chromium_with_every_series_drawn(
+    results: dict[str, Path], tmp_path: Path
+) -> None:
+    from tests.support.browser import render
+
+    # Results that hold the reference app beside btai (its runs: the slower server's).
+    combined = json.loads(results["first"].read_text())
+    combined["targets"]["reference"] = json.loads(results["slow"].read_text())["targets"]["btai"]
+    with_reference = tmp_path / "with-reference.json"
+    with_reference.write_text(json.dumps(combined))
+    against_runs, against_report = tmp_path / "runs.html", tmp_path / "report.html"
+    runner.invoke(app, ["benchmark", "compare", str(with_reference), str(results["second"]),
+                        "--html", str(against_runs)])  # fmt: skip
+    runner.invoke(app, ["benchmark", "compare", str(with_reference), "--html", str(against_report)])
+
+    page = render(against_runs)
+    assert page.console_errors == []
+    assert page.dom.count('class="series"') == 3  # baseline, current, reference app
+    assert "latency (ms, log scale)" in page.dom
+    assert "percentile (successful requests)" in page.dom
+    assert "reference app" in page.dom
+    for colour in ((0x1F, 0x6F, 0xB2), (0xD3, 0x54, 0x00), (0x7F, 0x8C, 0x8D)):
+        assert page.count(colour, tolerance=6) > 200, colour  # each line is really drawn
+    assert max(len(row) for row in page.pixels) == 1400
+
+    report = render(against_report)
+    assert report.console_errors == []
+    assert "report before: 45.0 ms" in report.dom  # the report's before figure, drawn
+    assert report.count((0xB9, 0xC2, 0xC8), tolerance=4) > 500  # its bar
+    assert "text-align:left" in report.dom
