@@ -7,8 +7,12 @@ import random
 
 import pytest
 
+from btai_ops.loadstats.bootstrap import (
+    mean_difference,
+    percentile_difference,
+    proportion_difference,
+)
 from btai_ops.loadstats.histogram import PERCENTILES, Histogram
-from btai_ops.loadstats.mannwhitney import mann_whitney, plain
 from btai_ops.loadstats.recorder import Recording
 from btai_ops.loadstats.summary import build_summary, exit_code, finish
 from btai_ops.loadstats.thresholds import (
@@ -200,33 +204,47 @@ def test_thresholds_evaluate_against_a_summary_and_missing_values_fail() -> None
     assert results[3]["value"] is None
 
 
-def test_mann_whitney_u_counts_pairs_with_ties_as_half() -> None:
-    rng = random.Random(3)
-    a = [float(rng.randint(0, 20)) for _ in range(60)]
-    b = [float(rng.randint(3, 25)) for _ in range(45)]
-    result = mann_whitney(plain(a), plain(b))
-    brute = sum(1.0 if x > y else 0.5 if x == y else 0.0 for x in a for y in b)
-    assert result.u == pytest.approx(brute)
-    assert result.p_value < 0.05
-    assert result.prob_first_larger < 0.5
+def test_bootstrap_finds_a_tail_that_moved_while_the_median_did_not() -> None:
+    rng = random.Random(5)
+    steady = Histogram.of(rng.lognormvariate(1, 0.3) for _ in range(20_000))
+    # every 50th request 200 ms slower: p99 moves, p50 does not
+    tail = Histogram.of(
+        rng.lognormvariate(1, 0.3) + (200 if i % 50 == 0 else 0) for i in range(20_000)
+    )
+    cur, base = list(tail.weighted_values()), list(steady.weighted_values())
+    p99 = percentile_difference(cur, base, 99, margin=1.0)
+    assert p99.p_value < 0.01
+    assert p99.beyond(1.0)
+    assert 150 < p99.low <= p99.observed <= p99.high < 250
+    p50 = percentile_difference(cur, base, 50, margin=1.0)
+    assert not p50.beyond(1.0)
+    assert p50.p_value == 1.0
 
 
-def test_mann_whitney_matches_the_textbook_normal_approximation() -> None:
-    # 1..5 against 6..10: U = 0, z = (0 - 12.5 + 0.5) / sqrt(25 * 11 / 12), p = 0.01219
-    result = mann_whitney(plain(range(1, 6)), plain(range(6, 11)))
-    assert result.u == 0
-    assert result.z == pytest.approx(-2.50672, rel=1e-4)
-    assert result.p_value == pytest.approx(0.012186, rel=1e-3)
+def test_bootstrap_percentile_replicates_follow_real_resampling() -> None:
+    # The beta shortcut against resampling the values themselves: same spread of p90.
+    rng = random.Random(9)
+    values = sorted(rng.expovariate(1 / 10) for _ in range(400))
+    grouped = [(v, 1) for v in values]
+    shortcut = percentile_difference(grouped, [(0.0, 1)], 90, alpha=0.1, replicates=4000)
+    direct = sorted(nearest_rank(rng.choices(values, k=len(values)), 90) for _ in range(4000))
+    assert shortcut.low == pytest.approx(direct[200], rel=0.05)
+    assert shortcut.high == pytest.approx(direct[3799], rel=0.05)
 
 
-def test_mann_whitney_same_distribution_is_not_significant() -> None:
-    rng = random.Random(11)
-    a = Histogram.of(rng.lognormvariate(0, 0.5) for _ in range(5000))
-    b = Histogram.of(rng.lognormvariate(0, 0.5) for _ in range(5000))
-    assert mann_whitney(a.weighted_values(), b.weighted_values()).p_value > 0.01
-    c = Histogram.of(rng.lognormvariate(0, 0.5) + 0.05 for _ in range(5000))
-    assert mann_whitney(a.weighted_values(), c.weighted_values()).p_value < 1e-6
-    assert mann_whitney(plain([1, 1, 1]), plain([1, 1])).p_value == 1.0
+def test_the_same_samples_differ_by_nothing_with_p_1() -> None:
+    hist = Histogram.of(random.Random(2).lognormvariate(0, 1) for _ in range(3000))
+    same = percentile_difference(list(hist.weighted_values()), list(hist.weighted_values()), 99)
+    assert (same.observed, same.low, same.high, same.p_value) == (0.0, 0.0, 0.0, 1.0)
+    assert mean_difference([100.0, 101.0, 99.0], [99.0, 100.0, 101.0]).p_value == 1.0
+
+
+def test_fail_ratio_difference_is_a_two_proportion_test() -> None:
+    assert proportion_difference((0, 0), (1000, 1000)).p_value == 1.0
+    worse = proportion_difference((60, 10), (2000, 2000))
+    assert worse.p_value < 1e-6
+    assert worse.low > 0
+    assert proportion_difference((11, 10), (2000, 2000)).p_value > 0.5
 
 
 def _summary(cpu: float, rules: list[str]) -> dict[str, object]:
