@@ -12,6 +12,7 @@ from typing import Annotated, Any
 import typer
 from typer import _click as click  # the click that typer vendors
 from typer.core import TyperGroup
+from typer.exceptions import TyperException
 
 from btai_ops import __version__
 from btai_ops import benchmark as benchmark_cmd
@@ -23,21 +24,30 @@ from btai_ops import loadtest as loadtest_cmd
 from btai_ops import queue as queue_cmd
 from btai_ops import serve as serve_cmd
 from btai_ops import users as users_cmd
-from btai_ops.errors import BtaiError
+from btai_ops.errors import EXIT_INTERRUPTED, BtaiError, InternalError
 from btai_ops.render import command as render_cmd
 
 
 class BtaiGroup(TyperGroup):
-    """The root group: a BtaiError from any command becomes `Error: ...` and its exit code."""
+    """The root group: a BtaiError from any command becomes `Error: ...` and its exit code.
+
+    Anything else a command raises is a crash, never a verdict: one `Error:` line naming it
+    and exit code 4. Ctrl-C ends the command quietly with 130, as a shell does.
+    """
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except BtaiError as exc:
+        except (typer.Exit, typer.Abort, TyperException):
+            raise
+        except KeyboardInterrupt:
+            raise typer.Exit(EXIT_INTERRUPTED) from None
+        except Exception as exc:
+            error = exc if isinstance(exc, BtaiError) else InternalError.of(exc)
             if _debug["on"]:
                 traceback.print_exc()
-            typer.echo(exc.render(), err=True)
-            raise typer.Exit(exc.exit_code) from None
+            typer.echo(error.render(), err=True)
+            raise typer.Exit(error.exit_code) from None
 
 
 app = typer.Typer(
