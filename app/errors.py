@@ -20,6 +20,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.security.masking import mask_secrets
+
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "https://btai.dev/problems/"
 logger = logging.getLogger("app.errors")
@@ -125,7 +127,8 @@ def problem_body(
         "type": PROBLEM_BASE + (type_slug or _slug(status)),
         "title": title or _TITLES.get(status, "Error"),
         "status": status,
-        "detail": detail,
+        # A detail may quote a URL, header or exception text: never its credentials.
+        "detail": mask_secrets(detail),
         "instance": instance,
         "request_id": request_id,
     }

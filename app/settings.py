@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from enum import StrEnum
 from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import AnyHttpUrl, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+# The one masking function; a leaf module (no app imports), re-exported for older callers.
+from app.security.masking import mask_url as mask_url
 
 # Values that must never reach a non-development deployment as the JWT signing key.
 PLACEHOLDER_SECRETS = frozenset(
@@ -231,6 +233,15 @@ class Settings(BaseSettings):
         parse_route_limits(value)  # raises ValueError naming the bad entry
         return value
 
+    @field_validator("CORS_ORIGINS")
+    @classmethod
+    def _explicit_origins(cls, value: list[str]) -> list[str]:
+        # Tokens travel in headers, and the CORS layer refuses a wildcard at start-up: say so
+        # here, where `config validate` can name it.
+        if any(origin.strip() == "*" for origin in value):
+            raise ValueError("CORS_ORIGINS must list origins explicitly, not '*'")
+        return value
+
     @model_validator(mode="after")
     def _refuse_weak_secret_outside_development(self) -> Settings:
         if self.ENVIRONMENT is Environment.DEVELOPMENT:
@@ -241,9 +252,9 @@ class Settings(BaseSettings):
                 f"JWT_SECRET_KEY is a placeholder; set a random secret of at least "
                 f"{MIN_SECRET_BYTES} bytes outside development"
             )
-        if len(secret.encode()) < MIN_SECRET_BYTES:
+        if len(secret.strip().encode()) < MIN_SECRET_BYTES:
             raise ValueError(
-                f"JWT_SECRET_KEY is shorter than {MIN_SECRET_BYTES} bytes; "
+                f"JWT_SECRET_KEY is shorter than {MIN_SECRET_BYTES} bytes, blanks not counted; "
                 f"set a longer random secret outside development"
             )
         return self
@@ -266,18 +277,6 @@ class Settings(BaseSettings):
     @property
     def redis_url(self) -> str | None:
         return self.REDIS_URL.get_secret_value() if self.REDIS_URL else None
-
-
-def mask_url(url: str) -> str:
-    """Return `url` with any password replaced by `***`, for logs and messages."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    user = parts.username or ""
-    host = parts.hostname or ""
-    if parts.port is not None:
-        host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, f"{user}:***@{host}", parts.path, parts.query, parts.fragment))
 
 
 def get_settings(**overrides: Any) -> Settings:
