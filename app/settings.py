@@ -85,6 +85,15 @@ class Settings(BaseSettings):
         None, ge=1, description="Connections a worker accepts at once before answering 503."
     )
     BACKLOG: int = Field(2048, ge=1, description="Listen backlog of the server socket.")
+    HTTP_MAX_REQUEST_LINE: int = Field(
+        4096, ge=256, le=65536, description="Longest request line in bytes (longer: 400)."
+    )
+    HTTP_MAX_HEADER_BYTES: int = Field(
+        16384, ge=1024, le=1_048_576, description="Largest request header section in bytes (431)."
+    )
+    HTTP_MAX_HEADERS: int = Field(
+        100, ge=8, le=1000, description="Most request header fields (more: 431)."
+    )
     TRUSTED_PROXIES: CsvList = Field(
         default_factory=lambda: ["127.0.0.1", "::1"],
         description="Proxy addresses whose X-Forwarded-For/-Proto headers are believed.",
