@@ -31,7 +31,10 @@ TOKEN_SEGMENT_RE = re.compile(
 URL_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^\s'\"<>,;)\]}]+")
 JWT_RE = re.compile(r"\beyJ[A-Za-z0-9_\-]*\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]*")
 AUTH_SCHEME_WORDS = ("earer", "EARER", "asic", "ASIC", "oken", "OKEN")
-AUTH_SCHEME_RE = re.compile(r"\b(Bearer|Basic|Token)\s+[A-Za-z0-9_\-.~+/=]{8,}", re.IGNORECASE)
+AUTH_SCHEME_RE = re.compile(
+    r"\b(Bearer|bearer|BEARER|Basic|basic|BASIC|Token|token)\s+"
+    r"(?:(?=[A-Za-z0-9_\-.~+/=]*[0-9+/=_\-])[A-Za-z0-9_\-.~+/=]{8,}|[A-Za-z0-9_\-.~+/=]{20,})"
+)
 
 
 def mask_url(url: str) -> str:

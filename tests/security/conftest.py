@@ -16,6 +16,9 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from tests.support.server import ServerProcess, run_server
 from tests.support.services import create_pg_database, drop_pg_database
 
+# A busy machine can take a while to migrate, seed and start two workers.
+SERVER_START_SECONDS = 180
+
 
 @dataclass
 class LiveServer:
@@ -55,7 +58,9 @@ def live_server(
     else:
         url = f"sqlite+aiosqlite:///{tmp_path}/btai.db"
     try:
-        with run_server(tmp_path, env={"DATABASE_URL": url, **env}, args=args) as server:
+        with run_server(
+            tmp_path, env={"DATABASE_URL": url, **env}, args=args, timeout=SERVER_START_SECONDS
+        ) as server:
             yield LiveServer(server, url)
     finally:
         if pg_name is not None:

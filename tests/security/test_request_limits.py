@@ -11,6 +11,7 @@ from pathlib import Path
 import psutil
 import pytest
 
+from tests.security.conftest import SERVER_START_SECONDS
 from tests.support.server import ServerProcess, run_server
 
 pytestmark = pytest.mark.slow
@@ -83,7 +84,9 @@ def server(
 ) -> Iterator[ServerProcess]:
     tmp_path: Path = tmp_path_factory.mktemp(f"limits-{request.param}")
     env = {"RATE_LIMIT_ENABLED": "false", "SERVER": str(request.param)}
-    with run_server(tmp_path, env=env, args=["--workers", "1"]) as running:
+    with run_server(
+        tmp_path, env=env, args=["--workers", "1"], timeout=SERVER_START_SECONDS
+    ) as running:
         yield running
 
 
