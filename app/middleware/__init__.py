@@ -74,7 +74,13 @@ def security_layers(settings: Settings, security: SecurityServices) -> list[Midd
     layers: list[Middleware] = []
     if settings.ENABLE_SECURITY_MIDDLEWARE:
         if settings.https_enforced:
-            layers.append(Middleware(HTTPSEnforcementMiddleware, proxies=security.proxies))
+            layers.append(
+                Middleware(
+                    HTTPSEnforcementMiddleware,
+                    proxies=security.proxies,
+                    allowed_hosts=settings.ALLOWED_HOSTS,
+                )
+            )
         if "*" not in settings.ALLOWED_HOSTS:
             layers.append(Middleware(TrustedHostMiddleware, allowed_hosts=settings.ALLOWED_HOSTS))
         if settings.CORS_ORIGINS:
