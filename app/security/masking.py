@@ -28,6 +28,7 @@ TOKEN_SEGMENT_RE = re.compile(
     r"^(?=[A-Za-z0-9_\-.~+=]*\d)(?=[A-Za-z0-9_\-.~+=]*[A-Za-z])[A-Za-z0-9_\-.~+=]{16,}$"
     r"|^[A-Za-z0-9_\-.~+=%]{32,}$"
 )
+QUERY_PARAM_RE = re.compile(r"([?&;])([A-Za-z0-9_.\-]{1,64})=([^&;\s\"'#]*)")
 URL_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^\s'\"<>,;)\]}]+")
 JWT_RE = re.compile(r"\beyJ[A-Za-z0-9_\-]*\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]*")
 AUTH_SCHEME_WORDS = ("earer", "EARER", "asic", "ASIC", "oken", "OKEN")
@@ -74,10 +75,14 @@ def mask_url(url: str) -> str:
 
 
 def mask_secrets(text: str) -> str:
-    """`text` with every URL masked by `mask_url`, and JWTs and HTTP credentials hidden."""
+    """`text` with every URL masked by `mask_url`, credential parameters of bare request
+    targets (`/path?api_key=...`, as an access line quotes them), JWTs and HTTP credentials
+    hidden."""
     if not text:
         return text
     masked = URL_RE.sub(lambda match: mask_url(match.group(0)), text) if "://" in text else text
+    if "=" in masked:
+        masked = QUERY_PARAM_RE.sub(_mask_param, masked)
     if "eyJ" in masked:
         masked = JWT_RE.sub(MASK, masked)
     if any(word in masked for word in AUTH_SCHEME_WORDS):
@@ -101,6 +106,12 @@ def mask_setting(value: Any) -> Any:
     if isinstance(value, str):
         return mask_secrets(value)
     return value
+
+
+def _mask_param(match: re.Match[str]) -> str:
+    if not _secret_param(match.group(2)) or match.group(3) == MASK:
+        return match.group(0)
+    return f"{match.group(1)}{match.group(2)}={MASK}"
 
 
 def _secret_param(name: str) -> bool:
