@@ -190,6 +190,9 @@ class Settings(BaseSettings):
         default_factory=lambda: ["*"], description="Host headers accepted (comma-separated)."
     )
     MAX_BODY_SIZE: int = Field(1_048_576, ge=1, description="Largest request body in bytes.")
+    BODY_READ_TIMEOUT: float = Field(
+        30.0, gt=0, description="Seconds a request body may stall before it is answered 408."
+    )
     ENFORCE_HTTPS: bool | None = Field(
         None, description="Redirect/reject plain HTTP; defaults to on in production."
     )

@@ -7,6 +7,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from app.security.sanitize import SafeText
+
 TeamKey = Annotated[
     str,
     StringConstraints(min_length=2, max_length=3, pattern=r"^[A-Za-z0-9]+$", to_upper=True),
@@ -15,6 +17,8 @@ PlayerId = Annotated[str, StringConstraints(min_length=1, max_length=16, pattern
 Position = Literal["C", "1B", "2B", "3B", "SS", "LF", "CF", "RF", "OF", "DH", "SP", "RP"]
 Urgency = Literal["low", "medium", "high", "critical"]
 MAX_PLAYERS_PER_SIDE = 10
+# Far beyond any payroll, and a finite number every database column can store.
+MAX_BUDGET_DOLLARS = 10_000_000_000
 
 
 class _Strict(BaseModel):
@@ -29,7 +33,7 @@ class TradeEvaluateRequest(_Strict):
     )
     team_b: TeamKey
     team_b_receives: list[PlayerId] = Field(min_length=1, max_length=MAX_PLAYERS_PER_SIDE)
-    context: str | None = Field(None, max_length=500, description="Free-text notes, echoed.")
+    context: SafeText | None = Field(None, max_length=500, description="Free-text notes, echoed.")
 
 
 class ControlYearOut(BaseModel):
@@ -107,9 +111,15 @@ class TradeEvaluationOut(BaseModel):
 # --- asynchronous analysis ----------------------------------------------------------------------
 class AnalyzeRequest(_Strict):
     team: TeamKey
-    request: str = Field(min_length=10, max_length=2000, description="What the team needs.")
+    request: SafeText = Field(min_length=10, max_length=2000, description="What the team needs.")
     urgency: Urgency = "medium"
-    budget_limit: float | None = Field(None, gt=0, description="Most salary to add, in dollars.")
+    budget_limit: float | None = Field(
+        None,
+        gt=0,
+        le=MAX_BUDGET_DOLLARS,
+        allow_inf_nan=False,
+        description="Most salary to add, in dollars.",
+    )
     include_prospects: bool = False
     max_trade_partners: int = Field(2, ge=1, le=4)
     preferred_positions: list[Position] | None = Field(None, max_length=12)
