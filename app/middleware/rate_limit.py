@@ -1,8 +1,8 @@
 """Rate limiting per client (user when a valid bearer token is sent, IP otherwise) and per
 endpoint, with RateLimit-* headers on every counted response and 429 problem+json past it.
 
-The auth routes are always keyed by client IP, whatever token is presented: a token must
-not move its holder into a fresh budget (one per account) for register and login."""
+Login, register and refresh are always keyed by client IP, whatever token is presented: a
+token must not move its holder into a fresh budget (one per account) on them."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from app.errors import request_id_of, send_problem
 from app.monitoring.metrics import RATE_LIMIT_REJECTIONS
-from app.security.auth_limits import AUTH_PATH_PREFIX
+from app.security.auth_limits import CREDENTIAL_PATHS
 from app.security.ratelimit import Limit, parse_route_limits
 
 if TYPE_CHECKING:
@@ -45,7 +45,7 @@ class RateLimitMiddleware:
         return "default", self.default
 
     def _identity(self, scope: Scope, path: str) -> tuple[str, str]:
-        if path.startswith(AUTH_PATH_PREFIX):
+        if path in CREDENTIAL_PATHS:
             return "ip", self.security.proxies.client_ip(scope)
         for key, value in scope.get("headers", ()):
             if key == b"authorization":

@@ -1,7 +1,7 @@
 """Rate limits of the auth routes by account name, beside the middleware's limit by client IP.
 
-On the auth routes a bearer token never changes whose budget a request spends: the
-middleware keys them by client IP, and login and register also spend the named account's
+On the routes that take credentials a bearer token never changes whose budget a request
+spends: the middleware keys them by client IP, and login and register also spend the named account's
 budget here, so neither many accounts from one IP nor many IPs against one account get more
 than the route's limit.
 """
@@ -13,7 +13,9 @@ from app.monitoring.metrics import RATE_LIMIT_REJECTIONS
 from app.security.ratelimit import Limit, RateLimiter, parse_route_limits
 from app.settings import Settings
 
-AUTH_PATH_PREFIX = "/api/v1/auth/"
+# The routes that take credentials instead of a session: keyed by client IP whatever token
+# comes with them (the session routes, /me and logout, stay keyed by their user).
+CREDENTIAL_PATHS = ("/api/v1/auth/login", "/api/v1/auth/register", "/api/v1/auth/refresh")
 
 
 class RateLimited(ProblemError):
