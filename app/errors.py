@@ -25,6 +25,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.security.masking import mask_secrets
+
 PROBLEM_JSON = "application/problem+json"
 DATABASE_RETRY_AFTER = 5
 """Seconds a client is asked to wait after a 503 for a database outage."""
@@ -42,6 +44,7 @@ _TITLES = {
     404: "Not Found",
     405: "Method Not Allowed",
     406: "Not Acceptable",
+    408: "Request Timeout",
     409: "Conflict",
     413: "Content Too Large",
     415: "Unsupported Media Type",
@@ -161,7 +164,8 @@ def problem_body(
         "type": PROBLEM_BASE + (type_slug or _slug(status)),
         "title": title or _TITLES.get(status, "Error"),
         "status": status,
-        "detail": detail,
+        # A detail may quote a URL, header or exception text: never its credentials.
+        "detail": mask_secrets(detail),
         "instance": instance,
         "request_id": request_id,
     }

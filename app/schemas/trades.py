@@ -7,6 +7,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from app.security.sanitize import SafeText
+
 TeamKey = Annotated[
     str,
     StringConstraints(min_length=2, max_length=3, pattern=r"^[A-Za-z0-9]+$", to_upper=True),
@@ -18,6 +20,8 @@ MAX_PLAYERS_PER_SIDE = 10
 MAX_CONTRACT_YEARS = 15
 Recommendation = Literal["accept", "reject", "negotiate"]
 Dollars = Annotated[float, Field(ge=0, le=100_000_000_000)]
+# Far beyond any payroll, and a finite number every database column can store.
+MAX_BUDGET_DOLLARS = 10_000_000_000
 
 
 class _Strict(BaseModel):
@@ -59,7 +63,7 @@ class TradeEvaluateRequest(_Strict):
         max_length=2 * MAX_PLAYERS_PER_SIDE,
         description="Contract terms for players in the trade, used instead of derived ones.",
     )
-    context: str | None = Field(None, max_length=500, description="Free-text notes, echoed.")
+    context: SafeText | None = Field(None, max_length=500, description="Free-text notes, echoed.")
 
 
 class ControlYearOut(BaseModel):
@@ -159,9 +163,15 @@ class TradeEvaluationOut(BaseModel):
 # --- asynchronous analysis ----------------------------------------------------------------------
 class AnalyzeRequest(_Strict):
     team: TeamKey
-    request: str = Field(min_length=10, max_length=2000, description="What the team needs.")
+    request: SafeText = Field(min_length=10, max_length=2000, description="What the team needs.")
     urgency: Urgency = "medium"
-    budget_limit: float | None = Field(None, gt=0, description="Most salary to add, in dollars.")
+    budget_limit: float | None = Field(
+        None,
+        gt=0,
+        le=MAX_BUDGET_DOLLARS,
+        allow_inf_nan=False,
+        description="Most salary to add, in dollars.",
+    )
     include_prospects: bool = False
     max_trade_partners: int = Field(2, ge=1, le=4)
     preferred_positions: list[Position] | None = Field(None, max_length=12)
