@@ -23,6 +23,19 @@ class _Strict(BaseModel):
 
 # --- synchronous evaluation ----------------------------------------------------------------------
 class TradeEvaluateRequest(_Strict):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "team_a": "NYA",
+                    "team_a_receives": ["troutmi01"],
+                    "team_b": "LAA",
+                    "team_b_receives": ["rodrial01"],
+                }
+            ]
+        },
+    )
     team_a: TeamKey = Field(description="Team key of one side, e.g. NYA.")
     team_a_receives: list[PlayerId] = Field(
         min_length=1, max_length=MAX_PLAYERS_PER_SIDE, description="Players team_a gets."
@@ -105,7 +118,17 @@ class TradeEvaluationOut(BaseModel):
 
 
 # --- asynchronous analysis ----------------------------------------------------------------------
+ANALYZE_EXAMPLE = {
+    "team": "NYA",
+    "request": "A starting pitcher with two years of control",
+    "urgency": "high",
+    "budget_limit": 20_000_000,
+    "preferred_positions": ["SP"],
+}
+
+
 class AnalyzeRequest(_Strict):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [ANALYZE_EXAMPLE]})
     team: TeamKey
     request: str = Field(min_length=10, max_length=2000, description="What the team needs.")
     urgency: Urgency = "medium"
@@ -116,6 +139,9 @@ class AnalyzeRequest(_Strict):
 
 
 class AnalyzeBatchRequest(_Strict):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"requests": [ANALYZE_EXAMPLE]}]}
+    )
     requests: list[AnalyzeRequest] = Field(min_length=1, max_length=10)
 
 
