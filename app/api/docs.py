@@ -25,7 +25,9 @@ def assets_folder() -> Path:
     return Path(str(files("fastapi_offline") / "static"))
 
 
-def docs_routes(*, title: str, version: str, openapi_url: str, links: dict[str, str]) -> list[BaseRoute]:
+def docs_routes(
+    *, title: str, version: str, openapi_url: str, links: dict[str, str]
+) -> list[BaseRoute]:
     """Routes for /, /docs, /redoc and their assets; `links` are shown on the landing page."""
 
     async def swagger_ui(_: Request) -> HTMLResponse:

@@ -108,7 +108,7 @@ def build_openapi(app: FastAPI, *, description: str = DESCRIPTION) -> dict[str, 
     for route in app.routes:
         if not isinstance(route, APIRoute) or not route.include_in_schema:
             continue
-        for method in sorted(route.methods):
+        for method in sorted(route.methods or ()):
             operation = document["paths"].get(route.path_format, {}).get(method.lower())
             if operation is None:
                 continue

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints
 
 TeamKey = Annotated[
     str,
@@ -118,7 +118,7 @@ class TradeEvaluationOut(BaseModel):
 
 
 # --- asynchronous analysis ----------------------------------------------------------------------
-ANALYZE_EXAMPLE = {
+ANALYZE_EXAMPLE: dict[str, JsonValue] = {
     "team": "NYA",
     "request": "A starting pitcher with two years of control",
     "urgency": "high",

@@ -28,9 +28,10 @@ def test_head_answers_every_get_route_with_its_headers_and_no_body(
     tmp_path: Path, seeded_sqlite_url: str
 ) -> None:
     env = {"DATABASE_URL": seeded_sqlite_url, "RATE_LIMIT_ENABLED": "false"}
-    with run_server(tmp_path, env=env) as server, httpx.Client(
-        base_url=server.base_url, timeout=30
-    ) as client:
+    with (
+        run_server(tmp_path, env=env) as server,
+        httpx.Client(base_url=server.base_url, timeout=30) as client,
+    ):
         paths = _get_paths(server.base_url)
         assert len(paths) >= 20
         etags = 0
