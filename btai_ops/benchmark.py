@@ -169,6 +169,12 @@ def micro(
     """Run the pytest-benchmark microbenchmarks in benchmarks/micro/ and save the run."""
     import subprocess
 
+    from btai_ops.extras import require
+
+    # Checked here: the run is a subprocess, whose own import error would be a traceback.
+    require("pytest", "benchmark")
+    require("pytest_benchmark", "benchmark")
+
     folder = _project_file(Path("benchmarks/micro"))
     cmd = [sys.executable, "-m", "pytest", str(folder), "-q", "--benchmark-enable"]
     cmd += ["--benchmark-autosave", f"--benchmark-storage=file://{storage.resolve()}"]

@@ -60,7 +60,9 @@ def validate() -> None:
         Settings()
     except Exception as exc:
         problems = settings_problems(exc)
+        if len(problems) == 1:
+            raise ConfigError(problems[0]) from None
         for problem in problems:
             typer.echo(f"  - {problem}", err=True)
-        raise ConfigError(f"{len(problems)} invalid setting(s)") from None
+        raise ConfigError(f"{len(problems)} invalid settings") from None
     typer.echo("Settings are valid.")
