@@ -37,7 +37,9 @@ def run(
     ] = None,
     repeat: Annotated[int, typer.Option(min=1, help="Repetitions of every scenario.")] = 3,
     duration: Annotated[str, typer.Option("--duration", "-t", help="Per run.")] = "10s",
-    users: Annotated[int, typer.Option("--users", "-u", min=1)] = 10,
+    users: Annotated[
+        int, typer.Option("--users", "-u", min=1, help="Concurrent simulated users per run.")
+    ] = 10,
     rate: Annotated[
         float | None, typer.Option(min=0.1, help="Open model: requests/s per run.")
     ] = None,

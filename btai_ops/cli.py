@@ -28,6 +28,7 @@ from btai_ops import serve as serve_cmd
 from btai_ops import users as users_cmd
 from btai_ops.errors import BtaiError
 from btai_ops.extras import missing_extra
+from btai_ops.help_text import tidy as tidy_help
 from btai_ops.render import command as render_cmd
 
 
@@ -62,6 +63,7 @@ class BtaiGroup(TyperGroup):
         windows_expand_args: bool = True,
         **extra: Any,
     ) -> Any:
+        tidy_help(self)
         given = (args, prog_name, complete_var, False, windows_expand_args)
         if not standalone_mode:
             return super().main(*given, **extra)
@@ -88,6 +90,7 @@ app = typer.Typer(
     help="Operate the Baseball Trade AI service: serve, check, load-test, benchmark, render.",
     no_args_is_help=True,
     add_completion=True,
+    rich_markup_mode=None,
     pretty_exceptions_enable=False,
 )
 

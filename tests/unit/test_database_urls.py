@@ -51,4 +51,5 @@ def test_settings_normalise_both_database_urls(make_settings: Callable[..., Sett
 
 @pytest.mark.parametrize("given", ["debug", "Warning", " info "])
 def test_log_level_is_read_in_any_case(make_settings: Callable[..., Settings], given: str) -> None:
-    assert make_settings(LOG_LEVEL=given).LOG_LEVEL == given.strip().upper()
+    level = make_settings(LOG_LEVEL=given).LOG_LEVEL
+    assert level == given.strip().upper()
