@@ -199,6 +199,11 @@ def _slug(status: int) -> str:
     return _TITLES.get(status, "error").lower().replace(" ", "-")
 
 
+def _is_json(content_type: str) -> bool:
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json" or media.endswith("+json")
+
+
 def _field_path(loc: tuple[int | str, ...] | list[int | str]) -> str:
     return ".".join(str(part) for part in loc)
 
@@ -225,8 +230,18 @@ def install_problem_handlers(app: FastAPI, *, expose_internals: bool) -> None:
 
     async def on_validation(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
+        body_errors = [err for err in exc.errors() if tuple(err.get("loc", ()))[:1] == ("body",)]
+        if body_errors and not _is_json(request.headers.get("content-type", "")):
+            return problem_response(
+                request,
+                status=415,
+                detail="The request body must be JSON; send Content-Type: application/json.",
+            )
         errors = [
             {"field": _field_path(err.get("loc", ())), "message": err.get("msg", "invalid")}
+            if err.get("type") != "json_invalid"
+            # A body that is not JSON at all: name the body, not a character offset in it.
+            else {"field": "body", "message": f"Malformed JSON: {err.get('ctx', {}).get('error')}"}
             for err in exc.errors()
         ]
         fields = ", ".join(e["field"] for e in errors) or "request"

@@ -69,7 +69,7 @@ class Settings(BaseSettings):
         Environment.DEVELOPMENT, description="development, staging or production."
     )
     LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
-        "INFO", description="Lowest level that is logged."
+        "INFO", description="Lowest level that is logged (any case: debug, INFO)."
     )
 
     # --- performance (report: Performance Settings) --------------------------------------
@@ -103,7 +103,8 @@ class Settings(BaseSettings):
     # --- database ------------------------------------------------------------------------
     DATABASE_URL: SecretStr = Field(
         SecretStr(DEFAULT_DATABASE_URL),
-        description="SQLAlchemy async URL: sqlite+aiosqlite:///... or postgresql+asyncpg://...",
+        description="sqlite+aiosqlite:///PATH or postgresql+asyncpg://USER@HOST/DB "
+        "(postgresql:// and postgres:// mean asyncpg).",
     )
     DATABASE_READ_URL: SecretStr | None = Field(
         None, description="Optional read-replica URL for read-only queries."
@@ -253,6 +254,21 @@ class Settings(BaseSettings):
     @classmethod
     def _lists(cls, value: Any) -> Any:
         return _split_csv(value)
+
+    @field_validator("LOG_LEVEL", mode="before")
+    @classmethod
+    def _log_level_any_case(cls, value: Any) -> Any:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("DATABASE_URL", "DATABASE_READ_URL", mode="before")
+    @classmethod
+    def _async_database_url(cls, value: Any) -> Any:
+        # Checked before SQLAlchemy sees the URL, so a wrong driver is one line, not a traceback.
+        from app.database_urls import normalise_database_url
+
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        return normalise_database_url(value) if isinstance(value, str) else value
 
     @field_validator("RATE_LIMIT_ROUTES")
     @classmethod

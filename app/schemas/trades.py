@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints
 
 from app.security.sanitize import SafeText
 
@@ -52,6 +52,19 @@ class ContractOverride(_Strict):
 
 
 class TradeEvaluateRequest(_Strict):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "team_a": "NYA",
+                    "team_a_receives": ["troutmi01"],
+                    "team_b": "LAA",
+                    "team_b_receives": ["rodrial01"],
+                }
+            ]
+        },
+    )
     team_a: TeamKey = Field(description="Team key of one side, e.g. NYA.")
     team_a_receives: list[PlayerId] = Field(
         min_length=1, max_length=MAX_PLAYERS_PER_SIDE, description="Players team_a gets."
@@ -161,7 +174,17 @@ class TradeEvaluationOut(BaseModel):
 
 
 # --- asynchronous analysis ----------------------------------------------------------------------
+ANALYZE_EXAMPLE: dict[str, JsonValue] = {
+    "team": "NYA",
+    "request": "A starting pitcher with two years of control",
+    "urgency": "high",
+    "budget_limit": 20_000_000,
+    "preferred_positions": ["SP"],
+}
+
+
 class AnalyzeRequest(_Strict):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [ANALYZE_EXAMPLE]})
     team: TeamKey
     request: SafeText = Field(min_length=10, max_length=2000, description="What the team needs.")
     urgency: Urgency = "medium"
@@ -178,6 +201,9 @@ class AnalyzeRequest(_Strict):
 
 
 class AnalyzeBatchRequest(_Strict):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"requests": [ANALYZE_EXAMPLE]}]}
+    )
     requests: list[AnalyzeRequest] = Field(min_length=1, max_length=10)
 
 
