@@ -31,6 +31,7 @@ router = APIRouter(prefix="/players", tags=["players"])
 Position = Literal["P", "C", "1B", "2B", "3B", "SS", "LF", "CF", "RF", "DH"]
 Sort = Literal["war", "-war", "salary", "-salary", "name", "-name", "age", "-age"]
 NDJSON = "application/x-ndjson"
+MAX_BIGINT = 2**63 - 1
 EXPORT_CHUNK_ROWS = 100
 
 
@@ -38,14 +39,22 @@ EXPORT_CHUNK_ROWS = 100
 async def list_players(
     request: Request,
     q: Annotated[
-        str | None, Query(min_length=2, max_length=64, description="Part of the name.")
+        str | None,
+        # No control characters: PostgreSQL text cannot hold NUL, and no name has one.
+        Query(
+            min_length=2,
+            max_length=64,
+            pattern=r"^[^\x00-\x1f\x7f]+$",
+            description="Part of the name.",
+        ),
     ] = None,
     position: Annotated[Position | None, Query()] = None,
     team: Annotated[
         str | None, Query(min_length=2, max_length=3, pattern=r"^[A-Za-z0-9]+$")
     ] = None,
     min_war: Annotated[float | None, Query(ge=-50, le=50)] = None,
-    max_salary: Annotated[int | None, Query(ge=0)] = None,
+    # A BIGINT column: anything past it is refused (422), not sent to the database.
+    max_salary: Annotated[int | None, Query(ge=0, le=MAX_BIGINT)] = None,
     sort: Annotated[Sort, Query(description="Field, `-` first for descending.")] = "-war",
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
     cursor: Annotated[str | None, Query(max_length=1024)] = None,

@@ -19,7 +19,7 @@ from sqlalchemy.pool import NullPool
 from app.data.loader import find_extract_dir, load_extract
 from app.data.seasons import build_rows
 from app.db.engine import ensure_sqlite_dir, is_sqlite
-from app.db.migrate import current_revisions, head_revisions, upgrade
+from app.db.migrate import current_revisions, head_revisions, schema_lock, upgrade
 from app.db.tables.baseball import Player, PlayerSeason, PlayerStint, Salary, Team
 from app.db.tables.contracts import SalaryHistory
 from app.settings import Settings, mask_url
@@ -114,35 +114,42 @@ async def seed_season(
     `data_dir` (DATA_DIR by default, then the embedded data)."""
     url = settings.database_url
     await ensure_reachable(url)
-    if migrate:
-        await upgrade(url)
-    engine = create_async_engine(url, poolclass=NullPool)
-    try:
-        async with engine.begin() as conn:
-            return await load_season(
-                conn,
-                season or settings.DATA_SEASON,
-                replace=replace,
-                data_dir=data_dir or settings.DATA_DIR,
-            )
-    finally:
-        await engine.dispose()
+    async with schema_lock(url):
+        if migrate:
+            await upgrade(url)
+        engine = create_async_engine(url, poolclass=NullPool)
+        try:
+            async with engine.begin() as conn:
+                return await load_season(
+                    conn,
+                    season or settings.DATA_SEASON,
+                    replace=replace,
+                    data_dir=data_dir or settings.DATA_DIR,
+                )
+        finally:
+            await engine.dispose()
 
 
 async def prepare_database(settings: Settings, *, migrate: bool = True, seed: bool = True) -> None:
-    """Bring the database to the latest schema and seed DATA_SEASON into empty tables."""
+    """Bring the database to the latest schema and seed DATA_SEASON into empty tables.
+
+    Both steps run under the schema lock, so processes starting together seed only once."""
     url = settings.database_url
     await ensure_reachable(url)
-    if migrate:
-        await upgrade(url)
-    if not seed:
-        return
+    async with schema_lock(url):
+        if migrate:
+            await upgrade(url)
+        if seed:
+            await _seed_if_empty(url, settings.DATA_SEASON, settings.DATA_DIR)
+
+
+async def _seed_if_empty(url: str, season: int, data_dir: Path | None) -> None:
     engine = create_async_engine(url, poolclass=NullPool)
     try:
         async with engine.begin() as conn:
             empty = (await conn.execute(select(func.count()).select_from(Team))).scalar_one() == 0
             if empty:
-                result = await load_season(conn, settings.DATA_SEASON, data_dir=settings.DATA_DIR)
+                result = await load_season(conn, season, data_dir=data_dir)
                 logger.info(
                     "seeded season %s: %s teams, %s players",
                     result.season,

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints
+
+from app.security.sanitize import SafeText
 
 TeamKey = Annotated[
     str,
@@ -18,6 +20,8 @@ MAX_PLAYERS_PER_SIDE = 10
 MAX_CONTRACT_YEARS = 15
 Recommendation = Literal["accept", "reject", "negotiate"]
 Dollars = Annotated[float, Field(ge=0, le=100_000_000_000)]
+# Far beyond any payroll, and a finite number every database column can store.
+MAX_BUDGET_DOLLARS = 10_000_000_000
 
 
 class _Strict(BaseModel):
@@ -48,6 +52,19 @@ class ContractOverride(_Strict):
 
 
 class TradeEvaluateRequest(_Strict):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "team_a": "NYA",
+                    "team_a_receives": ["troutmi01"],
+                    "team_b": "LAA",
+                    "team_b_receives": ["rodrial01"],
+                }
+            ]
+        },
+    )
     team_a: TeamKey = Field(description="Team key of one side, e.g. NYA.")
     team_a_receives: list[PlayerId] = Field(
         min_length=1, max_length=MAX_PLAYERS_PER_SIDE, description="Players team_a gets."
@@ -59,7 +76,7 @@ class TradeEvaluateRequest(_Strict):
         max_length=2 * MAX_PLAYERS_PER_SIDE,
         description="Contract terms for players in the trade, used instead of derived ones.",
     )
-    context: str | None = Field(None, max_length=500, description="Free-text notes, echoed.")
+    context: SafeText | None = Field(None, max_length=500, description="Free-text notes, echoed.")
 
 
 class ControlYearOut(BaseModel):
@@ -157,17 +174,36 @@ class TradeEvaluationOut(BaseModel):
 
 
 # --- asynchronous analysis ----------------------------------------------------------------------
+ANALYZE_EXAMPLE: dict[str, JsonValue] = {
+    "team": "NYA",
+    "request": "A starting pitcher with two years of control",
+    "urgency": "high",
+    "budget_limit": 20_000_000,
+    "preferred_positions": ["SP"],
+}
+
+
 class AnalyzeRequest(_Strict):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [ANALYZE_EXAMPLE]})
     team: TeamKey
-    request: str = Field(min_length=10, max_length=2000, description="What the team needs.")
+    request: SafeText = Field(min_length=10, max_length=2000, description="What the team needs.")
     urgency: Urgency = "medium"
-    budget_limit: float | None = Field(None, gt=0, description="Most salary to add, in dollars.")
+    budget_limit: float | None = Field(
+        None,
+        gt=0,
+        le=MAX_BUDGET_DOLLARS,
+        allow_inf_nan=False,
+        description="Most salary to add, in dollars.",
+    )
     include_prospects: bool = False
     max_trade_partners: int = Field(2, ge=1, le=4)
     preferred_positions: list[Position] | None = Field(None, max_length=12)
 
 
 class AnalyzeBatchRequest(_Strict):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"requests": [ANALYZE_EXAMPLE]}]}
+    )
     requests: list[AnalyzeRequest] = Field(min_length=1, max_length=10)
 
 
