@@ -111,7 +111,8 @@ async def test_a_cursor_whose_row_is_gone_continues_where_it_was(
         beyond = await _from_database(database, filters, sort, 10, after)
         found = season.search(filters, sort=sort, limit=10, after=after)
         assert [row.player_id for row in found] == [row["player_id"] for row in beyond]
-        assert found and found[0].player_id == expected[6]["player_id"]
+        assert found
+        assert found[0].player_id == expected[6]["player_id"]
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
