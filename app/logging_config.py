@@ -15,7 +15,7 @@ from typing import Any, TextIO
 
 import orjson
 
-from app.middleware.request_context import current_request
+from app.context import current_request
 from app.settings import Settings
 
 # Fields a log call may pass with `extra=` that the formatters print.
