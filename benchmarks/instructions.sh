@@ -6,6 +6,10 @@
 # Each server starts once under callgrind with counting off. For every endpoint in turn it gets
 # a warm-up, then the count runs for N requests sent one after another on one keep-alive
 # connection, and is dumped; so one call measures several endpoints, each from its own dump.
+# A server also runs timers while it serves (the queue's poll, the health monitor), and under
+# valgrind on a busy machine a request takes long enough for them to fire often: each server
+# is first counted idle, and "net" subtracts that idle rate over each endpoint's wall time
+# ("gross" keeps it). The reference app has no timers, so its net equals its gross.
 # Same uvicorn settings as benchmarks/overhead.sh (one worker, the whole middleware stack on,
 # the rate limiter counting every request). Needs valgrind (Debian package `valgrind`).
 #
@@ -14,6 +18,7 @@
 #   bash benchmarks/instructions.sh /api/v1/teams/NYA 'POST /api/v1/trades/evaluate BODY.json'
 # An endpoint is `[METHOD ]PATH[ BODY_FILE]`; a body is sent as JSON. Environment:
 #   REQUESTS   requests counted per endpoint (default 1000)
+#   IDLE_SECONDS  how long each server is first counted idle (default 20)
 #   KEEP_DIR   keep the callgrind dumps there, one per server and endpoint, for
 #              `callgrind_annotate --inclusive=yes FILE`
 #   ENVIRONMENT, LOG_LEVEL, JWT_SECRET_KEY, DATABASE_URL are passed to the service
@@ -22,6 +27,7 @@
 set -euo pipefail
 BIN=.venv/bin
 N=${REQUESTS:-1000}
+IDLE=${IDLE_SECONDS:-20}
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 echo '{"team_a":"NYA","team_a_receives":["troutmi01"],"team_b":"LAA","team_b_receives":["rodrial01","gardnbr01"]}' >"$WORK/trade.json"
@@ -55,7 +61,16 @@ for _ in range(count):
 PY
 }
 
-count() {  # count NAME COMMAND...: one line per endpoint, instructions per request
+dumped() {  # dumped SERVER NAME NUMBER: dump the count so far, print its total instructions
+  callgrind_control -d "$1" >/dev/null 2>&1
+  local file="$WORK/$2.out.$3"
+  for _ in $(seq 120); do [ -s "$file" ] && break; sleep 1; done
+  [ -n "${KEEP_DIR:-}" ] && mkdir -p "$KEEP_DIR" && cp "$file" "$KEEP_DIR/$2.$3.callgrind"
+  callgrind_annotate "$file" 2>/dev/null |
+    awk '/PROGRAM TOTALS/ && !seen {gsub(",", "", $1); print $1; seen = 1}'
+}
+
+count() {  # count NAME COMMAND...: per endpoint "gross net" instructions per request
   local name=$1 port dump=0
   shift
   port=$($BIN/python -c 'from btai_ops.processes import free_port; print(free_port())')
@@ -68,20 +83,24 @@ count() {  # count NAME COMMAND...: one line per endpoint, instructions per requ
     curl -sf -o /dev/null "http://127.0.0.1:$port/api/v1/health/liveness" && break
     sleep 1
   done
+  # What the idle server runs in a second (its timers: queue poll, health monitor, ...).
+  callgrind_control -i on "$server" >/dev/null 2>&1
+  sleep "$IDLE"
+  callgrind_control -i off "$server" >/dev/null 2>&1
+  local idle_rate
+  dump=$((dump + 1))
+  idle_rate=$(( $(dumped "$server" "$name" "$dump") / IDLE ))
   for endpoint in "${ENDPOINTS[@]}"; do
     send "$port" 200 "$endpoint"
+    local started total
+    started=$(date +%s%N)
     callgrind_control -i on "$server" >/dev/null 2>&1
     send "$port" "$N" "$endpoint"
     callgrind_control -i off "$server" >/dev/null 2>&1
-    callgrind_control -d "$server" >/dev/null 2>&1
     dump=$((dump + 1))
-    local file="$WORK/$name.out.$dump"
-    for _ in $(seq 60); do [ -s "$file" ] && break; sleep 1; done
-    [ -n "${KEEP_DIR:-}" ] && mkdir -p "$KEEP_DIR" && cp "$file" "$KEEP_DIR/$name.$dump.callgrind"
-    local total
-    total=$(callgrind_annotate "$file" 2>/dev/null |
-      awk '/PROGRAM TOTALS/ && !seen {gsub(",", "", $1); print $1; seen = 1}')
-    echo "$((total / N))"
+    total=$(dumped "$server" "$name" "$dump")
+    local idle=$(( idle_rate * ($(date +%s%N) - started) / 1000000000 ))
+    echo "$((total / N)) $(( (total - idle) / N ))"
   done
   kill "$server"
   wait "$server" 2>/dev/null || true
@@ -93,11 +112,12 @@ mapfile -t reference < <(count reference $BIN/uvicorn benchmarks.reference_app:a
 $BIN/python - "$N" "${#ENDPOINTS[@]}" "${ENDPOINTS[@]}" "${btai[@]}" "${reference[@]}" <<'PY'
 import sys
 n, k = sys.argv[1], int(sys.argv[2])
-endpoints = [" ".join(e.split()[:2]) for e in sys.argv[3 : 3 + k]]
-btai = [int(x) for x in sys.argv[3 + k : 3 + 2 * k]]
-reference = [int(x) for x in sys.argv[3 + 2 * k : 3 + 3 * k]]
+endpoints = sys.argv[3 : 3 + k]
+btai = [[int(x) for x in line.split()] for line in sys.argv[3 + k : 3 + 2 * k]]
+reference = [[int(x) for x in line.split()] for line in sys.argv[3 + 2 * k : 3 + 3 * k]]
 print(f"instructions per request, {n} requests per endpoint (ratio = reference / btai)")
-print(f"  {'endpoint':<40} {'btai':>12} {'reference':>12} {'ratio':>7}")
-for endpoint, mine, ref in zip(endpoints, btai, reference, strict=True):
-    print(f"  {endpoint:<40} {mine:>12,} {ref:>12,} {ref / mine:>7.3f}")
+print(f"  {'endpoint':<40} {'btai net':>11} {'gross':>11} {'reference':>10} {'ratio':>6} {'gross':>6}")
+for endpoint, (gross, net), (ref, _) in zip(endpoints, btai, reference, strict=True):
+    name = " ".join(endpoint.split()[:2])
+    print(f"  {name:<40} {net:>11,} {gross:>11,} {ref:>10,} {ref / net:>6.3f} {ref / gross:>6.3f}")
 PY
