@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator
 from typing import Annotated, Literal
 
@@ -54,7 +55,7 @@ async def list_players(
         max_salary=max_salary,
     )
     key = cursor_key(settings.JWT_SECRET_KEY.get_secret_value())
-    filter_print = fingerprint(**filters.__dict__)
+    filter_print = _fingerprint(filters)
     after = decode_cursor(key, cursor, sort=sort, filters=filter_print) if cursor else None
     search: PlayerSearch | None = request.app.state.player_search
     if search is None:  # ENABLE_CACHING=false: every page from the database
@@ -65,8 +66,19 @@ async def list_players(
     if len(rows) > limit:
         last = page[-1]
         keyset = Keyset(last.sort_value(sort.lstrip("-")), last.player_id)
-        next_cursor = encode_cursor(key, sort=sort, filters=filter_print, keyset=keyset)
+        next_cursor = _cursor(key, sort, filter_print, keyset)
     return Response(page_json(page, next_cursor), media_type="application/json")
+
+
+# The same searches come again and again: their fingerprints and next cursors are derived once.
+@functools.lru_cache(maxsize=4096)
+def _fingerprint(filters: PlayerFilter) -> str:
+    return fingerprint(**filters.__dict__)
+
+
+@functools.lru_cache(maxsize=4096)
+def _cursor(key: bytes, sort: str, filter_print: str, keyset: Keyset) -> str:
+    return encode_cursor(key, sort=sort, filters=filter_print, keyset=keyset)
 
 
 async def _page_from_database(

@@ -133,12 +133,22 @@ class SeasonPlayers:
         self.season = season
         self.count = len(rows)
         self._orderings = {sort: _Ordering(rows, sort) for sort in SORT_KEYS}
+        # A position filter (the commonest) walks only that position's rows.
+        positions = sorted({row.position for row in rows})
+        self._by_position = {
+            (sort, position): _Ordering([r for r in rows if r.position == position], sort)
+            for sort in SORT_KEYS
+            for position in positions
+        }
 
     def search(
         self, filters: PlayerFilter, *, sort: str, limit: int, after: Keyset | None = None
     ) -> list[SummaryRow]:
         """Up to `limit` rows matching `filters`, in `sort` order, beyond `after`."""
-        ordering = self._orderings[sort]
+        if filters.position is not None:
+            ordering = self._by_position.get((sort, filters.position)) or _Ordering([], sort)
+        else:
+            ordering = self._orderings[sort]
         descending = sort.startswith("-")
         start = ordering.start_after(after, descending) if after is not None else 0
         q = filters.q.lower() if filters.q else None
