@@ -19,7 +19,9 @@ then the layers that may refuse a request, each its own middleware:
 6. trusted host: refuse unknown Host headers;
 7. CORS: answer preflights before limits are spent on them;
 8. body limit: refuse oversized bodies before the app reads them;
-9. rate limit: the last gate before the application.
+9. rate limit: the last gate before the application;
+10. HEAD as GET: a HEAD runs the GET route and its body is dropped (after the gates, so a
+    HEAD is limited and counted as itself).
 
 Starlette's own error middleware stays outermost (it answers unhandled exceptions with the
 problem handler from `app.errors`), and its exception middleware innermost.
@@ -36,6 +38,7 @@ from app.middleware.access_log import AccessLog
 from app.middleware.body_limit import BodyLimitMiddleware
 from app.middleware.cors import CORSMiddleware
 from app.middleware.edge import EdgeMiddleware
+from app.middleware.head import HeadAsGetMiddleware
 from app.middleware.https import HTTPSEnforcementMiddleware
 from app.middleware.metrics import RequestMetrics
 from app.middleware.rate_limit import RateLimitMiddleware
@@ -70,6 +73,7 @@ def middleware_stack(app: FastAPI, settings: Settings) -> list[Middleware]:
         parts["access"] = AccessLog(readable=settings.is_development)
     stack = [Middleware(EdgeMiddleware, **parts)] if parts else []
     stack.extend(security_layers(settings, security))
+    stack.append(Middleware(HeadAsGetMiddleware))
     return stack
 
 
@@ -78,12 +82,24 @@ def security_layers(settings: Settings, security: SecurityServices) -> list[Midd
     layers: list[Middleware] = []
     if settings.ENABLE_SECURITY_MIDDLEWARE:
         if settings.https_enforced:
-            layers.append(Middleware(HTTPSEnforcementMiddleware, proxies=security.proxies))
+            layers.append(
+                Middleware(
+                    HTTPSEnforcementMiddleware,
+                    proxies=security.proxies,
+                    allowed_hosts=settings.ALLOWED_HOSTS,
+                )
+            )
         if "*" not in settings.ALLOWED_HOSTS:
             layers.append(Middleware(TrustedHostMiddleware, allowed_hosts=settings.ALLOWED_HOSTS))
         if settings.CORS_ORIGINS:
             layers.append(Middleware(CORSMiddleware, origins=settings.CORS_ORIGINS))
-        layers.append(Middleware(BodyLimitMiddleware, max_bytes=settings.MAX_BODY_SIZE))
+        layers.append(
+            Middleware(
+                BodyLimitMiddleware,
+                max_bytes=settings.MAX_BODY_SIZE,
+                read_timeout=settings.BODY_READ_TIMEOUT,
+            )
+        )
     if settings.RATE_LIMIT_ENABLED:
         default = Limit(
             settings.RATE_LIMIT_REQUESTS, settings.RATE_LIMIT_WINDOW, settings.RATE_LIMIT_BURST
