@@ -237,7 +237,7 @@ def tails(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     ):
         loadtests_side_by_side(
             [(steady.base_url, paths["steady"]), (slow.base_url, paths["tail"])],
-            "--rate", "200", "-u", "24", "-t", "7s",
+            "--rate", "100", "-u", "16", "-t", "10s",
         )  # fmt: skip
     with (
         stall_server(tmp) as healthy,
