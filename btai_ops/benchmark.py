@@ -37,7 +37,9 @@ def run(
     ] = None,
     repeat: Annotated[int, typer.Option(min=1, help="Repetitions of every scenario.")] = 3,
     duration: Annotated[str, typer.Option("--duration", "-t", help="Per run.")] = "10s",
-    users: Annotated[int, typer.Option("--users", "-u", min=1)] = 10,
+    users: Annotated[
+        int, typer.Option("--users", "-u", min=1, help="Concurrent simulated users per run.")
+    ] = 10,
     rate: Annotated[
         float | None, typer.Option(min=0.1, help="Open model: requests/s per run.")
     ] = None,
@@ -196,6 +198,12 @@ def micro(
 ) -> None:
     """Run the pytest-benchmark microbenchmarks in benchmarks/micro/ and save the run."""
     import subprocess
+
+    from btai_ops.extras import require
+
+    # Checked here: the run is a subprocess, whose own import error would be a traceback.
+    require("pytest", "benchmark")
+    require("pytest_benchmark", "benchmark")
 
     folder = _project_file(Path("benchmarks/micro"))
     cmd = [sys.executable, "-m", "pytest", str(folder), "-q", "--benchmark-enable"]

@@ -143,8 +143,11 @@ def loadtest(
             "(without a fail_ratio rule, fail_ratio<=1% applies).",
         ),
     ] = None,
-    json_file: Annotated[
-        str | None, typer.Option("--json", help="Write the JSON summary here ('-' = stdout).")
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the JSON summary to stdout (no progress).")
+    ] = False,
+    output: Annotated[
+        str | None, typer.Option("--output", "-o", help="Also write the JSON summary to FILE.")
     ] = None,
     csv_prefix: Annotated[
         str | None, typer.Option("--csv", help="Locust's CSV files plus PREFIX_exact.csv.")
@@ -170,6 +173,8 @@ def loadtest(
         rules = [parse_threshold(expr) for expr in threshold or []]
     except ThresholdSyntaxError as exc:
         raise UsageProblem(f"{exc}\n{GRAMMAR}") from None
+    # `--json` is stdout on every command; a file is `--output FILE` (`-` is stdout too).
+    json_file = "-" if as_json else output
     seconds = parse_duration(duration)
     path, user_classes = resolve_users(scenario, locustfile)
     problem = inapplicable(rules, rate_mode=rate is not None, endpoints=request_names(path))

@@ -54,14 +54,16 @@ def test_stalling_server_shows_in_corrected_latency_not_service_time(tmp_path: P
         result = btai(
             "loadtest", "--host", server.base_url, "--rate", "40", "-u", "1", "-t", "6s",
             "--threshold", "corrected_p95<100ms", "--threshold", "p50<1s",
-            "--json", str(out),
+            "--output", str(out),
         )  # fmt: skip
     summary = json.loads(out.read_text())
     busy = result.returncode == 2 and invalid_only_by_a_busy_generator(summary)
     assert result.returncode == 1 or busy, result.stdout + result.stderr
     total = summary["total"]
     assert total["corrected_ms"]["p95"] >= 500
-    assert total["latency_ms"]["p95"] < 100
+    # The stall shows in the corrected figure, not in service time: compared with each other,
+    # not with a wall-clock bound that a busy machine could break.
+    assert total["latency_ms"]["p95"] * 2 < total["corrected_ms"]["p95"]
     assert total["late"] > 0
     assert summary["passed"] is False
     expressions = [(t["expression"], t["passed"]) for t in summary["thresholds"]]
@@ -87,7 +89,7 @@ def test_summary_percentiles_equal_raw_samples_and_passing_thresholds_exit_0(
         result = btai(
             "loadtest", "--locustfile", str(locustfile), "--host", server.base_url,
             "-u", "4", "-t", "3s", "--threshold", "p99<5s", "--threshold", "fail_ratio<1%",
-            "--threshold", "name:/fast requests>10", "--json", str(out),
+            "--threshold", "name:/fast requests>10", "--output", str(out),
             "--csv", str(tmp_path / "run"),
         )  # fmt: skip
     summary = json.loads(out.read_text())
@@ -135,7 +137,7 @@ def test_unreachable_host_exits_2_before_any_load(tmp_path: Path) -> None:
     out = tmp_path / "summary.json"
     port = free_port()
     result = runner.invoke(
-        app, ["loadtest", "--host", f"http://127.0.0.1:{port}", "-t", "2s", "--json", str(out)]
+        app, ["loadtest", "--host", f"http://127.0.0.1:{port}", "-t", "2s", "--output", str(out)]
     )
     assert result.exit_code == 2
     assert "unreachable" in result.output
@@ -149,7 +151,7 @@ def test_processes_send_every_request_to_the_master_and_share_the_rate(tmp_path:
     with stall_server(tmp_path) as server:
         result = btai(
             "loadtest", "--host", server.base_url, "--processes", "2", "--rate", "50",
-            "-u", "4", "-t", "3s", "--json", "-", "--csv", str(tmp_path / "run"),
+            "-u", "4", "-t", "3s", "--json", "--csv", str(tmp_path / "run"),
         )  # fmt: skip
     summary = json.loads(result.stdout)  # nothing but the JSON on stdout
     busy = result.returncode == 2 and invalid_only_by_a_busy_generator(summary)
@@ -174,7 +176,7 @@ def test_workers_join_a_master_with_master_host(tmp_path: Path) -> None:
     with stall_server(tmp_path) as server:
         master = subprocess.Popen(
             [BTAI, "loadtest", "--host", server.base_url, "--expect-workers", "1",
-             "--master-port", str(port), "-u", "2", "-t", "2s", "--json", "-"],
+             "--master-port", str(port), "-u", "2", "-t", "2s", "--json"],
             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )  # fmt: skip
         worker = btai("loadtest", "--master-host", "127.0.0.1", "--master-port", str(port))

@@ -66,7 +66,7 @@ def test_unknown_environment_is_config_error(tmp_path: Path) -> None:
     (tmp_path / "environments").mkdir()
     (tmp_path / "environments" / "staging.yaml").write_text("env: {}\n")
     with pytest.raises(ConfigError, match="unknown environment 'nosuch'") as info:
-        environment_settings("nosuch", (tmp_path,))
+        environment_settings("nosuch", tmp_path)
     assert "staging" in (info.value.hint or "")
 
 
@@ -80,7 +80,7 @@ def test_environment_settings_merge_base_then_environment(tmp_path: Path) -> Non
         "  ACCESS_TOKEN_MINUTES: {value: 15, secret: false}\n"
         "  CORS_ORIGINS: [https://a.example, https://b.example]\n"
     )
-    values = environment_settings("staging", (tmp_path,))
+    values = environment_settings("staging", tmp_path)
     assert values == {
         "LOG_LEVEL": "INFO",
         "API_WORKERS": "4",
