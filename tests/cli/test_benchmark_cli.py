@@ -213,7 +213,7 @@ def loadtests_side_by_side(runs: list[tuple[str, Path]], *args: str) -> None:
 
     processes = [
         subprocess.Popen(
-            [BTAI, "loadtest", "-s", "simple", "--host", host, "--json", str(out), *args],
+            [BTAI, "loadtest", "-s", "simple", "--host", host, "--output", str(out), *args],
             cwd=ROOT,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,

@@ -197,7 +197,7 @@ def test_a_server_answering_404_fails_the_run_and_the_summary_names_the_404s(
     with stall_server(tmp_path, "--status", "404") as server:
         result = btai(
             "loadtest", "--host", server.base_url, "--rate", "50", "-u", "2", "-t", "3s",
-            "--json", str(out),
+            "--output", str(out),
         )  # fmt: skip
     assert result.returncode == 1, result.stdout + result.stderr
     assert "HTTP 404" in result.stdout
@@ -227,7 +227,7 @@ def test_a_server_failing_half_a_percent_passes_and_keeps_failures_apart(
     with stall_server(tmp_path, "--fail-every", "200", "--delay-ms", "1") as server:
         result = btai(
             "loadtest", "--host", server.base_url, "--rate", "250", "-u", "8", "-t", "5s",
-            "--json", str(out),
+            "--output", str(out),
         )  # fmt: skip
     summary = json.loads(out.read_text())
     busy = result.returncode == 2 and invalid_only_by_a_busy_generator(summary)
@@ -252,7 +252,7 @@ def test_processes_report_what_the_server_counted_over_the_span(tmp_path: Path) 
     with stall_server(tmp_path, "--delay-ms", "2") as server:
         result = btai(
             "loadtest", "--host", server.base_url, "--processes", "2", "-u", str(users),
-            "-t", "4s", "--json", "-",
+            "-t", "4s", "--json",
         )  # fmt: skip
         counted = served(server)["count"]
     summary = json.loads(result.stdout)
@@ -322,7 +322,7 @@ def test_ctrl_c_stops_the_load_prints_the_summary_marked_interrupted_and_writes_
     out = tmp_path / "summary.json"
     with stall_server(tmp_path) as server, terminal(
         "btai", "loadtest", "--host", server.base_url, "-t", "120s", "--rate", "50", "-u", "2",
-        "--json", str(out), "--csv", str(tmp_path / "run"),
+        "--output", str(out), "--csv", str(tmp_path / "run"),
     ) as term:  # fmt: skip
         term.wait_for(lambda t: "/120s" in t.text(), timeout=90)
         term.interrupt()
