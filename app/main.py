@@ -20,12 +20,14 @@ from app.api import (
     auth,
     health,
     metrics,
+    openapi,
     players,
     stream,
     system,
     teams,
     trades,
 )
+from app.api.docs import docs_routes
 from app.db.engine import Database
 from app.errors import install_problem_handlers
 from app.logging_config import configure_logging
@@ -37,6 +39,7 @@ from app.monitoring.tracing import (
     telemetry_config,
 )
 from app.security.services import SecurityServices
+from app.services import shutdown
 from app.services.ai_provider import AIProvider
 from app.services.analyses import AnalysisService
 from app.services.cache import Cache
@@ -44,6 +47,12 @@ from app.services.queue import TaskQueue
 from app.settings import Environment, Settings, get_settings
 
 API_PREFIX = "/api/v1"
+
+
+def _left_to_close(settings: Settings) -> float:
+    """Seconds the last resources may take to close: what is left of the grace period and
+    the clean-up allowance after it, so a stalled database cannot hold the process."""
+    return shutdown.remaining(settings.GRACEFUL_TIMEOUT) + shutdown.CLEANUP_SECONDS
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -57,7 +66,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         async with AsyncExitStack() as stack:
             app.state.resources = stack
             stack.callback(shutdown_tracer_provider, tracer_provider)
-            app.state.db = await stack.enter_async_context(Database.open(settings))
+            app.state.db = await stack.enter_async_context(
+                Database.open(settings, close_within=lambda: _left_to_close(settings))
+            )
             app.state.cache = await stack.enter_async_context(Cache.open(settings))
             await stack.enter_async_context(app.state.security.running(app.state.db))
             await stack.enter_async_context(app.state.health.running())
@@ -74,12 +85,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(
         title="Baseball Trade AI",
         version=__version__,
+        description=openapi.DESCRIPTION,
         lifespan=lifespan,
-        docs_url="/docs" if docs else None,
+        docs_url=None,  # served offline by app.api.docs below
         redoc_url=None,
         openapi_url="/openapi.json" if docs else None,
         telemetry=telemetry_config(tracer_provider),
     )
+    app.openapi = lambda: openapi.build_openapi(app)  # type: ignore[method-assign]
     app.state.tracer_provider = tracer_provider
     app.state.settings = settings
     app.state.started_monotonic = time.monotonic()
@@ -92,6 +105,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (health, teams, players, stream, auth, admin, system, trades):
         add_routes(app, module.router, API_PREFIX)
     add_routes(app, metrics.router)
+    if docs:
+        app.router.routes.extend(
+            docs_routes(
+                title=app.title,
+                version=app.version,
+                openapi_url="/openapi.json",
+                links={
+                    "API reference (Swagger UI)": "/docs",
+                    "API reference (ReDoc)": "/redoc",
+                    "OpenAPI document": "/openapi.json",
+                    "Health report": f"{API_PREFIX}/health",
+                    "Prometheus metrics": "/metrics",
+                },
+            )
+        )
     # Routes are matched in order: the API first, the interactive docs (development) after it.
     app.router.routes.sort(key=lambda route: not isinstance(route, APIRoute))
 

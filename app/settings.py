@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import AnyHttpUrl, Field, SecretStr, field_validator, model_validator
@@ -68,7 +69,7 @@ class Settings(BaseSettings):
         Environment.DEVELOPMENT, description="development, staging or production."
     )
     LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
-        "INFO", description="Lowest level that is logged."
+        "INFO", description="Lowest level that is logged (any case: debug, INFO)."
     )
 
     # --- performance (report: Performance Settings) --------------------------------------
@@ -102,7 +103,8 @@ class Settings(BaseSettings):
     # --- database ------------------------------------------------------------------------
     DATABASE_URL: SecretStr = Field(
         SecretStr(DEFAULT_DATABASE_URL),
-        description="SQLAlchemy async URL: sqlite+aiosqlite:///... or postgresql+asyncpg://...",
+        description="sqlite+aiosqlite:///PATH or postgresql+asyncpg://USER@HOST/DB "
+        "(postgresql:// and postgres:// mean asyncpg).",
     )
     DATABASE_READ_URL: SecretStr | None = Field(
         None, description="Optional read-replica URL for read-only queries."
@@ -112,8 +114,24 @@ class Settings(BaseSettings):
     DB_POOL_TIMEOUT: float = Field(
         10.0, gt=0, description="Seconds to wait for a pooled connection."
     )
+    DB_CONNECT_TIMEOUT: float = Field(
+        5.0, gt=0, description="Seconds to open one database connection before giving up."
+    )
+    DB_STATEMENT_TIMEOUT: float = Field(
+        15.0,
+        ge=0,
+        description="Seconds one SQL statement may run (client and server side; 0: no limit).",
+    )
+    DB_BUSY_TIMEOUT: float = Field(
+        5.0, ge=0, description="Seconds SQLite waits for another writer's lock."
+    )
     DB_ECHO: bool = Field(False, description="Log every SQL statement.")
     DATA_SEASON: int = Field(2016, ge=1985, le=2100, description="Season seeded by default.")
+    DATA_DIR: Path | None = Field(
+        None,
+        description="Folder of season extracts from `btai data import`, searched before the "
+        "embedded data.",
+    )
 
     # --- cache (report: Cache Settings) --------------------------------------------------
     REDIS_URL: SecretStr | None = Field(
@@ -236,6 +254,21 @@ class Settings(BaseSettings):
     @classmethod
     def _lists(cls, value: Any) -> Any:
         return _split_csv(value)
+
+    @field_validator("LOG_LEVEL", mode="before")
+    @classmethod
+    def _log_level_any_case(cls, value: Any) -> Any:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("DATABASE_URL", "DATABASE_READ_URL", mode="before")
+    @classmethod
+    def _async_database_url(cls, value: Any) -> Any:
+        # Checked before SQLAlchemy sees the URL, so a wrong driver is one line, not a traceback.
+        from app.database_urls import normalise_database_url
+
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        return normalise_database_url(value) if isinstance(value, str) else value
 
     @field_validator("RATE_LIMIT_ROUTES")
     @classmethod

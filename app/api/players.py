@@ -14,8 +14,16 @@ from app.api.pagination import cursor_key, decode_cursor, encode_cursor, fingerp
 from app.db.engine import Database
 from app.db.repositories import players as repo
 from app.db.repositories.players import Keyset, PlayerFilter
+from app.domain.contracts import derive_contract
 from app.errors import NotFound
-from app.schemas.players import Contract, PlayerDetail, PlayerPage, PlayerSummary, SeasonStats
+from app.schemas.players import (
+    Contract,
+    ContractYear,
+    PlayerDetail,
+    PlayerPage,
+    PlayerSummary,
+    SeasonStats,
+)
 from app.settings import Settings
 
 router = APIRouter(prefix="/players", tags=["players"])
@@ -119,6 +127,20 @@ async def get_player(
         if player is None or not seasons or seasons[0].season != season:
             raise NotFound(f"no player {player_id!r} in season {season}")
         current = seasons[0]
+        history = await repo.salary_history(session, player_id, data_season=season)
+        derived = derive_contract(
+            season=season,
+            age=current.age or 28,
+            team=current.team_key,
+            service_through=current.service_years,
+            # an estimated salary (a season without salary data) is no contract
+            salary=(
+                float(current.salary)
+                if current.salary is not None and current.salary_source != "estimated"
+                else None
+            ),
+            history=history,
+        )
         return PlayerDetail(
             player_id=player.player_id,
             name=player.full_name,
@@ -137,6 +159,19 @@ async def get_player(
                 service_years=current.service_years,
                 status=current.contract_status,
                 years_of_control=current.years_of_control,
+                kind=derived.kind.value,
+                signed=derived.signed,
+                guaranteed_years_left=derived.guaranteed_years_left,
+                years=[
+                    ContractYear(
+                        season=y.season,
+                        salary=y.salary,
+                        basis=y.basis.value,
+                        terms=y.terms.value,
+                        arbitration_year=y.arbitration_year,
+                    )
+                    for y in derived.years
+                ],
             ),
             war_last_three=[s.war for s in seasons],
             seasons=[SeasonStats.model_validate(s) for s in seasons],

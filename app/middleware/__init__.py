@@ -18,7 +18,9 @@ then the layers that may refuse a request, each its own middleware:
 5. trusted host: refuse unknown Host headers;
 6. CORS: answer preflights before limits are spent on them;
 7. body limit: refuse oversized bodies before the app reads them;
-8. rate limit: the last gate before the application.
+8. rate limit: the last gate before the application;
+9. HEAD as GET: a HEAD runs the GET route and its body is dropped (after the gates, so a HEAD
+   is limited and counted as itself).
 
 Starlette's own error middleware stays outermost (it answers unhandled exceptions with the
 problem handler from `app.errors`), and its exception middleware innermost.
@@ -34,6 +36,7 @@ from starlette.middleware import Middleware
 from app.middleware.body_limit import BodyLimitMiddleware
 from app.middleware.cors import CORSMiddleware
 from app.middleware.edge import EdgeMiddleware
+from app.middleware.head import HeadAsGetMiddleware
 from app.middleware.https import HTTPSEnforcementMiddleware
 from app.middleware.metrics import RequestMetrics
 from app.middleware.rate_limit import RateLimitMiddleware
@@ -66,6 +69,7 @@ def middleware_stack(app: FastAPI, settings: Settings) -> list[Middleware]:
         parts["security"] = SecurityHeaders(proxies=security.proxies)
     stack = [Middleware(EdgeMiddleware, **parts)] if parts else []
     stack.extend(security_layers(settings, security))
+    stack.append(Middleware(HeadAsGetMiddleware))
     return stack
 
 

@@ -23,7 +23,12 @@ PASSWORD_CEILING = 4096
 
 
 class Credentials(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"username": "casey.stengel", "password": "ninety feet of chalk"}]
+        },
+    )
 
     username: Username = Field(max_length=64, examples=["casey.stengel"])
     password: str = Field(min_length=1, max_length=PASSWORD_CEILING)
@@ -38,13 +43,17 @@ class LoginRequest(Credentials):
 
 
 class RefreshRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"refresh_token": "eyJhbGciOiJIUzI1NiJ9"}]}
+    )
 
     refresh_token: str = Field(min_length=1, max_length=4096)
 
 
 class LogoutRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"refresh_token": "eyJhbGciOiJIUzI1NiJ9"}]}
+    )
 
     refresh_token: str | None = Field(None, max_length=4096)
 
