@@ -76,6 +76,28 @@ def wait_until_ready(
     wait_until("/api/v1/health/readiness", base_url, process, timeout, "ready")
 
 
+def worker_count(args: Sequence[str], env: Mapping[str, str]) -> int:
+    """How many workers the command line (or API_WORKERS) asks `btai serve` for."""
+    arguments = list(args)
+    if "--workers" in arguments:
+        return int(arguments[arguments.index("--workers") + 1])
+    return int(env.get("API_WORKERS", "1"))
+
+
+def wait_for_workers(base_url: str, workers: int, timeout: float = START_TIMEOUT) -> None:
+    """Poll liveness on fresh connections until `workers` different processes have answered
+    (the first worker is live long before the others on a busy machine); gives up quietly at
+    the deadline, so a test that needs every worker fails on its own assertion."""
+    deadline = time.monotonic() + scaled(timeout)
+    seen: set[int] = set()
+    while len(seen) < workers and time.monotonic() < deadline:
+        try:
+            response = httpx.get(f"{base_url}/api/v1/health/liveness", timeout=2)
+            seen.add(int(response.json()["pid"]))
+        except (httpx.HTTPError, ValueError, KeyError):
+            time.sleep(0.1)
+
+
 def _port_was_taken(log_path: Path) -> bool:
     text = log_path.read_text(errors="replace").lower()
     return any(marker in text for marker in ADDRESS_IN_USE)
@@ -107,6 +129,8 @@ def start_server(
         server = ServerProcess(process, f"http://127.0.0.1:{port}", port, log_path)
         try:
             wait_until_live(server.base_url, process, timeout)
+            if command is None and (workers := worker_count(args, full_env)) > 1:
+                wait_for_workers(server.base_url, workers, timeout)
         except RuntimeError:
             if _port_was_taken(log_path):
                 continue
