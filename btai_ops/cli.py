@@ -25,6 +25,7 @@ from btai_ops import health as health_cmd
 from btai_ops import loadtest as loadtest_cmd
 from btai_ops import queue as queue_cmd
 from btai_ops import serve as serve_cmd
+from btai_ops import top as top_cmd
 from btai_ops import users as users_cmd
 from btai_ops.errors import BtaiError
 from btai_ops.extras import missing_extra
@@ -125,6 +126,7 @@ app.command("serve")(serve_cmd.serve)
 app.add_typer(users_cmd.app, name="users")
 app.add_typer(render_cmd.app, name="render")
 app.command("health")(health_cmd.health)
+app.command("top")(top_cmd.top)
 app.command("loadtest")(loadtest_cmd.loadtest)
 app.add_typer(benchmark_cmd.app, name="benchmark")
 

@@ -30,6 +30,7 @@ EXAMPLES = {
     "btai benchmark": "btai benchmark run --spawn -o results.json",
     "btai serve": "btai serve --port 8080 --workers 2",
     "btai health": "btai health --wait-ready --timeout 30",
+    "btai top": "btai top http://127.0.0.1:8000 --interval 1",
     "btai loadtest": "btai loadtest -s cache -u 50 -t 1m --threshold 'p95<50ms'",
     "btai config show": "btai config show --json",
     "btai config validate": "ENVIRONMENT=production btai config validate",
