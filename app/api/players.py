@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
@@ -29,6 +29,7 @@ EXPORT_CHUNK_ROWS = 100
 @router.get("", response_model=PlayerPage, summary="Search players")
 async def list_players(
     request: Request,
+    response: Response,
     q: Annotated[
         str | None, Query(min_length=2, max_length=64, description="Part of the name.")
     ] = None,
@@ -59,14 +60,38 @@ async def list_players(
         rows = await repo.search_player_summaries(
             session, filters, sort=sort, limit=limit + 1, after=after
         )
+        if not rows and filters.team:
+            rows = await _search_by_franchise(
+                session, filters, sort=sort, limit=limit + 1, after=after
+            )
     page, more = rows[:limit], len(rows) > limit
     next_cursor = None
     if more:
         last = page[-1]
         keyset = Keyset(repo.summary_sort_value(last, sort), last["player_id"])
         next_cursor = encode_cursor(key, sort=sort, filters=filter_print, keyset=keyset)
+        # RFC 8288: the next page as a link, for clients that follow links rather than bodies.
+        next_url = request.url.include_query_params(cursor=next_cursor)
+        response.headers["Link"] = f'<{next_url}>; rel="next"'
     items = [PlayerSummary.from_row(row) for row in page]
     return PlayerPage(items=items, count=len(items), next=next_cursor)
+
+
+async def _search_by_franchise(
+    session: AsyncSession, filters: PlayerFilter, *, sort: str, limit: int, after: Keyset | None
+) -> list[Any]:
+    # `team=NYY` (a franchise code) finds the season's team of that franchise (NYA). Tried only
+    # when the code matched no team key, so the common request pays nothing for it.
+    from dataclasses import replace
+
+    from app.api.teams import franchise_team_keys
+
+    keys = await franchise_team_keys(session, filters.season, filters.team or "")
+    if not keys:
+        return []
+    found = replace(filters, team=keys[0])
+    rows = await repo.search_player_summaries(session, found, sort=sort, limit=limit, after=after)
+    return list(rows)
 
 
 async def _export_lines(db: Database, season: int) -> AsyncIterator[bytes]:

@@ -140,6 +140,8 @@ class PlayerValuationInput:
     seasons: tuple[SeasonLine, ...]
     attributes: frozenset[str] = field(default_factory=frozenset)
     """Skills the player stands out in (power, speed, contact, defense, ...)."""
+    salary_source: str = "lahman"
+    """Where this season's salary comes from, in the player routes' words (lahman, estimated)."""
 
     @property
     def is_pitcher(self) -> bool:
@@ -244,7 +246,8 @@ def _salary_for_year(
     player: PlayerValuationInput, index: int, season: int, market_value: float
 ) -> tuple[float, str]:
     if index == 0 and player.salary is not None:
-        return player.salary, "actual"
+        # The player routes' vocabulary: the same salary is never "lahman" there, "actual" here.
+        return player.salary, player.salary_source
     status = player.contract_status
     if status is ContractStatus.FREE_AGENT:
         if player.salary is not None:

@@ -67,6 +67,7 @@ class SeasonRecord:
     salary: int | None
     contract_status: str
     years_of_control: int
+    salary_source: str | None
 
 
 _RECORD_COLUMNS = tuple(getattr(PlayerSeason, name) for name in SeasonRecord.__slots__)
@@ -142,6 +143,7 @@ def to_input(player_id: str, name: str, history: Sequence[SeasonRecord]) -> Play
         position=role,
         team=current.team_key,
         salary=float(current.salary) if current.salary is not None else None,
+        salary_source=current.salary_source or "lahman",
         contract_status=_STATUS.get(current.contract_status, ContractStatus.FREE_AGENT),
         years_of_control=current.years_of_control + 1,  # this season plus the years left
         seasons=lines,

@@ -76,7 +76,7 @@ def test_arbitration_salaries_rise_toward_market() -> None:
     young = player("young", (4.0, 4.0, 3.0), age=25, control=5)
     years = value_player(young, SEASON).years
     sources = [y.salary_source for y in years]
-    assert sources == ["actual", "league_minimum", "arbitration_estimate",
+    assert sources == ["lahman", "league_minimum", "arbitration_estimate",
                        "arbitration_estimate", "arbitration_estimate"]  # fmt: skip
     arb = [y.salary for y in years[2:]]
     assert arb == sorted(arb)
