@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+CHECKOV_VENV := .tools/checkov
+CHECKOV      := $(CHECKOV_VENV)/bin/checkov
 
 .PHONY: run test lint typecheck pytest lock clean system-tools
 
@@ -25,8 +27,17 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP) system-tools
+pytest: $(STAMP) system-tools $(CHECKOV)
 	$(BIN)/pytest
+
+# checkov scans the rendered manifests and Dockerfiles (tests/render). Its own pins (packaging
+# below 24, boto3, ...) clash with the project's, so it lives in a virtualenv of its own,
+# pinned by tests/render/checkov-constraints.txt.
+$(CHECKOV): tests/render/checkov-constraints.txt
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check \
+	  -c tests/render/checkov-constraints.txt checkov
+	touch $(CHECKOV)
 
 # promtool (Debian package `prometheus`) checks the /metrics exposition and the rendered alert
 # rules; headless Chromium (Debian package `chromium`) opens the served docs and the benchmark
@@ -54,4 +65,4 @@ lock: $(BIN)/python
 	  --exclude setuptools | sort > constraints.txt
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .tools var .pytest_cache .mypy_cache .ruff_cache

@@ -7,11 +7,14 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import AnyHttpUrl, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+# The one masking function; a leaf module (no app imports), re-exported for older callers.
+from app.security.masking import mask_url as mask_url
 
 # Values that must never reach a non-development deployment as the JWT signing key.
 PLACEHOLDER_SECRETS = frozenset(
@@ -83,6 +86,15 @@ class Settings(BaseSettings):
         None, ge=1, description="Connections a worker accepts at once before answering 503."
     )
     BACKLOG: int = Field(2048, ge=1, description="Listen backlog of the server socket.")
+    HTTP_MAX_REQUEST_LINE: int = Field(
+        4096, ge=256, le=65536, description="Longest request line in bytes (longer: 400)."
+    )
+    HTTP_MAX_HEADER_BYTES: int = Field(
+        16384, ge=1024, le=1_048_576, description="Largest request header section in bytes (431)."
+    )
+    HTTP_MAX_HEADERS: int = Field(
+        100, ge=8, le=1000, description="Most request header fields (more: 431)."
+    )
     TRUSTED_PROXIES: CsvList = Field(
         default_factory=lambda: ["127.0.0.1", "::1"],
         description="Proxy addresses whose X-Forwarded-For/-Proto headers are believed.",
@@ -102,8 +114,24 @@ class Settings(BaseSettings):
     DB_POOL_TIMEOUT: float = Field(
         10.0, gt=0, description="Seconds to wait for a pooled connection."
     )
+    DB_CONNECT_TIMEOUT: float = Field(
+        5.0, gt=0, description="Seconds to open one database connection before giving up."
+    )
+    DB_STATEMENT_TIMEOUT: float = Field(
+        15.0,
+        ge=0,
+        description="Seconds one SQL statement may run (client and server side; 0: no limit).",
+    )
+    DB_BUSY_TIMEOUT: float = Field(
+        5.0, ge=0, description="Seconds SQLite waits for another writer's lock."
+    )
     DB_ECHO: bool = Field(False, description="Log every SQL statement.")
     DATA_SEASON: int = Field(2016, ge=1985, le=2100, description="Season seeded by default.")
+    DATA_DIR: Path | None = Field(
+        None,
+        description="Folder of season extracts from `btai data import`, searched before the "
+        "embedded data.",
+    )
 
     # --- cache (report: Cache Settings) --------------------------------------------------
     REDIS_URL: SecretStr | None = Field(
@@ -180,6 +208,9 @@ class Settings(BaseSettings):
         default_factory=lambda: ["*"], description="Host headers accepted (comma-separated)."
     )
     MAX_BODY_SIZE: int = Field(1_048_576, ge=1, description="Largest request body in bytes.")
+    BODY_READ_TIMEOUT: float = Field(
+        30.0, gt=0, description="Seconds a request body may stall before it is answered 408."
+    )
     ENFORCE_HTTPS: bool | None = Field(
         None, description="Redirect/reject plain HTTP; defaults to on in production."
     )
@@ -247,6 +278,15 @@ class Settings(BaseSettings):
         parse_route_limits(value)  # raises ValueError naming the bad entry
         return value
 
+    @field_validator("CORS_ORIGINS")
+    @classmethod
+    def _explicit_origins(cls, value: list[str]) -> list[str]:
+        # Tokens travel in headers, and the CORS layer refuses a wildcard at start-up: say so
+        # here, where `config validate` can name it.
+        if any(origin.strip() == "*" for origin in value):
+            raise ValueError("CORS_ORIGINS must list origins explicitly, not '*'")
+        return value
+
     @model_validator(mode="after")
     def _refuse_weak_secret_outside_development(self) -> Settings:
         if self.ENVIRONMENT is Environment.DEVELOPMENT:
@@ -257,9 +297,9 @@ class Settings(BaseSettings):
                 f"JWT_SECRET_KEY is a placeholder; set a random secret of at least "
                 f"{MIN_SECRET_BYTES} bytes outside development"
             )
-        if len(secret.encode()) < MIN_SECRET_BYTES:
+        if len(secret.strip().encode()) < MIN_SECRET_BYTES:
             raise ValueError(
-                f"JWT_SECRET_KEY is shorter than {MIN_SECRET_BYTES} bytes; "
+                f"JWT_SECRET_KEY is shorter than {MIN_SECRET_BYTES} bytes, blanks not counted; "
                 f"set a longer random secret outside development"
             )
         return self
@@ -282,18 +322,6 @@ class Settings(BaseSettings):
     @property
     def redis_url(self) -> str | None:
         return self.REDIS_URL.get_secret_value() if self.REDIS_URL else None
-
-
-def mask_url(url: str) -> str:
-    """Return `url` with any password replaced by `***`, for logs and messages."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    user = parts.username or ""
-    host = parts.hostname or ""
-    if parts.port is not None:
-        host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, f"{user}:***@{host}", parts.path, parts.query, parts.fragment))
 
 
 def get_settings(**overrides: Any) -> Settings:

@@ -15,6 +15,7 @@ import typer
 from typer import _click as click  # the click that typer vendors
 from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
 from typer.core import TyperGroup
+from typer.exceptions import TyperException
 
 from btai_ops import __version__
 from btai_ops import benchmark as benchmark_cmd
@@ -27,7 +28,7 @@ from btai_ops import queue as queue_cmd
 from btai_ops import serve as serve_cmd
 from btai_ops import top as top_cmd
 from btai_ops import users as users_cmd
-from btai_ops.errors import BtaiError
+from btai_ops.errors import EXIT_INTERRUPTED, BtaiError, InternalError
 from btai_ops.extras import missing_extra
 from btai_ops.help_text import tidy as tidy_help
 from btai_ops.render import command as render_cmd
@@ -35,18 +36,25 @@ from btai_ops.render import command as render_cmd
 
 class BtaiGroup(TyperGroup):
     """The root group: a BtaiError from any command, a missing optional package and a usage
-    mistake each become one line `Error: ... (hint)` on stderr and their exit code."""
+    mistake each become one line `Error: ... (hint)` on stderr and their exit code.
+
+    Anything else a command raises is a crash, never a verdict: one `Error:` line naming it
+    and exit code 4. Ctrl-C ends the command quietly with 130, as a shell does.
+    """
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except (typer.Exit, typer.Abort, TyperException):
+            raise
+        except KeyboardInterrupt:
+            raise typer.Exit(EXIT_INTERRUPTED) from None
         except BtaiError as exc:
             self._fail(exc)
         except ImportError as exc:
-            problem = missing_extra(exc)
-            if problem is None:
-                raise
-            self._fail(problem)
+            self._fail(missing_extra(exc) or InternalError.of(exc))
+        except Exception as exc:
+            self._fail(InternalError.of(exc))
 
     @staticmethod
     def _fail(exc: BtaiError) -> None:

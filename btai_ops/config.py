@@ -14,18 +14,9 @@ app = typer.Typer(help="Show and validate the service's settings.", no_args_is_h
 
 
 def _masked(value: Any) -> Any:
-    from pydantic import SecretStr
+    from app.security.masking import mask_setting
 
-    from app.settings import mask_url
-
-    if isinstance(value, SecretStr):
-        secret = value.get_secret_value()
-        return mask_url(secret) if "://" in secret else "**********"
-    if hasattr(value, "value"):  # enums
-        return value.value
-    if value is not None and not isinstance(value, str | int | float | bool | list):
-        return str(value)
-    return value
+    return mask_setting(value)
 
 
 @app.command("show")

@@ -15,7 +15,7 @@ import socket
 import tempfile
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -26,55 +26,20 @@ from btai_ops.settings_loader import load_settings
 if TYPE_CHECKING:
     from app.settings import Settings
 
-CONFIGS_DIRS = (Path("configs"), Path(__file__).resolve().parents[1] / "configs")
-
 
 class ServerName(StrEnum):
     uvicorn = "uvicorn"
     granian = "granian"
 
 
-def environment_settings(
-    name: str, configs_dirs: tuple[Path, ...] = CONFIGS_DIRS
-) -> dict[str, str]:
-    """The `env:` map of configs/environments/NAME.yaml (over base.yaml's, when it has one)."""
-    import yaml
+def environment_settings(name: str, config_dir: Path | None = None) -> dict[str, str]:
+    """The settings `btai render --env NAME` writes into the ConfigMap: the same loader and
+    merge rule (maps merge, lists replace, `null` deletes), so both agree on every setting."""
+    from btai_ops.render.appfacts import env_text
+    from btai_ops.render.loader import find_config_dir, load_env
 
-    for root in configs_dirs:
-        path = root / "environments" / f"{name}.yaml"
-        if path.is_file():
-            break
-    else:
-        known = sorted(
-            {p.stem for root in configs_dirs for p in (root / "environments").glob("*.yaml")}
-        )
-        raise ConfigError(
-            f"unknown environment {name!r}: no configs/environments/{name}.yaml",
-            hint=f"known: {', '.join(known) or 'none'}",
-        )
-    values: dict[str, str] = {}
-    for source in (path.parent.parent / "base.yaml", path):
-        if not source.is_file():
-            continue
-        try:
-            document = yaml.safe_load(source.read_text()) or {}
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"{source} is not valid YAML: {exc}") from None
-        env = document.get("env", {}) if isinstance(document, dict) else None
-        if not isinstance(env, dict):
-            raise ConfigError(f"{source}: `env` must be a map of setting names to values")
-        values.update({str(k).upper(): _env_text(v) for k, v in env.items() if v is not None})
-    return values
-
-
-def _env_text(value: Any) -> str:
-    if isinstance(value, dict) and "value" in value:  # `{value: 15, secret: false}`
-        value = value["value"]
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, list):
-        return ",".join(str(item) for item in value)
-    return str(value)
+    env = load_env(find_config_dir(config_dir), name)
+    return {setting.upper(): env_text(entry.value) for setting, entry in env.items()}
 
 
 def ensure_port_free(host: str, port: int) -> None:
@@ -163,8 +128,16 @@ def serve(
         str | None,
         typer.Option(
             "--env",
-            help="Take settings from configs/environments/NAME.yaml (its `env:` map); "
-            "variables already in the environment and these flags win.",
+            help="Take settings from configs/environments/NAME.yaml over base.yaml (their "
+            "`env:` maps, merged as `btai render` merges them); variables already in the "
+            "environment and these flags win.",
+        ),
+    ] = None,
+    config_dir: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="DIR",
+            help="Where --env finds base.yaml and environments/ (default: as `btai render`).",
         ),
     ] = None,
     reload: Annotated[
@@ -195,7 +168,7 @@ def serve(
     A worker that dies is replaced. A port already in use exits 2.
     """
     if env is not None:
-        for name, value in environment_settings(env).items():
+        for name, value in environment_settings(env, config_dir).items():
             os.environ.setdefault(name, value)
     overrides = {
         "API_HOST": host,
@@ -254,7 +227,7 @@ def _run(
 ) -> None:
     from app.server.factory import configure_process_logging
     from app.server.metrics_dir import prepare_multiprocess_dir
-    from app.server.options import ServeOptions
+    from app.server.options import HeadLimits, ServeOptions
 
     if metrics_dir is not None:
         prepare_multiprocess_dir(metrics_dir)
@@ -276,6 +249,11 @@ def _run(
         trusted_proxies=list(settings.TRUSTED_PROXIES),
         log_level=settings.LOG_LEVEL.lower(),
         metrics_dir=metrics_dir,
+        head_limits=HeadLimits(
+            request_line=settings.HTTP_MAX_REQUEST_LINE,
+            header_bytes=settings.HTTP_MAX_HEADER_BYTES,
+            headers=settings.HTTP_MAX_HEADERS,
+        ),
     )
     if settings.SERVER == "granian":
         from app.server.granian_runner import run_granian

@@ -78,12 +78,24 @@ def security_layers(settings: Settings, security: SecurityServices) -> list[Midd
     layers: list[Middleware] = []
     if settings.ENABLE_SECURITY_MIDDLEWARE:
         if settings.https_enforced:
-            layers.append(Middleware(HTTPSEnforcementMiddleware, proxies=security.proxies))
+            layers.append(
+                Middleware(
+                    HTTPSEnforcementMiddleware,
+                    proxies=security.proxies,
+                    allowed_hosts=settings.ALLOWED_HOSTS,
+                )
+            )
         if "*" not in settings.ALLOWED_HOSTS:
             layers.append(Middleware(TrustedHostMiddleware, allowed_hosts=settings.ALLOWED_HOSTS))
         if settings.CORS_ORIGINS:
             layers.append(Middleware(CORSMiddleware, origins=settings.CORS_ORIGINS))
-        layers.append(Middleware(BodyLimitMiddleware, max_bytes=settings.MAX_BODY_SIZE))
+        layers.append(
+            Middleware(
+                BodyLimitMiddleware,
+                max_bytes=settings.MAX_BODY_SIZE,
+                read_timeout=settings.BODY_READ_TIMEOUT,
+            )
+        )
     if settings.RATE_LIMIT_ENABLED:
         default = Limit(
             settings.RATE_LIMIT_REQUESTS, settings.RATE_LIMIT_WINDOW, settings.RATE_LIMIT_BURST

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from app.security.sanitize import Username
+
+
+def _utc(value: datetime) -> datetime:
+    """SQLite hands stored times back without their zone; every stored time is UTC."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(_utc)]
 
 # A hard ceiling on what is even parsed; the configurable policy (PASSWORD_MAX_LENGTH) is
 # checked after, and nothing longer is ever hashed.
@@ -65,14 +73,14 @@ class UserPublic(BaseModel):
     username: str
     role: str
     scopes: list[str]
-    created_at: datetime | None = None
+    created_at: UtcDatetime | None = None
 
 
 class AuditEntryPublic(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
-    created_at: datetime
+    created_at: UtcDatetime
     event: str
     outcome: str
     user_id: int | None

@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from btai_ops.errors import ConfigError
-from btai_ops.render.loader import LoadedConfig, suggest
+from btai_ops.render.capacity import MEASURED, WorkerMemory, read_measured
+from btai_ops.render.image import check_python, image_extras, project_facts
+from btai_ops.render.loader import LoadedConfig, packaged_config_dir, suggest
 
 if TYPE_CHECKING:
     from app.settings import Settings
@@ -34,6 +36,8 @@ class AppFacts:
     routes: frozenset[str]
     metric_samples: frozenset[str]
     runtime_samples: frozenset[str]
+    image_extras: tuple[str, ...] = ()
+    worker_memory: WorkerMemory | None = None
 
     @property
     def graceful_seconds(self) -> int:
@@ -45,10 +49,12 @@ def looks_secret(name: str) -> bool:
     return any(word in upper for word in SECRET_WORDS)
 
 
-def env_text(value: str | int | float | bool) -> str:
+def env_text(value: str | int | float | bool | list[str | int | float]) -> str:
     """A config value as the process will see it in its environment."""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, list):
+        return ",".join(str(item) for item in value)
     return str(value)
 
 
@@ -64,6 +70,12 @@ def check_environment(loaded: LoadedConfig) -> Settings:
         if entry.secret is True:
             raise ConfigError(
                 f"{where}: env.{name}: secret values never go in config",
+                hint=f"reference a Kubernetes Secret under secrets.{name}",
+            )
+        if secret_typed and entry.secret is False:
+            raise ConfigError(
+                f"{where}: env.{name} is a secret setting (SecretStr in app.settings) and is "
+                "never written as a plain value, `secret: false` or not",
                 hint=f"reference a Kubernetes Secret under secrets.{name}",
             )
         if (looks_secret(name) or secret_typed) and entry.secret is not False:
@@ -206,8 +218,18 @@ def _sample_names(families: Iterable[Any]) -> frozenset[str]:
     return frozenset(names)
 
 
+def measured_memory(loaded: LoadedConfig) -> WorkerMemory | None:
+    """The per-worker figure kept beside the configs (or shipped with btai)."""
+    for folder in (loaded.config_dir, packaged_config_dir()):
+        if (found := read_measured(folder / MEASURED)) is not None:
+            return found
+    return None
+
+
 def gather(loaded: LoadedConfig) -> AppFacts:
     settings = check_environment(loaded)
+    project = project_facts()
+    check_python(loaded, project)
     return AppFacts(
         settings=settings,
         port=settings.API_PORT,
@@ -215,4 +237,6 @@ def gather(loaded: LoadedConfig) -> AppFacts:
         routes=app_routes(settings),
         metric_samples=exported_samples(),
         runtime_samples=runtime_samples(),
+        image_extras=tuple(image_extras(loaded, settings.SERVER, project)),
+        worker_memory=measured_memory(loaded),
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from btai_ops.errors import BtaiError, ConfigError
+from btai_ops.render import capacity, labels
 from btai_ops.render.appfacts import AppFacts
 from btai_ops.render.loader import LoadedConfig
 
@@ -97,9 +98,39 @@ def selector_problems(objects: dict[str, Obj]) -> list[str]:
     return problems
 
 
+def check_labels(loaded: LoadedConfig) -> None:
+    """Every label and annotation Kubernetes would refuse, named by its config key."""
+    config = loaded.config
+    problems = []
+    labelled = {
+        ("labels",): config.labels,
+        ("service_monitor", "labels"): config.service_monitor.labels,
+    }
+    for section, mapping in labelled.items():
+        for key, value in mapping.items():
+            for problem in (labels.key_problem(key), labels.value_problem(value)):
+                if problem:
+                    dotted = ".".join((*section, key))
+                    problems.append(f"{loaded.where((*section, key))}: {dotted}: {problem}")
+    for key in config.ingress.annotations:
+        if problem := labels.key_problem(key):
+            where = loaded.where(("ingress", "annotations", key))
+            problems.append(f"{where}: ingress.annotations.{key}: {problem}")
+    if problem := labels.annotations_problem(config.ingress.annotations):
+        problems.append(f"{loaded.where(('ingress', 'annotations'))}: {problem}")
+    if problem := labels.value_problem(config.image.tag):
+        problems.append(
+            f"{loaded.where(('image', 'tag'))}: image.tag is the version label "
+            f"app.kubernetes.io/version: {problem}"
+        )
+    if problems:
+        raise ConfigError("; ".join(problems))
+
+
 def check_config(loaded: LoadedConfig, facts: AppFacts) -> None:
     """Rules on the config itself; raises ConfigError at the offending key's line."""
     config = loaded.config
+    check_labels(loaded)
     for probe in ("startup", "readiness", "liveness"):
         path = getattr(config.probes, probe).path
         if path not in facts.routes:
@@ -130,6 +161,11 @@ def check_config(loaded: LoadedConfig, facts: AppFacts) -> None:
             f"{loaded.where(('autoscaling', 'min_replicas'))}: autoscaling.min_replicas "
             f"{scaling.min_replicas} is above max_replicas {scaling.max_replicas}"
         )
+    workers = facts.settings.API_WORKERS
+    capacity.check_memory(loaded, workers, facts.worker_memory)
+    capacity.check_connections(
+        loaded, workers, facts.settings.DB_POOL_SIZE, facts.settings.DB_MAX_OVERFLOW
+    )
     if scaling.enabled and config.resources.requests.cpu is None:
         raise ConfigError(
             f"{loaded.where(('resources', 'requests'))}: resources.requests.cpu is required "

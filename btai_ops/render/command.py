@@ -43,8 +43,13 @@ def render(
         typer.Option("--set", metavar="PATH=VALUE", help="Override a config key (repeatable)."),
     ] = None,
     config_dir: Annotated[
-        Path, typer.Option(metavar="DIR", help="Directory with base.yaml and environments/.")
-    ] = Path("configs"),
+        Path | None,
+        typer.Option(
+            metavar="DIR",
+            help="Directory with base.yaml and environments/ (default: $BTAI_CONFIG_DIR, "
+            "configs/ here or in a parent folder, then the configs shipped with btai).",
+        ),
+    ] = None,
 ) -> None:
     """Render deployment manifests for one environment or all of them; nothing is written
     unless every file renders and passes its checks."""
@@ -55,9 +60,10 @@ def render(
     from btai_ops.output import stderr
     from btai_ops.render.engine import parse_only
     from btai_ops.render.engine import render as render_environment
-    from btai_ops.render.loader import known_environments
+    from btai_ops.render.loader import find_config_dir, known_environments
     from btai_ops.render.output import compare, write
 
+    config_dir = find_config_dir(config_dir)
     groups = parse_only(only)
     environments = [env] if env else known_environments(config_dir)
     if not environments:
@@ -68,9 +74,18 @@ def render(
             stderr.print(f"warning: {result.environment}: {warning}", markup=False)
 
     if check is not None:
-        diffs = []
+        diffs: list[str] = []
         for result in results:
-            diffs += compare(result.files, check / result.environment, set(groups))
+            target = check / result.environment
+            found = compare(result.files, target, set(groups))
+            diffs += found.diffs
+            if found.unknown:
+                # Named, never read: these are the user's own (secrets, .env, extra manifests).
+                stderr.print(
+                    f"{target}: not written by btai render, left as they are: "
+                    + ", ".join(found.unknown),
+                    markup=False,
+                )
         if diffs:
             typer.echo("".join(diffs), nl=False)
             raise BtaiError(
@@ -90,8 +105,17 @@ def render(
 
 
 @app.command("schema")
-def schema() -> None:
-    """Print the JSON Schema of the config files."""
+def schema(
+    overlay: Annotated[
+        bool,
+        typer.Option(
+            "--overlay",
+            help="The schema of configs/environments/*.yaml (every key optional, null deletes) "
+            "instead of base.yaml's.",
+        ),
+    ] = False,
+) -> None:
+    """Print the JSON Schema of base.yaml, or with --overlay of an environment overlay."""
     from btai_ops.render.engine import json_schema
 
-    typer.echo(json_schema(), nl=False)
+    typer.echo(json_schema("overlay" if overlay else "base"), nl=False)

@@ -43,11 +43,12 @@ SECRETS_TO_ENV = (
     'for f in /run/secrets/*; do [ -f "$$f" ] && export "$${f##*/}=$$(cat "$$f")"; done; '
     "exec btai serve"
 )
+SERVE = ("btai", "serve")
 
 
 def dockerfile(config: RenderConfig, facts: AppFacts) -> str:
     sec = config.security
-    extras = f"[{','.join(sorted(config.docker.extras))}]" if config.docker.extras else ""
+    extras = f"[{','.join(facts.image_extras)}]" if facts.image_extras else ""
     probe = PROBE_SCRIPT.format(port=facts.port, path=config.probes.liveness.path)
     healthcheck = ", ".join(f'"{part}"' for part in ("python", "-c", probe))
     return f"""\
@@ -90,25 +91,63 @@ def compose_secret_name(setting: str) -> str:
     return setting.lower()
 
 
+DEVELOPMENT_PASSWORD = "btai-development"  # noqa: S105  (a throw-away local database)
+HEADER = "# Rendered by `btai render`; edit configs/, not this file.\n"
+PLAIN_HTTP_NOTE = """\
+# HTTPS: nothing in this stack terminates TLS, so ENFORCE_HTTPS is off (production would
+# otherwise redirect every request to an HTTPS port nobody serves) and the api is published
+# on 127.0.0.1 only. Put a TLS proxy on the stack's network (TRUSTED_PROXIES is that network)
+# or set compose.tls_proxy_image to render one, then drop ENFORCE_HTTPS=false.
+"""
+TLS_PROXY_NOTE = """\
+# HTTPS: the proxy service terminates TLS and is the only published port; the api trusts
+# X-Forwarded-For/-Proto from the proxy's address alone (TRUSTED_PROXIES).
+"""
+
+
+def _api_address(spec_subnet: str, host: int) -> str:
+    import ipaddress
+
+    return str(ipaddress.ip_network(spec_subnet, strict=False)[host])
+
+
 def compose(config: RenderConfig, facts: AppFacts) -> str:
+    """The stack: api, PostgreSQL and Redis (and a TLS proxy when configured).
+
+    Development runs with no hand-made file: its database password and URLs are written out
+    (a throw-away local stack). Other environments read every secret from ./secrets/<name>."""
     spec = config.compose
+    development = facts.settings.is_development
     environment = {name: env_text(entry.value) for name, entry in config.env.items()}
     environment["API_HOST"] = "0.0.0.0"
+    proxy_address = _api_address(spec.subnet, 10)
+    if spec.tls_proxy_image and not development:
+        environment["TRUSTED_PROXIES"] = proxy_address
+        note = TLS_PROXY_NOTE
+    else:
+        environment["TRUSTED_PROXIES"] = spec.subnet
+        note = "" if development else PLAIN_HTTP_NOTE
+        if not development:
+            environment["ENFORCE_HTTPS"] = "false"
     probe = PROBE_SCRIPT.format(port=facts.port, path=config.probes.readiness.path)
+    if development:
+        environment["DATABASE_URL"] = (
+            f"postgresql+asyncpg://{spec.postgres_user}:{DEVELOPMENT_PASSWORD}@"
+            f"postgres:5432/{spec.postgres_db}"
+        )
+        environment["REDIS_URL"] = "redis://redis:6379/0"
+        secret_names: list[str] = []
+    else:
+        secret_names = sorted(config.secrets)
     secrets: dict[str, Any] = {
         compose_secret_name(name): {"file": f"./secrets/{compose_secret_name(name)}"}
-        for name in config.secrets
+        for name in secret_names
     }
-    secrets["postgres_password"] = {"file": "./secrets/postgres_password"}
     api: dict[str, Any] = {
-        "image": f"{config.image.repository}:{config.image.tag}",
-        "command": ["sh", "-c", SECRETS_TO_ENV],
-        "environment": environment,
+        "image": config.image.reference,
+        "command": ["sh", "-c", SECRETS_TO_ENV] if secret_names else list(SERVE),
+        "environment": dict(sorted(environment.items())),
         "env_file": [{"path": ".env", "required": False}],
-        "ports": [f"127.0.0.1:{spec.published_port}:{facts.port}"],
-        "secrets": [
-            {"source": compose_secret_name(name), "target": name} for name in sorted(config.secrets)
-        ],
         "depends_on": {
             "postgres": {"condition": "service_healthy"},
             "redis": {"condition": "service_healthy"},
@@ -127,14 +166,19 @@ def compose(config: RenderConfig, facts: AppFacts) -> str:
         "security_opt": ["no-new-privileges:true"],
         "restart": "unless-stopped",
     }
-    postgres = {
+    if secret_names:
+        api["secrets"] = [
+            {"source": compose_secret_name(name), "target": name} for name in secret_names
+        ]
+    services: dict[str, Any] = {"api": api}
+    if spec.tls_proxy_image and not development:
+        services["proxy"] = _tls_proxy(config, facts, proxy_address)
+    else:
+        api["ports"] = [f"127.0.0.1:{spec.published_port}:{facts.port}"]
+    postgres_env = {"POSTGRES_DB": spec.postgres_db, "POSTGRES_USER": spec.postgres_user}
+    postgres: dict[str, Any] = {
         "image": spec.postgres_image,
-        "environment": {
-            "POSTGRES_DB": spec.postgres_db,
-            "POSTGRES_USER": spec.postgres_user,
-            "POSTGRES_PASSWORD_FILE": "/run/secrets/postgres_password",
-        },
-        "secrets": ["postgres_password"],
+        "environment": postgres_env,
         "volumes": ["pgdata:/var/lib/postgresql/data"],
         "healthcheck": {
             "test": ["CMD", "pg_isready", "-U", spec.postgres_user, "-d", spec.postgres_db],
@@ -145,7 +189,14 @@ def compose(config: RenderConfig, facts: AppFacts) -> str:
         "stop_grace_period": "30s",
         "restart": "unless-stopped",
     }
-    redis = {
+    if development:
+        postgres_env["POSTGRES_PASSWORD"] = DEVELOPMENT_PASSWORD
+    else:
+        postgres_env["POSTGRES_PASSWORD_FILE"] = "/run/secrets/postgres_password"  # noqa: S105
+        postgres["secrets"] = ["postgres_password"]
+        secrets["postgres_password"] = {"file": "./secrets/postgres_password"}
+    services["postgres"] = postgres
+    services["redis"] = {
         "image": spec.redis_image,
         "command": ["redis-server", "--save", "", "--appendonly", "no"],
         "healthcheck": {
@@ -156,13 +207,32 @@ def compose(config: RenderConfig, facts: AppFacts) -> str:
         },
         "restart": "unless-stopped",
     }
-    document = {
+    document: dict[str, Any] = {
         "name": config.namespace,
-        "services": {"api": api, "postgres": postgres, "redis": redis},
-        "secrets": secrets,
-        "volumes": {"pgdata": {}},
+        "services": services,
+        "networks": {"default": {"ipam": {"config": [{"subnet": spec.subnet}]}}},
+        "volumes": {"pgdata": {}, **({"proxy_data": {}} if "proxy" in services else {})},
     }
-    return "# Rendered by `btai render`; edit configs/, not this file.\n" + to_yaml(document)
+    if secrets:
+        document["secrets"] = secrets
+    return HEADER + note + to_yaml(document)
+
+
+def _tls_proxy(config: RenderConfig, facts: AppFacts, address: str) -> dict[str, Any]:
+    """Caddy terminating TLS for compose.tls_host and passing requests to the api."""
+    spec = config.compose
+    return {
+        "image": spec.tls_proxy_image,
+        "command": ["caddy", "reverse-proxy", "--from", spec.tls_host, "--to", f"api:{facts.port}"],
+        "ports": ["443:443", "80:80"],
+        "networks": {"default": {"ipv4_address": address}},
+        "volumes": ["proxy_data:/data"],
+        "depends_on": {"api": {"condition": "service_healthy"}},
+        "cap_drop": ["ALL"],
+        "cap_add": ["NET_BIND_SERVICE"],
+        "security_opt": ["no-new-privileges:true"],
+        "restart": "unless-stopped",
+    }
 
 
 def _default_text(value: Any) -> str | None:

@@ -71,7 +71,9 @@ def render(
     return Rendered(environment, version, dict(sorted(files.items())), tuple(warnings))
 
 
-def json_schema() -> str:
-    from btai_ops.render.schema import RenderConfig
+def json_schema(kind: str = "base") -> str:
+    """The JSON Schema of base.yaml (`base`) or of an environment overlay (`overlay`)."""
+    from btai_ops.render.schema import RenderConfig, overlay_schema
 
-    return to_json(RenderConfig.model_json_schema())
+    schema = RenderConfig.model_json_schema()
+    return to_json(overlay_schema(schema) if kind == "overlay" else schema)

@@ -25,6 +25,10 @@ def selector_labels(config: RenderConfig) -> dict[str, str]:
     }
 
 
+def instance_labels(config: RenderConfig) -> dict[str, str]:
+    return {"app.kubernetes.io/name": config.name, "app.kubernetes.io/instance": config.name}
+
+
 def common_labels(config: RenderConfig) -> dict[str, str]:
     return {
         **config.labels,
@@ -93,8 +97,36 @@ def _pre_stop(config: RenderConfig, version: tuple[int, int]) -> Obj | None:
     return {"preStop": {"exec": {"command": ["sleep", str(seconds)]}}}
 
 
-def _container(config: RenderConfig, facts: AppFacts, version: tuple[int, int]) -> Obj:
+def serve_command(config: RenderConfig) -> list[str]:
+    # With a migration Job the schema is settled before the rollout; pods only serve.
+    return ["btai", "serve", "--no-migrate"] if config.migration.job else ["btai", "serve"]
+
+
+def _security_context(config: RenderConfig) -> Obj:
     sec = config.security
+    return {
+        "allowPrivilegeEscalation": False,
+        "readOnlyRootFilesystem": True,
+        "runAsNonRoot": True,
+        "runAsUser": sec.run_as_user,
+        "runAsGroup": sec.run_as_group,
+        "capabilities": {"drop": ["ALL"]},
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
+
+
+def _pod_security_context(config: RenderConfig) -> Obj:
+    return {
+        "runAsNonRoot": True,
+        "runAsUser": config.security.run_as_user,
+        "runAsGroup": config.security.run_as_group,
+        "fsGroup": config.security.run_as_group,
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
+
+
+def _env_sources(config: RenderConfig) -> tuple[list[Obj], list[Obj]]:
+    """`env` (Secret references) and `envFrom` (the ConfigMap and whole Secrets)."""
     env = [
         {
             "name": name,
@@ -106,6 +138,11 @@ def _container(config: RenderConfig, facts: AppFacts, version: tuple[int, int]) 
     ]
     env_from: list[Obj] = [{"configMapRef": {"name": configmap_name(config)}}]
     env_from += [{"secretRef": {"name": name}} for name in config.env_from_secrets]
+    return env, env_from
+
+
+def _container(config: RenderConfig, facts: AppFacts, version: tuple[int, int]) -> Obj:
+    env, env_from = _env_sources(config)
     limits = {"memory": config.resources.limits.memory}
     if config.resources.limits.cpu:
         limits["cpu"] = config.resources.limits.cpu
@@ -114,21 +151,13 @@ def _container(config: RenderConfig, facts: AppFacts, version: tuple[int, int]) 
         requests["cpu"] = config.resources.requests.cpu
     container: Obj = {
         "name": CONTAINER,
-        "image": f"{config.image.repository}:{config.image.tag}",
+        "image": config.image.reference,
         "imagePullPolicy": config.image.pull_policy,
-        "command": ["btai", "serve"],
+        "command": serve_command(config),
         "ports": [{"name": PORT_NAME, "containerPort": facts.port, "protocol": "TCP"}],
         "envFrom": env_from,
         "resources": {"requests": requests, "limits": limits},
-        "securityContext": {
-            "allowPrivilegeEscalation": False,
-            "readOnlyRootFilesystem": True,
-            "runAsNonRoot": True,
-            "runAsUser": sec.run_as_user,
-            "runAsGroup": sec.run_as_group,
-            "capabilities": {"drop": ["ALL"]},
-            "seccompProfile": {"type": "RuntimeDefault"},
-        },
+        "securityContext": _security_context(config),
         "startupProbe": _probe(config.probes.startup),
         "readinessProbe": _probe(config.probes.readiness),
         "livenessProbe": _probe(config.probes.liveness),
@@ -168,16 +197,11 @@ def deployment(
                 "annotations": {"checksum/config": config_checksum},
             },
             "spec": {
+                "serviceAccountName": config.name,
                 "automountServiceAccountToken": False,
                 "enableServiceLinks": False,
                 "terminationGracePeriodSeconds": grace_period(config, facts),
-                "securityContext": {
-                    "runAsNonRoot": True,
-                    "runAsUser": config.security.run_as_user,
-                    "runAsGroup": config.security.run_as_group,
-                    "fsGroup": config.security.run_as_group,
-                    "seccompProfile": {"type": "RuntimeDefault"},
-                },
+                "securityContext": _pod_security_context(config),
                 "topologySpreadConstraints": spread,
                 "containers": [_container(config, facts, version)],
                 "volumes": [
@@ -193,6 +217,84 @@ def deployment(
         "kind": "Deployment",
         "metadata": metadata(config),
         "spec": spec,
+    }
+
+
+def namespace(config: RenderConfig) -> Obj:
+    """The namespace, enforcing the `restricted` Pod Security Standard the pods already meet
+    (non-root, no privilege escalation, every capability dropped, RuntimeDefault seccomp)."""
+    labels = {k: v for k, v in common_labels(config).items() if k != "app.kubernetes.io/component"}
+    labels |= {
+        "pod-security.kubernetes.io/enforce": "restricted",
+        "pod-security.kubernetes.io/warn": "restricted",
+    }
+    return {
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {"name": config.namespace, "labels": labels},
+    }
+
+
+def service_account(config: RenderConfig) -> Obj:
+    """The pods' own identity: the API needs no Kubernetes API access, so no token at all."""
+    return {
+        "apiVersion": "v1",
+        "kind": "ServiceAccount",
+        "metadata": metadata(config),
+        "automountServiceAccountToken": False,
+    }
+
+
+def migration_job(config: RenderConfig, version_checksum: str) -> Obj:
+    """`btai db upgrade` once per release, before the Deployment rolls (apply it first and
+    wait for it: `kubectl wait --for=condition=complete job/<name>`). Its name carries the
+    release so a new image gets a new Job; a finished one is removed after a day."""
+    env, env_from = _env_sources(config)
+    container: Obj = {
+        "name": "migrate",
+        "image": config.image.reference,
+        "imagePullPolicy": config.image.pull_policy,
+        "command": ["btai", "db", "upgrade"],
+        "envFrom": env_from,
+        "resources": {
+            "requests": {"memory": config.resources.requests.memory},
+            "limits": {"memory": config.resources.limits.memory},
+        },
+        "securityContext": _security_context(config),
+        "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],  # noqa: S108
+    }
+    if config.resources.requests.cpu:
+        container["resources"]["requests"]["cpu"] = config.resources.requests.cpu
+    if env:
+        container["env"] = env
+    labels = {**common_labels(config), "app.kubernetes.io/component": "migration"}
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {
+            "name": f"{config.name}-migrate-{version_checksum[:10]}",
+            "namespace": config.namespace,
+            "labels": labels,
+        },
+        "spec": {
+            "backoffLimit": config.migration.backoff_limit,
+            "activeDeadlineSeconds": config.migration.active_deadline_seconds,
+            "ttlSecondsAfterFinished": 86_400,
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {
+                    "serviceAccountName": config.name,
+                    "automountServiceAccountToken": False,
+                    "enableServiceLinks": False,
+                    "restartPolicy": "Never",
+                    "securityContext": _pod_security_context(config),
+                    "containers": [container],
+                    "volumes": [
+                        {"name": "tmp", "emptyDir": {"sizeLimit": config.security.tmp_size_limit}}
+                    ],
+                },
+            },
+        },
     }
 
 
@@ -285,7 +387,9 @@ def network_policy(config: RenderConfig) -> Obj:
         "kind": "NetworkPolicy",
         "metadata": metadata(config),
         "spec": {
-            "podSelector": {"matchLabels": selector_labels(config)},
+            # Every pod of the instance: the API and the migration Job, which needs the same
+            # egress (DNS, the database) and no more ingress than the API.
+            "podSelector": {"matchLabels": instance_labels(config)},
             "policyTypes": ["Ingress", "Egress"],
             "ingress": ingress,
             "egress": egress,
@@ -347,8 +451,14 @@ def objects(loaded: LoadedConfig, facts: AppFacts, version: tuple[int, int]) -> 
         "configmap.yaml": cm,
         "deployment.yaml": deployment(config, facts, version, checksum),
         "service.yaml": service(config),
+        "serviceaccount.yaml": service_account(config),
         "networkpolicy.yaml": network_policy(config),
     }
+    if config.create_namespace:
+        rendered["namespace.yaml"] = namespace(config)
+    if config.migration.job:
+        release = hashlib.sha256(f"{config.image.reference}\n{checksum}".encode()).hexdigest()
+        rendered["migration-job.yaml"] = migration_job(config, release)
     if config.autoscaling.enabled:
         rendered["horizontalpodautoscaler.yaml"] = autoscaler(config)
     if replica_floor(config) >= 2:

@@ -7,6 +7,7 @@ kept (from yaml's node marks) so an error names the file and line of the offendi
 from __future__ import annotations
 
 import difflib
+import os
 import re
 import types
 import typing
@@ -18,7 +19,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from btai_ops.errors import ConfigError
-from btai_ops.render.schema import RenderConfig
+from btai_ops.render.schema import EnvEntry, RenderConfig
 
 Key = tuple[str | int, ...]
 
@@ -38,9 +39,35 @@ class LoadedConfig:
     config: RenderConfig
     merged: dict[str, Any]
     sources: list[Source]
+    config_dir: Path = Path("configs")
 
     def where(self, path: Key) -> str:
         return locate(self.sources, path)
+
+
+CONFIG_DIR_VARIABLE = "BTAI_CONFIG_DIR"
+
+
+def packaged_config_dir() -> Path:
+    """The configs shipped inside the installed package (`btai_ops/configs`)."""
+    return Path(__file__).resolve().parents[1] / "configs"
+
+
+def find_config_dir(given: Path | None = None) -> Path:
+    """Where base.yaml and environments/ are, from any working directory.
+
+    In order: `--config-dir`, $BTAI_CONFIG_DIR, `configs/` in the working directory or the
+    nearest parent that has one (a project checkout), then the configs shipped in the package.
+    """
+    if given is not None:
+        return given
+    if named := os.environ.get(CONFIG_DIR_VARIABLE):
+        return Path(named)
+    here = Path.cwd()
+    for folder in (here, *here.parents):
+        if (folder / "configs" / "base.yaml").is_file():
+            return folder / "configs"
+    return packaged_config_dir()
 
 
 def known_environments(config_dir: Path) -> list[str]:
@@ -146,33 +173,62 @@ def locate(sources: list[Source], path: Key) -> str:
     return sources[-1].name if sources else "config"
 
 
-def load(config_dir: Path, environment: str, sets: list[str] | None = None) -> LoadedConfig:
-    """Merge base + overlay + `--set` and validate it; raises ConfigError naming the place."""
+def load_sources(config_dir: Path, environment: str, sets: list[str] | None = None) -> list[Source]:
+    """base.yaml, the environment's overlay and `--set`, in the order they merge."""
     known = known_environments(config_dir)
     if environment not in known:
-        shown = ", ".join(known) if known else f"none in {config_dir}/environments"
-        raise ConfigError(f"unknown environment {environment!r}; known environments: {shown}")
+        shown = ", ".join(known) if known else "none"
+        raise ConfigError(
+            f"unknown environment {environment!r} in {config_dir}/environments",
+            hint=f"known environments: {shown}",
+        )
     sources = [
         read_yaml(config_dir / "base.yaml"),
         read_yaml(config_dir / "environments" / f"{environment}.yaml"),
     ]
     if sets:
         sources.append(parse_sets(sets))
+    return sources
+
+
+def merge_sources(sources: list[Source]) -> dict[str, Any]:
     merged: dict[str, Any] = {}
     for source in sources:
         merged = merge(merged, source.data)
+    return merged
+
+
+def load(config_dir: Path, environment: str, sets: list[str] | None = None) -> LoadedConfig:
+    """Merge base + overlay + `--set` and validate it; raises ConfigError naming the place."""
+    sources = load_sources(config_dir, environment, sets)
+    merged = merge_sources(sources)
     try:
         config = RenderConfig.model_validate(merged)
     except ValidationError as exc:
         raise ConfigError(describe(exc, merged, sources)) from None
-    return LoadedConfig(environment, config, merged, sources)
+    return LoadedConfig(environment, config, merged, sources, config_dir)
 
 
-def describe(exc: ValidationError, data: dict[str, Any], sources: list[Source]) -> str:
+def load_env(config_dir: Path, environment: str) -> dict[str, EnvEntry]:
+    """Only the merged `env:` map (what `btai serve --env` needs), validated as render does."""
+    from pydantic import TypeAdapter
+
+    sources = load_sources(config_dir, environment)
+    merged = merge_sources(sources)
+    env = merged.get("env", {})
+    try:
+        return TypeAdapter(dict[str, EnvEntry]).validate_python(env)
+    except ValidationError as exc:
+        raise ConfigError(describe(exc, merged, sources, prefix=("env",))) from None
+
+
+def describe(
+    exc: ValidationError, data: dict[str, Any], sources: list[Source], prefix: Key = ()
+) -> str:
     """One line per problem: `file:line: path: what is wrong`."""
     lines = []
     for err in exc.errors():
-        path = _data_path(err["loc"], data)
+        path = _data_path((*prefix, *err["loc"]), data)
         dotted = ".".join(map(str, path)) or "(top level)"
         where = locate(sources, path)
         if err["type"] == "extra_forbidden":

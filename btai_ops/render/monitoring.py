@@ -23,6 +23,15 @@ def _sel(config: RenderConfig, extra: str = "") -> str:
     return "{" + labels + (f",{extra}" if extra else "") + "}"
 
 
+def queue_depth(selector: str) -> str:
+    """The queue's depth once, however many pods report it.
+
+    The queue is shared state: every pod exports the whole queue's depth, so a sum over pods
+    counts it once per pod (three pods with 40 waiting would read 120). `max` over the pods
+    of each (queue, priority) series reads 40 at any replica count."""
+    return f"max by (queue, priority) (queue_depth{selector})"
+
+
 def alert_rules(config: RenderConfig, readiness_path: str) -> dict[str, Any]:
     a = config.monitoring.alerts
     w = config.monitoring.rate_window
@@ -52,7 +61,7 @@ def alert_rules(config: RenderConfig, readiness_path: str) -> dict[str, Any]:
         ),
         (
             "BtaiQueueBacklog",
-            f"sum(queue_depth{every}) > {a.queue_depth}",
+            f"sum({queue_depth(every)}) > {a.queue_depth}",
             "warning",
             f"More than {a.queue_depth} queue tasks are waiting",
         ),
@@ -157,7 +166,7 @@ def dashboard(config: RenderConfig) -> dict[str, Any]:
             "ops",
             [(f"sum by (outcome) (rate(queue_tasks_total{every}[{w}]))", "{{outcome}}")],
         ),
-        ("Queue depth", "short", [(f"sum by (queue) (queue_depth{every})", "{{queue}}")]),
+        ("Queue depth", "short", [(f"sum by (queue) ({queue_depth(every)})", "{{queue}}")]),
     ]
     panels = [
         _panel(i + 1, title, unit, targets, x=(i % 2) * 12, y=(i // 2) * 8)

@@ -7,8 +7,10 @@ multi-line strings as literal blocks, JSON with sorted keys and a trailing newli
 from __future__ import annotations
 
 import difflib
+import hashlib
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -48,24 +50,69 @@ def to_json(data: Any) -> str:
     return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
+MANIFEST = ".btai-render.json"
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """What `--check` found in one environment's folder."""
+
+    diffs: list[str]
+    unknown: list[str]  # files render never wrote: named, never read
+
+
+def read_manifest(root: Path) -> dict[str, str]:
+    """Relative path -> sha256 of every file the last render wrote under `root`."""
+    path = root / MANIFEST
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    files = data.get("files") if isinstance(data, dict) else None
+    if not isinstance(files, dict):
+        return {}
+    return {str(k): str(v) for k, v in files.items() if _inside(str(k))}
+
+
 def write(files: Mapping[str, str], root: Path, groups: set[str]) -> list[Path]:
-    """Write `files` under `root`; files no longer rendered in `groups` are removed."""
+    """Write `files` under `root` and record them in the manifest.
+
+    Only files an earlier render recorded, still unchanged since, are removed when no longer
+    rendered: secrets, `.env` and hand-written manifests beside them are never touched."""
+    previous = read_manifest(root)
+    for stale in sorted(set(previous) - set(files)):
+        path = root / stale
+        if _group(stale) in groups and path.is_file() and _digest_of(path) == previous[stale]:
+            path.unlink()
     written = []
-    for stale in _existing(root, groups) - set(files):
-        (root / stale).unlink()
     for rel, text in sorted(files.items()):
         path = root / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         if not path.is_file() or path.read_text(encoding="utf-8") != text:
             path.write_text(text, encoding="utf-8")
         written.append(path)
+    kept = {
+        rel: digest
+        for rel, digest in previous.items()
+        if _group(rel) not in groups and (root / rel).is_file()
+    }
+    owned = {**kept, **{rel: _digest(text) for rel, text in files.items()}}
+    (root / MANIFEST).write_text(
+        to_json({"generator": "btai render", "files": dict(sorted(owned.items()))}),
+        encoding="utf-8",
+    )
     return written
 
 
-def compare(files: Mapping[str, str], root: Path, groups: set[str]) -> list[str]:
-    """Unified diffs between `files` and what is on disk under `root` (empty when equal)."""
+def compare(files: Mapping[str, str], root: Path, groups: set[str]) -> Comparison:
+    """Unified diffs between `files` and the files render owns under `root`.
+
+    A file render did not write is listed in `unknown` by name only: its content (a secret, a
+    `.env`) is never read, let alone printed."""
+    previous = read_manifest(root)
+    owned = {rel for rel in previous if _group(rel) in groups}
     diffs = []
-    for rel in sorted(set(files) | _existing(root, groups)):
+    for rel in sorted(set(files) | owned):
         path = root / rel
         old = path.read_text(encoding="utf-8") if path.is_file() else ""
         new = files.get(rel, "")
@@ -81,7 +128,11 @@ def compare(files: Mapping[str, str], root: Path, groups: set[str]) -> list[str]
                 )
             )
         )
-    return diffs
+    if files and set(files) - set(previous):
+        recorded = ", ".join(sorted(set(files) - set(previous)))
+        diffs.append(f"{root / MANIFEST}: does not record {recorded}\n")
+    unknown = sorted(_existing(root, groups) - set(files) - owned)
+    return Comparison(diffs, unknown)
 
 
 def _existing(root: Path, groups: set[str]) -> set[str]:
@@ -93,3 +144,21 @@ def _existing(root: Path, groups: set[str]) -> set[str]:
                 p.relative_to(root).as_posix() for p in directory.rglob("*") if p.is_file()
             )
     return found
+
+
+def _group(rel: str) -> str:
+    return rel.split("/", 1)[0]
+
+
+def _inside(rel: str) -> bool:
+    """A manifest entry names a file below the folder, never `..` or an absolute path."""
+    parts = Path(rel).parts
+    return bool(parts) and not Path(rel).is_absolute() and ".." not in parts
+
+
+def _digest(text: str) -> str:
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _digest_of(path: Path) -> str:
+    return "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import re
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    GetJsonSchemaHandler,
+    field_validator,
+    model_validator,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 QUANTITY = r"^[0-9]+(\.[0-9]+)?(m|k|M|G|T|Ki|Mi|Gi|Ti)?$"
 DURATION = r"^[0-9]+(ms|s|m|h)$"
 DNS_LABEL = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"
+DOCKER_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 
 
 class Section(BaseModel):
@@ -17,8 +28,38 @@ class Section(BaseModel):
 
 class Image(Section):
     repository: str = Field(min_length=1, description="Image repository, without the tag.")
-    tag: str = Field(min_length=1, description="Image tag (never `latest` in production).")
+    tag: str = Field(
+        min_length=1,
+        description="Image tag (never `latest` in production); also the version label.",
+    )
+    digest: str | None = Field(
+        None,
+        pattern=r"^sha256:[a-f0-9]{64}$",
+        description="Pins the image: rendered as `repository@sha256:...` (the tag stays the "
+        "version label).",
+    )
     pull_policy: Literal["Always", "IfNotPresent", "Never"] = "IfNotPresent"
+
+    @field_validator("tag")
+    @classmethod
+    def _tag_without_digest(cls, tag: str) -> str:
+        if "@" in tag or "sha256:" in tag:
+            raise ValueError(
+                "a tag without a digest (pin the digest with image.digest: sha256:...)"
+            )
+        if not DOCKER_TAG.match(tag):
+            raise ValueError(
+                "a Docker tag: at most 128 letters, digits, '_', '.' and '-', "
+                "not starting with '.' or '-'"
+            )
+        return tag
+
+    @property
+    def reference(self) -> str:
+        """What a pod or Compose service pulls: by digest when pinned, else by tag."""
+        if self.digest:
+            return f"{self.repository}@{self.digest}"
+        return f"{self.repository}:{self.tag}"
 
 
 class Amounts(Section):
@@ -114,7 +155,9 @@ class ServiceMonitor(Section):
 class EnvEntry(Section):
     """A plain environment variable. Written as a bare value, or `{value: ..., secret: false}`."""
 
-    value: str | int | float | bool
+    value: str | int | float | bool | list[str | int | float] = Field(
+        description="The value; a list is written comma-separated (CORS_ORIGINS)."
+    )
     secret: bool | None = Field(
         None, description="`false` allows a name that looks secret (PASSWORD_MIN_LENGTH)."
     )
@@ -123,6 +166,21 @@ class EnvEntry(Section):
     @classmethod
     def _bare_value(cls, data: Any) -> Any:
         return data if isinstance(data, dict) else {"value": data}
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        # The files mostly hold the bare value (`API_WORKERS: 2`); the schema says so too.
+        entry = handler.resolve_ref_schema(handler(core_schema))
+        return {
+            "anyOf": [
+                {"type": ["string", "integer", "number", "boolean"]},
+                {"type": "array", "items": {"type": ["string", "integer", "number"]}},
+                entry,
+            ],
+            "description": cls.__doc__,
+        }
 
 
 class SecretRef(Section):
@@ -144,6 +202,38 @@ class Compose(Section):
     published_port: int = Field(8000, ge=1, le=65535)
     postgres_db: str = "btai"
     postgres_user: str = "btai"
+    subnet: str = Field(
+        "172.30.0.0/24",
+        description="The stack's network; TRUSTED_PROXIES is set to it (the proxy lives there).",
+    )
+    tls_proxy_image: str | None = Field(
+        None,
+        description="A TLS-terminating proxy (Caddy) in front of the api outside development; "
+        "without one HTTPS enforcement is off and the api is published on 127.0.0.1 only.",
+    )
+    tls_host: str = Field("localhost", description="Host name the TLS proxy serves.")
+
+
+class Database(Section):
+    max_connections: int | None = Field(
+        None,
+        ge=1,
+        description="PostgreSQL's max_connections, shared by every pod; unset skips "
+        "the check of replicas x API_WORKERS x (DB_POOL_SIZE + DB_MAX_OVERFLOW) against it.",
+    )
+    reserved_connections: int = Field(
+        10, ge=0, description="Connections kept free for administration, migrations, monitoring."
+    )
+
+
+class Migration(Section):
+    job: bool = Field(
+        False,
+        description="Render a Job that runs `btai db upgrade` once per release; the pods then "
+        "start with `btai serve --no-migrate`.",
+    )
+    backoff_limit: int = Field(2, ge=0)
+    active_deadline_seconds: int = Field(600, ge=1)
 
 
 class Alerts(Section):
@@ -166,6 +256,7 @@ class RenderConfig(Section):
 
     name: str = Field(pattern=DNS_LABEL, description="Name of every rendered object.")
     namespace: str = Field(pattern=DNS_LABEL)
+    create_namespace: bool = Field(False, description="Render the Namespace object too.")
     kubernetes_version: str = Field(pattern=r"^1\.[0-9]+$", description="Target, e.g. `1.31`.")
     labels: dict[str, str] = Field(default_factory=dict, description="Extra labels on objects.")
     image: Image
@@ -192,4 +283,39 @@ class RenderConfig(Section):
     )
     docker: Docker = Docker()
     compose: Compose
+    database: Database = Database()
+    migration: Migration = Migration()
+    checkov_skips: dict[str, Annotated[str, Field(min_length=10)]] = Field(
+        default_factory=dict,
+        description="checkov checks the rendered output deliberately fails: id -> the reason.",
+    )
     monitoring: Monitoring
+
+
+def overlay_schema(base: dict[str, Any]) -> dict[str, Any]:
+    """The schema of an environment overlay: the base schema with every key optional and
+    `null` allowed everywhere (an overlay's `null` deletes the key it names)."""
+
+    def loosen(node: Any) -> Any:
+        if isinstance(node, list):
+            return [loosen(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        loose = {key: loosen(value) for key, value in node.items() if key != "required"}
+        if isinstance(loose.get("properties"), dict):
+            loose["properties"] = {k: _nullable(v) for k, v in loose["properties"].items()}
+        if isinstance(loose.get("additionalProperties"), dict):
+            loose["additionalProperties"] = _nullable(loose["additionalProperties"])
+        return loose
+
+    overlay: dict[str, Any] = loosen(base)
+    overlay["title"] = "Overlay"
+    overlay["description"] = (
+        "configs/environments/<name>.yaml: merged onto base.yaml (maps merge, lists replace, "
+        "null deletes)."
+    )
+    return overlay
+
+
+def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"anyOf": [schema, {"type": "null"}]}

@@ -61,7 +61,7 @@ def test_rendering_twice_gives_identical_bytes(config_copy: Path, tmp_path: Path
     assert render(config_copy, "--out", str(tmp_path / "a"))[0] == 0
     assert render(config_copy, "--out", str(tmp_path / "b"))[0] == 0
     first, second = tree(tmp_path / "a"), tree(tmp_path / "b")
-    assert len(first) == 38
+    assert len(first) == 46  # 43 rendered files and one manifest per environment
     assert first == second
 
 
@@ -70,7 +70,14 @@ def test_deployment_is_hardened_and_drains_gracefully(config_copy: Path, tmp_pat
     deployment = load(tmp_path / "production/kubernetes/deployment.yaml")
     pod = deployment["spec"]["template"]["spec"]
     container = pod["containers"][0]
-    assert container["command"] == ["btai", "serve"]
+    # Production migrates in its Job before the rollout; the pods only serve.
+    assert container["command"] == ["btai", "serve", "--no-migrate"]
+    job = load(tmp_path / "production/kubernetes/migration-job.yaml")
+    assert job["spec"]["template"]["spec"]["containers"][0]["command"] == ["btai", "db", "upgrade"]
+    assert pod["serviceAccountName"] == "btai"
+    assert pod["automountServiceAccountToken"] is False
+    account = load(tmp_path / "production/kubernetes/serviceaccount.yaml")
+    assert account["automountServiceAccountToken"] is False
     security = container["securityContext"]
     assert security["runAsNonRoot"] is True
     assert security["runAsUser"] == 10001
@@ -118,12 +125,17 @@ def test_config_change_changes_the_pod_checksum(config_copy: Path, tmp_path: Pat
 
 
 def test_set_overrides_and_only_limits_groups(config_copy: Path, tmp_path: Path) -> None:
-    args = ["--env", "staging", "--set", "autoscaling.max_replicas=9", "--only", "k8s,monitoring"]
+    # 8 replicas (+1 surge) x 2 workers x 10 connections + 10 fit staging's 200 connections.
+    args = ["--env", "staging", "--set", "autoscaling.max_replicas=8", "--only", "k8s,monitoring"]
     code, output = render(config_copy, *args, "--out", str(tmp_path))
     assert code == 0, output
-    assert sorted(p.name for p in (tmp_path / "staging").iterdir()) == ["kubernetes", "monitoring"]
+    assert sorted(p.name for p in (tmp_path / "staging").iterdir()) == [
+        ".btai-render.json",
+        "kubernetes",
+        "monitoring",
+    ]
     hpa = load(tmp_path / "staging/kubernetes/horizontalpodautoscaler.yaml")
-    assert hpa["spec"]["maxReplicas"] == 9
+    assert hpa["spec"]["maxReplicas"] == 8
     code, output = render(config_copy, "--env", "staging", "--only", "helm", "--out", str(tmp_path))
     assert code == 2
     assert "helm" in output
@@ -141,9 +153,59 @@ def test_check_passes_when_current_and_fails_with_a_diff(config_copy: Path, tmp_
     assert code == 1
     assert "-      port: 8080" in output
     assert "+      port: 80" in output
-    assert "leftover.yaml" in output
-    assert "2 rendered file(s) differ" in output
+    # A file render never wrote is named (it is someone's), not counted as a difference.
+    assert "not written by btai render, left as they are: kubernetes/leftover.yaml" in output
+    assert "1 rendered file(s) differ" in output
     assert service.read_text().count("port: 8080") == 1  # --check writes nothing
+
+
+def test_rerender_keeps_files_it_did_not_write_and_check_never_reads_them(
+    config_copy: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "deploy"
+    assert render(config_copy, "--env", "production", "--out", str(out))[0] == 0
+    root = out / "production"
+    secret_text = "postgresql+asyncpg://btai:s3cr3t-Pa55@db/btai"
+    user_files = {
+        root / "compose/secrets/database_url": secret_text,
+        root / "compose/.env": "LOG_LEVEL=WARNING-user-dotenv\n",
+        root / "kubernetes/extra.yaml": "kind: ConfigMap  # hand-written-extra\n",
+    }
+    for path, text in user_files.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    assert render(config_copy, "--env", "production", "--out", str(out))[0] == 0
+    for path, text in user_files.items():
+        assert path.read_text() == text
+
+    result = runner.invoke(
+        app,
+        ["render", "--config-dir", str(config_copy), "--env", "production", "--check", str(out)],
+    )
+    assert result.exit_code == 0, result.output
+    shown = result.output + result.stderr
+    for secret in ("s3cr3t-Pa55", "WARNING-user-dotenv", "hand-written-extra"):
+        assert secret not in shown
+    for name in ("compose/.env", "compose/secrets/database_url", "kubernetes/extra.yaml"):
+        assert name in shown
+    assert "rm " not in shown
+    assert "delete" not in shown.lower()
+
+
+def test_rerender_removes_only_files_it_wrote_before(config_copy: Path, tmp_path: Path) -> None:
+    out = tmp_path / "deploy"
+    assert render(config_copy, "--env", "staging", "--out", str(out))[0] == 0
+    hpa = out / "staging/kubernetes/horizontalpodautoscaler.yaml"
+    assert hpa.is_file()
+    args = ("--env", "staging", "--set", "autoscaling.enabled=false", "--out", str(out))
+    assert render(config_copy, *args)[0] == 0
+    assert not hpa.exists()  # rendered before, no longer rendered: removed
+
+    # A rendered file the user edited since is theirs now: left in place.
+    assert render(config_copy, "--env", "staging", "--out", str(out))[0] == 0
+    hpa.write_text(hpa.read_text() + "# tuned by hand\n")
+    assert render(config_copy, *args)[0] == 0
+    assert hpa.read_text().endswith("# tuned by hand\n")
 
 
 def test_schema_is_printed_and_closed(config_copy: Path) -> None:
@@ -239,7 +301,7 @@ def test_setting_of_wrong_type_is_refused_at_its_line(config_copy: Path, edit: E
     edit("environments/production.yaml", "  API_WORKERS: 4\n", "  API_WORKERS: lots\n")
     code, output = render(config_copy, "--env", "production", "--out", "unused")
     assert code == 2
-    assert "production.yaml:21: env.API_WORKERS" in output
+    assert "production.yaml:22: env.API_WORKERS" in output
     assert "integer" in output
 
 

@@ -30,7 +30,7 @@ def test_render_matches_golden_files(env: str) -> None:
     groups = {"kubernetes", "docker", "compose", "monitoring"}
     if os.environ.get("BTAI_UPDATE_GOLDEN"):
         write(rendered.files, GOLDEN / env, groups)
-    diffs = compare(rendered.files, GOLDEN / env, groups)
+    diffs = compare(rendered.files, GOLDEN / env, groups).diffs
     assert not diffs, REGENERATE + "\n" + "".join(diffs)
 
 
