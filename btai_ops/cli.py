@@ -17,7 +17,7 @@ from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageErro
 from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
-from btai_ops import __version__
+from btai_ops import __version__, user_admin
 from btai_ops import benchmark as benchmark_cmd
 from btai_ops import config as config_cmd
 from btai_ops import data as data_cmd
@@ -131,6 +131,9 @@ app.add_typer(data_cmd.app, name="data")
 app.add_typer(db_cmd.app, name="db")
 app.add_typer(queue_cmd.app, name="queue")
 app.command("serve")(serve_cmd.serve)
+users_cmd.app.command("list")(user_admin.list_users)
+users_cmd.app.command("disable")(user_admin.disable)
+users_cmd.app.command("enable")(user_admin.enable)
 app.add_typer(users_cmd.app, name="users")
 app.add_typer(render_cmd.app, name="render")
 app.command("health")(health_cmd.health)
