@@ -17,7 +17,7 @@ from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageErro
 from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
-from btai_ops import __version__, user_admin
+from btai_ops import __version__, queue_dead, user_admin
 from btai_ops import benchmark as benchmark_cmd
 from btai_ops import config as config_cmd
 from btai_ops import data as data_cmd
@@ -129,6 +129,9 @@ def root(
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(data_cmd.app, name="data")
 app.add_typer(db_cmd.app, name="db")
+queue_cmd.app.command("list")(queue_dead.list_dead)
+queue_cmd.app.command("retry")(queue_dead.retry)
+queue_cmd.app.command("purge")(queue_dead.purge)
 app.add_typer(queue_cmd.app, name="queue")
 app.command("serve")(serve_cmd.serve)
 users_cmd.app.command("list")(user_admin.list_users)
