@@ -76,10 +76,9 @@ def tidy(command: Any, path: str = "btai") -> None:
 def _tidy_param(param: TyperOption | TyperArgument) -> None:
     label = type_label(param)
     if isinstance(param, TyperArgument):
-        name = (param.metavar or (param.name or "value").upper()) + (
-            "..." if param.nargs != 1 else ""
-        )
-        usage = name if param.required else f"[{name}]"
+        name = param.metavar or (param.name or "value").upper()
+        # Several values: the usage line says so (`[IDS]...`); the name column stays the name.
+        usage = (name if param.required else f"[{name}]") + ("..." if param.nargs != 1 else "")
         param.metavar = name
         # The name column shows the metavar; the type column the kind of value.
         param.display_type = lambda ctx: label  # type: ignore[method-assign]

@@ -77,15 +77,38 @@ async def list_players(
     after = decode_cursor(key, cursor, sort=sort, filters=filter_print) if cursor else None
     search: PlayerSearch | None = request.app.state.player_search
     if search is None:  # ENABLE_CACHING=false: every page from the database
-        return await _page_from_database(request.app.state.db, filters, sort, limit, after, key)
+        found = await _page_from_database(request.app.state.db, filters, sort, limit, after, key)
+        _link_next(request, response, found.next)
+        return found
     season = await search.season(settings.DATA_SEASON)
     rows = season.search(filters, sort=sort, limit=limit + 1, after=after)
+    if not rows and filters.team:
+        # `team=NYY` (a franchise code) finds the season's team of that franchise (NYA); tried
+        # only when the code matched no team key, so the common request pays nothing for it.
+        from dataclasses import replace
+
+        from app.api.teams import franchise_team_keys
+
+        async with request.app.state.db.read_sessions() as session:
+            keys = await franchise_team_keys(session, settings.DATA_SEASON, filters.team)
+        if keys:
+            franchise = replace(filters, team=keys[0])
+            rows = season.search(franchise, sort=sort, limit=limit + 1, after=after)
     page, next_cursor = rows[:limit], None
     if len(rows) > limit:
         last = page[-1]
         keyset = Keyset(last.sort_value(sort.lstrip("-")), last.player_id)
         next_cursor = _cursor(key, sort, filter_print, keyset)
-    return Response(page_json(page, next_cursor), media_type="application/json")
+    answer = Response(page_json(page, next_cursor), media_type="application/json")
+    _link_next(request, answer, next_cursor)
+    return answer
+
+
+def _link_next(request: Request, response: Response, next_cursor: str | None) -> None:
+    """RFC 8288: the next page as a `Link` header, for clients that follow links, not bodies."""
+    if next_cursor is not None:
+        next_url = request.url.include_query_params(cursor=next_cursor)
+        response.headers["Link"] = f'<{next_url}>; rel="next"'
 
 
 # The same searches come again and again: their fingerprints and next cursors are derived once.
@@ -117,9 +140,6 @@ async def _page_from_database(
         keyset = Keyset(repo.summary_sort_value(last, sort), last["player_id"])
         filter_print = fingerprint(**filters.__dict__)
         next_cursor = encode_cursor(key, sort=sort, filters=filter_print, keyset=keyset)
-        # RFC 8288: the next page as a link, for clients that follow links rather than bodies.
-        next_url = request.url.include_query_params(cursor=next_cursor)
-        response.headers["Link"] = f'<{next_url}>; rel="next"'
     items = [PlayerSummary.from_row(row) for row in page]
     return PlayerPage(items=items, count=len(items), next=next_cursor)
 
