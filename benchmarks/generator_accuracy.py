@@ -90,7 +90,7 @@ def pinned(argv: list[str], cpu: int, pin: bool) -> list[str]:
 def run_btai(base: str, users: int, duration: float, pin: bool) -> dict[str, float]:
     btai = str(Path(sys.executable).with_name("btai"))
     argv = [btai, "loadtest", "--host", base, "-u", str(users), "-t", f"{duration:g}s"]
-    argv += ["--json", "-", "--threshold", "fail_ratio<1%"]
+    argv += ["--json", "--threshold", "fail_ratio<1%"]
     out = subprocess.run(pinned(argv, 1, pin), capture_output=True, text=True, cwd=ROOT).stdout
     summary = json.loads(out)
     total = summary["total"]

@@ -135,7 +135,10 @@ def compare(
         ),
     ] = None,
 ) -> None:
-    """Compare results with a baseline; exit 1 when a row regressed (or a --fail-on rule broke)."""
+    """Compare results with a baseline; exit 1 when a row regressed (or a --fail-on rule broke).
+
+    Exit 2 when a change would rest on an invalid run (a saturated load generator).
+    """
     from btai_ops.loadstats import compare as cmp
     from btai_ops.loadstats import compare_view as view
     from btai_ops.loadstats.failon import GRAMMAR, FailOnSyntaxError, broken, parse_fail_on
@@ -163,6 +166,12 @@ def compare(
             console.print(note)
     if html_file is not None:
         html_file.write_text(view.html_report(rows, cur, base))
+    unusable = [r for r in rows if r.verdict == "invalid run"]
+    if unusable:
+        raise UsageProblem(
+            f"{len(unusable)} change(s) cannot be judged: {unusable[0].note}",
+            hint="measure again on a machine that does not starve the load generator",
+        )
     if rules:
         failures = broken(rules, rows)
         for line in failures:

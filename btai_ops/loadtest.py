@@ -156,8 +156,9 @@ def loadtest(
 ) -> None:
     """Load-test the service with Locust.
 
-    Exit 0 passed, 1 a threshold failed (more than 1% of requests failing, by default), 2 the
-    run failed or was invalid, 130 interrupted (the summary so far is still written).
+    Exit 0 passed, 1 a threshold failed (more than 1% of requests failing, by default; this
+    one even when the run is invalid), 2 the run failed or was invalid, 130 interrupted (the
+    summary so far is still written).
     """
     from btai_ops.loadstats.endpoints import request_names
     from btai_ops.loadstats.thresholds import (

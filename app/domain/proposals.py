@@ -8,7 +8,8 @@ that its own evaluation grades worse than C for either side, that is less than
 `MIN_PROPOSAL_FAIRNESS` fair, or that swaps wins of very different worth (the smaller side's
 WAR value under `MIN_VALUE_BALANCE` of the larger's: a fairly paid star for a scrub is even in
 surplus, and no front office would make it) is dropped. The fair ones that remain are ranked
-by the requesting team's gain (its net value), then by fairness.
+by the requesting team's gain (its net value), then by fairness, and taken in that order within
+the limits on partners, targets per partner and offers per target.
 """
 
 from __future__ import annotations
@@ -38,8 +39,13 @@ PASSING_GRADES = frozenset({"A", "B", "C"})
 """A proposal graded D or F for either side is not made."""
 MIN_VALUE_BALANCE = 2 / 3
 """The WAR value going one way is at least two thirds of the value coming back."""
-PACKAGES_PER_TARGET = 2
-"""Each target gets the best balanced package and one alternative built from other players."""
+PACKAGES_PER_TARGET = 3
+"""Each target is offered the best balanced package, then two more, each keeping the previous
+offer's best player at home."""
+OFFERS_PER_TARGET = 2
+"""At most two offers for one target reach the list."""
+MAX_CANDIDATE_TARGETS = 20
+"""The 20 players who fit the request best are tried; the proposals are chosen among them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +164,45 @@ def _proposal(
     return Proposal(0, partner.key, (value,), give, evaluation, round(score, 3), rationale)
 
 
+def _choose(candidates: Sequence[Proposal], max_trade_partners: int) -> list[Proposal]:
+    """The fair proposals with the most gain for the requesting team, within the partner
+    limits: at most `max_trade_partners` clubs, `TARGETS_PER_PARTNER` targets from one club,
+    `OFFERS_PER_TARGET` offers for one target, and no offer twice."""
+    ordered = sorted(
+        candidates,
+        key=lambda p: (
+            -p.evaluation.team_a.net_value,
+            -p.evaluation.fairness,
+            p.receive[0].player_id,
+            tuple(v.player_id for v in p.give),
+        ),
+    )
+    chosen: list[Proposal] = []
+    partners: set[str] = set()
+    targets: dict[str, set[str]] = {}
+    offers: dict[str, int] = {}
+    seen: set[tuple[str, frozenset[str]]] = set()
+    for proposal in ordered:
+        if len(chosen) == MAX_PROPOSALS:
+            break
+        target = proposal.receive[0].player_id
+        key = (target, frozenset(v.player_id for v in proposal.give))
+        club = targets.setdefault(proposal.partner, set())
+        if (
+            key in seen
+            or (proposal.partner not in partners and len(partners) >= max_trade_partners)
+            or (target not in club and len(club) >= TARGETS_PER_PARTNER)
+            or offers.get(target, 0) >= OFFERS_PER_TARGET
+        ):
+            continue
+        seen.add(key)
+        partners.add(proposal.partner)
+        club.add(target)
+        offers[target] = offers.get(target, 0) + 1
+        chosen.append(proposal)
+    return chosen
+
+
 def search_proposals(
     *,
     team: TeamContext,
@@ -192,41 +237,23 @@ def search_proposals(
             if score != float("-inf"):
                 scored.append((score, player.player_id, player, value))
     scored.sort(key=lambda s: (-s[0], s[1]))
-    proposals: list[tuple[float, int, Proposal]] = []
-    partners: list[str] = []
-    per_partner: dict[str, int] = {}
-    for score, _, player, value in scored:
-        if len(proposals) >= MAX_PROPOSALS:
-            break
-        partner = player.team
-        if partner not in partners and len(partners) == max_trade_partners:
-            continue
-        if per_partner.get(partner, 0) >= TARGETS_PER_PARTNER and len(scored) > MAX_PROPOSALS:
-            continue
-        made = 0
+    candidates: list[Proposal] = []
+    for score, _, player, value in scored[:MAX_CANDIDATE_TARGETS]:
         offered = own
         for _variant in range(PACKAGES_PER_TARGET):
-            if not offered or len(proposals) >= MAX_PROPOSALS:
+            if not offered:
                 break
             package = _package(value, offered)
-            proposal = _proposal(team, player, value, package, others[partner][0], season,
+            proposal = _proposal(team, player, value, package, others[player.team][0], season,
                                  budget, score)  # fmt: skip
             if proposal is not None:
-                proposals.append(
-                    (proposal.evaluation.team_a.net_value, proposal.evaluation.fairness, proposal)
-                )
-                made += 1
-            # The alternative offer keeps the first package's players at home.
-            used = {p.player_id for p, _ in package}
-            offered = [c for c in offered if c[0].player_id not in used]
-        if made:
-            if partner not in partners:
-                partners.append(partner)
-            per_partner[partner] = per_partner.get(partner, 0) + 1
-    proposals.sort(key=lambda p: (-p[0], -p[1], p[2].receive[0].player_id))
+                candidates.append(proposal)
+            # The next offer keeps the previous one's best player at home.
+            offered = [c for c in offered if c[0].player_id != package[0][0].player_id]
+    proposals = _choose(candidates, max_trade_partners)
     ranked = tuple(
         Proposal(i, p.partner, p.receive, p.give, p.evaluation, p.fit_score, p.rationale)
-        for i, (_, _, p) in enumerate(proposals, start=1)
+        for i, p in enumerate(proposals, start=1)
     )
     if not ranked:
         return ProposalSearch((), "No player on another team fits the needs within the budget.")

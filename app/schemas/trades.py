@@ -19,7 +19,7 @@ Urgency = Literal["low", "medium", "high", "critical"]
 MAX_PLAYERS_PER_SIDE = 10
 MAX_CONTRACT_YEARS = 15
 Recommendation = Literal["accept", "reject", "negotiate"]
-Dollars = Annotated[float, Field(ge=0, le=100_000_000_000)]
+Dollars = Annotated[float, Field(ge=0, le=100_000_000_000, allow_inf_nan=False)]
 # Far beyond any payroll, and a finite number every database column can store.
 MAX_BUDGET_DOLLARS = 10_000_000_000
 

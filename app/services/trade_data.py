@@ -35,6 +35,7 @@ from app.domain.valuation import (
     PlayerValuationInput,
     SeasonLine,
 )
+from app.domain.war_season import RoleLine, role_means
 
 HISTORY_SEASONS = 3
 STARTER_INNINGS_PER_GAME = team_repo.STARTER_INNINGS_PER_GAME
@@ -140,21 +141,24 @@ def role_group(role: str) -> str:
     return role if role in {"SP", "RP"} else "hitter"
 
 
-def playing_time_of(record: SeasonRecord) -> float:
-    if record.position == "P":
-        return record.innings_pitched * BATTERS_FACED_PER_INNING
-    return float(record.plate_appearances)
-
-
 def mean_war_rates(records: Iterable[SeasonRecord]) -> dict[str, float]:
-    """The league's WAR per unit of playing time for hitters, starters and relievers."""
-    war: dict[str, float] = defaultdict(float)
-    time_: dict[str, float] = defaultdict(float)
-    for record in records:
-        group = role_group(role_of(record))
-        war[group] += record.war
-        time_[group] += playing_time_of(record)
-    return {g: war[g] / time_[g] for g in time_ if time_[g] > 0 and war[g] > 0}
+    """The league's WAR per unit of the model's playing time (PA, or batters faced) for
+    hitters, starters and relievers: the means projections regress toward."""
+    means = role_means(
+        RoleLine(
+            role_of(r),
+            r.war,
+            0 if r.position == "P" else r.plate_appearances,
+            r.innings_pitched if r.position == "P" else 0.0,
+        )
+        for r in records
+    )
+    rates = {
+        "hitter": means.hitter_per_pa,
+        "SP": means.starter_per_ip / BATTERS_FACED_PER_INNING,
+        "RP": means.reliever_per_ip / BATTERS_FACED_PER_INNING,
+    }
+    return {group: rate for group, rate in rates.items() if rate > 0}
 
 
 def to_input(

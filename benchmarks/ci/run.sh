@@ -50,7 +50,7 @@ fi
 set --
 for expression in $THRESHOLDS; do set -- "$@" --threshold "$expression"; done
 $BTAI loadtest --scenario "$SCENARIO" --host "$URL" --users "$USERS" --duration "$DURATION" \
-    "$@" --json "$OUT/loadtest.json" >"$OUT/loadtest.txt"
+    "$@" --output "$OUT/loadtest.json" >"$OUT/loadtest.txt"
 load_status=$?
 cat "$OUT/loadtest.txt"
 if [ "$load_status" -eq 2 ] || [ ! -f "$OUT/loadtest.json" ]; then

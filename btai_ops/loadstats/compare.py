@@ -61,6 +61,7 @@ class MetricSet:
     latencies: dict[str, Histogram] = field(default_factory=dict)  # scenario -> successes
     before: dict[str, float] = field(default_factory=dict)  # the report's "before" figures
     reference: MetricSet | None = None  # the bare reference app measured beside it
+    invalid: list[str] = field(default_factory=list)  # why some of its runs measured nothing
 
     def add(self, metric: Metric) -> None:
         self.metrics[metric.key] = metric
@@ -112,6 +113,10 @@ def _merged(runs: list[dict[str, Any]], which: str, source: str, scenario: str) 
 def _scenario_metrics(
     out: MetricSet, scenario: str, runs: list[dict[str, Any]], source: str
 ) -> None:
+    for run in runs:
+        if run.get("valid") is False:
+            reasons = "; ".join(run.get("invalid_reasons") or ["marked invalid"])
+            out.invalid.append(f"{scenario}: invalid run ({reasons})")
     hist = _merged(runs, "service", source, scenario)
     out.latencies[scenario] = hist
     kinds = [("", hist)]
@@ -342,10 +347,15 @@ def compare(
             note = f"too few samples beyond a percentile (fewer than {TAIL_SAMPLES}) to test it"
         else:
             significant = test.p_value < alpha and test.beyond(margin)
+        unusable = current.invalid or baseline.invalid
         if not moved:
             verdict = "unchanged"
         elif not significant:
             verdict = "not significant"
+        elif unusable:
+            # A saturated generator measured itself: no verdict either way from its figures.
+            verdict = "invalid run"
+            note = f"{(current if current.invalid else baseline).source}: {unusable[0]}"
         else:
             verdict = "regressed" if worse else "improved"
         label = cur.label if cur.samples or cur.rates else base.label

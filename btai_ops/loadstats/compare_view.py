@@ -14,6 +14,7 @@ from btai_ops.loadstats.histogram import Histogram
 
 STYLES = {"regressed": "bold red", "improved": "green", "unchanged": "", "not significant": "dim"}
 STYLES["not measured"] = "dim"
+STYLES["invalid run"] = "bold yellow"
 
 
 def _num(value: float | None, unit: str = "") -> str:

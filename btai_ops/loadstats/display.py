@@ -13,6 +13,7 @@ from rich.text import Text
 from btai_ops.loadstats.histogram import Histogram
 from btai_ops.loadstats.recorder import Recording
 from btai_ops.loadstats.runner import Progress
+from btai_ops.loadstats.summary import exit_code
 
 
 class LiveView:
@@ -158,7 +159,7 @@ def summary_view(summary: dict[str, Any], width: int = 140) -> Group:
     elif summary["passed"]:
         verdict = "PASSED"
     else:
-        verdict = "INVALID" if not summary["valid"] else "FAILED"
+        verdict = "FAILED" if exit_code(summary) == 1 else "INVALID"
     style = "bold green" if summary["passed"] else "bold red"
     excluded = summary["in_flight_excluded"]
     parts.append(

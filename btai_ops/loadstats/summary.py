@@ -40,7 +40,7 @@ from btai_ops.loadstats.recorder import LATE_TOLERANCE_MS, EndpointStats, Record
 SCHEMA_VERSION = 2
 KIND = "btai.loadtest"
 CPU_LIMIT_PERCENT = 90.0
-LAG_FLOOR_MS = 2.0
+LAG_FLOOR_MS = 3.0
 """A median event-loop lag below this never invalidates a run (the poller alone rounds a
 timer up by about 1 ms)."""
 LAG_SHARE_OF_P50 = 0.2
@@ -192,8 +192,19 @@ def finish(summary: dict[str, Any], threshold_results: list[dict[str, Any]]) -> 
     return summary
 
 
+COUNTED = ("fail_ratio", "failures")
+"""Thresholds on what failed: a verdict on the service however the generator kept time."""
+
+
 def exit_code(summary: dict[str, Any]) -> int:
-    """0 passed, 1 a threshold failed, 2 the run itself is invalid."""
+    """0 passed, 1 a threshold failed, 2 the run itself is invalid.
+
+    Failed requests fail the run even when its timing is invalid: a saturated generator
+    distorts latencies, not the status codes the service answered with.
+    """
+    failed = [t for t in summary["thresholds"] if not t["passed"]]
+    if any(t["metric"] in COUNTED and t["value"] is not None for t in failed):
+        return 1
     if not summary["valid"]:
         return 2
     return 0 if summary["passed"] else 1

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from btai_ops.cli import app
-from tests.support.loadtest import btai, stall_server
+from tests.support.loadtest import btai, invalid_only_by_a_busy_generator, stall_server
 from tests.support.services import free_port
 from tests.support.terminal import terminal
 
@@ -56,8 +56,9 @@ def test_stalling_server_shows_in_corrected_latency_not_service_time(tmp_path: P
             "--threshold", "corrected_p95<100ms", "--threshold", "p50<1s",
             "--output", str(out),
         )  # fmt: skip
-    assert result.returncode == 1, result.stderr
     summary = json.loads(out.read_text())
+    busy = result.returncode == 2 and invalid_only_by_a_busy_generator(summary)
+    assert result.returncode == 1 or busy, result.stdout + result.stderr
     total = summary["total"]
     assert total["corrected_ms"]["p95"] >= 500
     # The stall shows in the corrected figure, not in service time: compared with each other,
@@ -91,10 +92,11 @@ def test_summary_percentiles_equal_raw_samples_and_passing_thresholds_exit_0(
             "--threshold", "name:/fast requests>10", "--output", str(out),
             "--csv", str(tmp_path / "run"),
         )  # fmt: skip
-    assert result.returncode == 0, result.stdout + result.stderr
     summary = json.loads(out.read_text())
+    busy = result.returncode == 2 and invalid_only_by_a_busy_generator(summary)
+    assert result.returncode == 0 or busy, result.stdout + result.stderr
     assert summary["schema_version"] == 2
-    assert summary["passed"] is True
+    assert all(t["passed"] for t in summary["thresholds"])
     samples: dict[str, list[float]] = {}
     late = 0
     for line in raw.read_text().splitlines():
@@ -151,13 +153,15 @@ def test_processes_send_every_request_to_the_master_and_share_the_rate(tmp_path:
             "loadtest", "--host", server.base_url, "--processes", "2", "--rate", "50",
             "-u", "4", "-t", "3s", "--json", "--csv", str(tmp_path / "run"),
         )  # fmt: skip
-    assert result.returncode == 0, result.stdout + result.stderr
     summary = json.loads(result.stdout)  # nothing but the JSON on stdout
+    busy = result.returncode == 2 and invalid_only_by_a_busy_generator(summary)
+    assert result.returncode == 0 or busy, result.stdout + result.stderr
     with (tmp_path / "run_stats.csv").open() as handle:
         locust_rows = {row["Name"]: row for row in csv.DictReader(handle)}
     reported = summary["total"]["requests"] + summary["in_flight_excluded"]
     assert reported == int(locust_rows["Aggregated"]["Request Count"])
-    assert 0.6 * 150 <= summary["total"]["requests"] <= 1.2 * 150  # 50/s in total, not each
+    # 50/s in total over the span the requests were sent in, not 50/s each
+    assert summary["total"]["requests"] == pytest.approx(50 * summary["span_s"], rel=0.2)
     assert len(summary["generator"]["processes"]) == 3  # the master and two workers
 
 
@@ -177,9 +181,10 @@ def test_workers_join_a_master_with_master_host(tmp_path: Path) -> None:
         )  # fmt: skip
         worker = btai("loadtest", "--master-host", "127.0.0.1", "--master-port", str(port))
         out, err = master.communicate(timeout=120)
-    assert master.returncode == 0, out + err
-    assert worker.returncode == 0, worker.stdout + worker.stderr
     summary = json.loads(out)
+    busy = master.returncode == 2 and invalid_only_by_a_busy_generator(summary)
+    assert master.returncode == 0 or busy, out + err
+    assert worker.returncode == 0, worker.stdout + worker.stderr
     assert summary["config"]["expect_workers"] == 1
     assert summary["total"]["requests"] > 0
 
@@ -192,7 +197,7 @@ def test_a_server_answering_404_fails_the_run_and_the_summary_names_the_404s(
     with stall_server(tmp_path, "--status", "404") as server:
         result = btai(
             "loadtest", "--host", server.base_url, "--rate", "50", "-u", "2", "-t", "3s",
-            "--json", str(out),
+            "--output", str(out),
         )  # fmt: skip
     assert result.returncode == 1, result.stdout + result.stderr
     assert "HTTP 404" in result.stdout
@@ -222,10 +227,12 @@ def test_a_server_failing_half_a_percent_passes_and_keeps_failures_apart(
     with stall_server(tmp_path, "--fail-every", "200", "--delay-ms", "1") as server:
         result = btai(
             "loadtest", "--host", server.base_url, "--rate", "250", "-u", "8", "-t", "5s",
-            "--json", str(out),
+            "--output", str(out),
         )  # fmt: skip
-    assert result.returncode == 0, result.stdout + result.stderr
     summary = json.loads(out.read_text())
+    busy = result.returncode == 2 and invalid_only_by_a_busy_generator(summary)
+    assert result.returncode == 0 or busy, result.stdout + result.stderr
+    assert all(t["passed"] for t in summary["thresholds"])  # fail_ratio<=1% among them
     total = summary["total"]
     assert total["requests"] >= 600
     assert total["failures"] == pytest.approx(total["requests"] / 200, abs=2)
@@ -245,11 +252,12 @@ def test_processes_report_what_the_server_counted_over_the_span(tmp_path: Path) 
     with stall_server(tmp_path, "--delay-ms", "2") as server:
         result = btai(
             "loadtest", "--host", server.base_url, "--processes", "2", "-u", str(users),
-            "-t", "4s", "--json", "-",
+            "-t", "4s", "--json",
         )  # fmt: skip
         counted = served(server)["count"]
-    assert result.returncode in (0, 2), result.stdout + result.stderr  # 2: a busy machine
     summary = json.loads(result.stdout)
+    busy = result.returncode == 2 and invalid_only_by_a_busy_generator(summary)
+    assert result.returncode == 0 or busy, result.stdout + result.stderr
     total, excluded = summary["total"]["requests"], summary["in_flight_excluded"]
     # Every request the server saw is counted, or was answered after the stop (left out),
     # or was still in flight when the users stopped (at most one per user).
@@ -314,7 +322,7 @@ def test_ctrl_c_stops_the_load_prints_the_summary_marked_interrupted_and_writes_
     out = tmp_path / "summary.json"
     with stall_server(tmp_path) as server, terminal(
         "btai", "loadtest", "--host", server.base_url, "-t", "120s", "--rate", "50", "-u", "2",
-        "--json", str(out), "--csv", str(tmp_path / "run"),
+        "--output", str(out), "--csv", str(tmp_path / "run"),
     ) as term:  # fmt: skip
         term.wait_for(lambda t: "/120s" in t.text(), timeout=90)
         term.interrupt()

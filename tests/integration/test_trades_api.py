@@ -159,6 +159,7 @@ def _override(**fields: Any) -> dict[str, Any]:
     [
         (_override(player_id=KERSHAW, years=1, salary=1e6), "body.contract_overrides.0.player_id"),
         (_override(years=2, salary=-1), "body.contract_overrides.0.salary"),
+        (_override(years=2, salary=1e12), "body.contract_overrides.0.salary"),
         (_override(years=2, salaries=[1e6, -5]), "body.contract_overrides.0.salaries.1"),
         (_override(years=-1, salary=1e6), "body.contract_overrides.0.years"),
         (_override(years=16, salary=1e6), "body.contract_overrides.0.years"),

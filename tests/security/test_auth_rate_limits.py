@@ -1,5 +1,6 @@
 """Auth routes are limited by client IP and by account name whatever token is presented,
-and the limits hold when the requests arrive at once (in memory and in real Redis, DB 2)."""
+and the limits hold when the requests arrive at once (in memory and in real Redis, on this
+run's own database)."""
 
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ async def api(
         "TRUSTED_PROXIES": f"{CLIENT_IP},127.0.0.1",
     }
     if request.param == "redis":
-        url = redis_url(2)
+        url = redis_url()
         flush_redis(url)
         overrides["REDIS_URL"] = url
     async with running_app(make_settings(**overrides)) as running:

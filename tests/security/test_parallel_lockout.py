@@ -64,6 +64,14 @@ def login_all_at_once(server: LiveServer, attempts: list[tuple[str, str]]) -> li
         return list(pool.map(attempt, attempts))
 
 
+def assert_at_most_the_limit_checked(codes: list[int]) -> None:
+    """401: a password was checked; 429: locked out. A loaded SQLite may also answer 503
+    (its write lock not free within the busy timeout): no password is checked then either."""
+    assert set(codes) <= {401, 429, 503}, codes
+    assert 0 < codes.count(401) <= MAX_ATTEMPTS, codes
+    assert codes.count(429) >= PARALLEL - MAX_ATTEMPTS - codes.count(503), codes
+
+
 def test_forty_parallel_wrong_passwords_against_one_account_check_at_most_the_limit(
     server: LiveServer,
 ) -> None:
@@ -72,14 +80,12 @@ def test_forty_parallel_wrong_passwords_against_one_account_check_at_most_the_li
     codes = login_all_at_once(
         server, [("lockout.target", f"198.51.100.{n}") for n in range(1, PARALLEL + 1)]
     )
-    assert sorted(set(codes)) == [401, 429]
-    assert codes.count(401) == MAX_ATTEMPTS
-    assert codes.count(429) == PARALLEL - MAX_ATTEMPTS
+    assert_at_most_the_limit_checked(codes)
     checked = server.scalar(
         "SELECT count(*) FROM audit_log WHERE event = 'login_failure' AND username = :u",
         u="lockout.target",
     )
-    assert checked == MAX_ATTEMPTS
+    assert checked == codes.count(401) <= MAX_ATTEMPTS
     # The account stays locked for the right password too.
     locked = httpx.post(
         f"{server.base_url}/api/v1/auth/login",
@@ -99,9 +105,8 @@ def test_forty_parallel_wrong_passwords_from_one_ip_across_ten_accounts_check_at
         register(server, username)
     ip = "203.0.113.99"
     codes = login_all_at_once(server, [(accounts[n % 10], ip) for n in range(PARALLEL)])
-    assert codes.count(401) == MAX_ATTEMPTS
-    assert codes.count(429) == PARALLEL - MAX_ATTEMPTS
+    assert_at_most_the_limit_checked(codes)
     checked = server.scalar(
         "SELECT count(*) FROM audit_log WHERE event = 'login_failure' AND ip = :ip", ip=ip
     )
-    assert checked == MAX_ATTEMPTS
+    assert checked == codes.count(401) <= MAX_ATTEMPTS

@@ -61,3 +61,10 @@ def btai(*args: str, cwd: Path = ROOT, timeout: float = 120) -> subprocess.Compl
     return subprocess.run(
         [BTAI, *args], cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False
     )
+
+
+def invalid_only_by_a_busy_generator(summary: dict[str, Any]) -> bool:
+    """The run was marked invalid for its generator's loop lag alone: on a shared machine
+    whose other work starves the generator, that verdict is the right one."""
+    reasons = summary["invalid_reasons"]
+    return bool(reasons) and all("event-loop lag" in reason for reason in reasons)
