@@ -17,7 +17,7 @@ from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageErro
 from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
-from btai_ops import __version__
+from btai_ops import __version__, queue_dead, user_admin
 from btai_ops import benchmark as benchmark_cmd
 from btai_ops import config as config_cmd
 from btai_ops import data as data_cmd
@@ -26,6 +26,7 @@ from btai_ops import health as health_cmd
 from btai_ops import loadtest as loadtest_cmd
 from btai_ops import queue as queue_cmd
 from btai_ops import serve as serve_cmd
+from btai_ops import top as top_cmd
 from btai_ops import users as users_cmd
 from btai_ops.errors import EXIT_INTERRUPTED, BtaiError, InternalError
 from btai_ops.extras import missing_extra
@@ -128,11 +129,18 @@ def root(
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(data_cmd.app, name="data")
 app.add_typer(db_cmd.app, name="db")
+queue_cmd.app.command("list")(queue_dead.list_dead)
+queue_cmd.app.command("retry")(queue_dead.retry)
+queue_cmd.app.command("purge")(queue_dead.purge)
 app.add_typer(queue_cmd.app, name="queue")
 app.command("serve")(serve_cmd.serve)
+users_cmd.app.command("list")(user_admin.list_users)
+users_cmd.app.command("disable")(user_admin.disable)
+users_cmd.app.command("enable")(user_admin.enable)
 app.add_typer(users_cmd.app, name="users")
 app.add_typer(render_cmd.app, name="render")
 app.command("health")(health_cmd.health)
+app.command("top")(top_cmd.top)
 app.command("loadtest")(loadtest_cmd.loadtest)
 app.add_typer(benchmark_cmd.app, name="benchmark")
 

@@ -30,6 +30,7 @@ EXAMPLES = {
     "btai benchmark": "btai benchmark run --spawn -o results.json",
     "btai serve": "btai serve --port 8080 --workers 2",
     "btai health": "btai health --wait-ready --timeout 30",
+    "btai top": "btai top http://127.0.0.1:8000 --interval 1",
     "btai loadtest": "btai loadtest -s cache -u 50 -t 1m --threshold 'p95<50ms'",
     "btai config show": "btai config show --json",
     "btai config validate": "ENVIRONMENT=production btai config validate",
@@ -38,7 +39,13 @@ EXAMPLES = {
     "btai db seed": "btai db seed --season 2016",
     "btai db status": "btai db status --json",
     "btai queue stats": "btai queue stats --json",
+    "btai queue list": "btai queue list --queue analyses",
+    "btai queue retry": "btai queue retry 41 42",
+    "btai queue purge": "btai queue purge --yes",
     "btai users create": "btai users create alice --admin",
+    "btai users list": "btai users list --json",
+    "btai users disable": "btai users disable mallory",
+    "btai users enable": "btai users enable mallory",
     "btai render": "btai render --env production --out deploy",
     "btai render schema": "btai render schema > configs/schema.json",
     "btai benchmark run": "btai benchmark run --spawn --repeat 3 -o results.json",
@@ -69,10 +76,9 @@ def tidy(command: Any, path: str = "btai") -> None:
 def _tidy_param(param: TyperOption | TyperArgument) -> None:
     label = type_label(param)
     if isinstance(param, TyperArgument):
-        name = (param.metavar or (param.name or "value").upper()) + (
-            "..." if param.nargs != 1 else ""
-        )
-        usage = name if param.required else f"[{name}]"
+        name = param.metavar or (param.name or "value").upper()
+        # Several values: the usage line says so (`[IDS]...`); the name column stays the name.
+        usage = (name if param.required else f"[{name}]") + ("..." if param.nargs != 1 else "")
         param.metavar = name
         # The name column shows the metavar; the type column the kind of value.
         param.display_type = lambda ctx: label  # type: ignore[method-assign]

@@ -15,7 +15,7 @@ import socket
 import tempfile
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -60,22 +60,49 @@ def ensure_port_free(host: str, port: int) -> None:
 
 
 def port_owner(port: int) -> str | None:
-    """`name (pid N)` of the process listening on `port`, when psutil may see it."""
+    """`name (pid N)` of the process listening on `port`, when psutil may see it.
+
+    Workers of a multi-process server hold the supervisor's socket too, and the system names
+    only one of them; the supervisor (the topmost process holding it) is named instead, since
+    stopping it stops them all.
+    """
     import psutil
 
     try:
         connections = psutil.net_connections(kind="inet")
     except (psutil.AccessDenied, OSError):
         return None
-    for conn in connections:
-        if conn.status == psutil.CONN_LISTEN and conn.laddr and conn.laddr.port == port:
-            if conn.pid is None:
-                return None
-            try:
-                return f"{psutil.Process(conn.pid).name()} (pid {conn.pid})"
-            except psutil.Error:
-                return f"pid {conn.pid}"
-    return None
+    pid = next(
+        (
+            conn.pid
+            for conn in connections
+            if conn.status == psutil.CONN_LISTEN and conn.laddr and conn.laddr.port == port
+        ),
+        None,
+    )
+    if pid is None:
+        return None
+    try:
+        holder = psutil.Process(pid)
+        while (parent := holder.parent()) is not None and _listens_on(parent, port):
+            holder = parent
+        workers = sum(1 for child in holder.children() if _listens_on(child, port))
+        role = f", supervising {workers} worker{'s' if workers != 1 else ''}" if workers else ""
+        return f"{holder.name()} (pid {holder.pid}{role})"
+    except psutil.Error:
+        return f"pid {pid}"
+
+
+def _listens_on(process: Any, port: int) -> bool:
+    import psutil
+
+    try:
+        connections = process.net_connections(kind="inet")
+    except psutil.Error:
+        return False
+    return any(
+        c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == port for c in connections
+    )
 
 
 _ERRORS: dict[str, type[BtaiError]] = {

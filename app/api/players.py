@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import AsyncIterator
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
@@ -40,6 +40,7 @@ EXPORT_CHUNK_ROWS = 100
 @router.get("", response_model=PlayerPage, summary="Search players")
 async def list_players(
     request: Request,
+    response: Response,
     q: Annotated[
         str | None,
         # No control characters: PostgreSQL text cannot hold NUL, and no name has one.
@@ -76,15 +77,38 @@ async def list_players(
     after = decode_cursor(key, cursor, sort=sort, filters=filter_print) if cursor else None
     search: PlayerSearch | None = request.app.state.player_search
     if search is None:  # ENABLE_CACHING=false: every page from the database
-        return await _page_from_database(request.app.state.db, filters, sort, limit, after, key)
+        found = await _page_from_database(request.app.state.db, filters, sort, limit, after, key)
+        _link_next(request, response, found.next)
+        return found
     season = await search.season(settings.DATA_SEASON)
     rows = season.search(filters, sort=sort, limit=limit + 1, after=after)
+    if not rows and filters.team:
+        # `team=NYY` (a franchise code) finds the season's team of that franchise (NYA); tried
+        # only when the code matched no team key, so the common request pays nothing for it.
+        from dataclasses import replace
+
+        from app.api.teams import franchise_team_keys
+
+        async with request.app.state.db.read_sessions() as session:
+            keys = await franchise_team_keys(session, settings.DATA_SEASON, filters.team)
+        if keys:
+            franchise = replace(filters, team=keys[0])
+            rows = season.search(franchise, sort=sort, limit=limit + 1, after=after)
     page, next_cursor = rows[:limit], None
     if len(rows) > limit:
         last = page[-1]
         keyset = Keyset(last.sort_value(sort.lstrip("-")), last.player_id)
         next_cursor = _cursor(key, sort, filter_print, keyset)
-    return Response(page_json(page, next_cursor), media_type="application/json")
+    answer = Response(page_json(page, next_cursor), media_type="application/json")
+    _link_next(request, answer, next_cursor)
+    return answer
+
+
+def _link_next(request: Request, response: Response, next_cursor: str | None) -> None:
+    """RFC 8288: the next page as a `Link` header, for clients that follow links, not bodies."""
+    if next_cursor is not None:
+        next_url = request.url.include_query_params(cursor=next_cursor)
+        response.headers["Link"] = f'<{next_url}>; rel="next"'
 
 
 # The same searches come again and again: their fingerprints and next cursors are derived once.
@@ -105,6 +129,10 @@ async def _page_from_database(
         rows = await repo.search_player_summaries(
             session, filters, sort=sort, limit=limit + 1, after=after
         )
+        if not rows and filters.team:
+            rows = await _search_by_franchise(
+                session, filters, sort=sort, limit=limit + 1, after=after
+            )
     page, more = rows[:limit], len(rows) > limit
     next_cursor = None
     if more:
@@ -114,6 +142,23 @@ async def _page_from_database(
         next_cursor = encode_cursor(key, sort=sort, filters=filter_print, keyset=keyset)
     items = [PlayerSummary.from_row(row) for row in page]
     return PlayerPage(items=items, count=len(items), next=next_cursor)
+
+
+async def _search_by_franchise(
+    session: AsyncSession, filters: PlayerFilter, *, sort: str, limit: int, after: Keyset | None
+) -> list[Any]:
+    # `team=NYY` (a franchise code) finds the season's team of that franchise (NYA). Tried only
+    # when the code matched no team key, so the common request pays nothing for it.
+    from dataclasses import replace
+
+    from app.api.teams import franchise_team_keys
+
+    keys = await franchise_team_keys(session, filters.season, filters.team or "")
+    if not keys:
+        return []
+    found = replace(filters, team=keys[0])
+    rows = await repo.search_player_summaries(session, found, sort=sort, limit=limit, after=after)
+    return list(rows)
 
 
 async def _export_lines(db: Database, season: int) -> AsyncIterator[bytes]:

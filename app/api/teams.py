@@ -34,8 +34,17 @@ TeamKey = Annotated[
 async def _team(session: AsyncSession, season: int, team_key: str) -> Team:
     team = await team_repo.get_team(session, season=season, team_key=team_key)
     if team is None:
-        raise NotFound(f"no team {team_key.upper()!r} in season {season}")
+        # People write franchise codes (NYY); Lahman keys the season's team (NYA): point to it.
+        keys = await franchise_team_keys(session, season, team_key)
+        hint = f"; {team_key.upper()} is the franchise of team {keys[0]}" if keys else ""
+        raise NotFound(f"no team {team_key.upper()!r} in season {season}{hint}")
     return team
+
+
+async def franchise_team_keys(session: AsyncSession, season: int, code: str) -> list[str]:
+    """The season's team keys of franchise `code` (NYY -> [NYA]); empty when none."""
+    teams = await team_repo.list_teams(session, season=season)
+    return [t.team_key for t in teams if t.franchise.upper() == code.upper()]
 
 
 @router.get("", response_model=TeamList, summary="Teams of the season")
@@ -122,7 +131,7 @@ async def payroll(request: Request, team_key: TeamKey) -> Response:
             team_key=team.team_key,
             season=season,
             total=sum(line.salary for line in lines),
-            players=len(lines),
+            player_count=len(lines),
             salary_source="estimated" if estimated else "lahman",
             lines=lines,
         )

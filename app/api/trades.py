@@ -183,4 +183,4 @@ async def recent(
         )
         for a in await analyses.recent(limit)
     ]
-    return RecentAnalyses(items=items)
+    return RecentAnalyses(items=items, count=len(items))

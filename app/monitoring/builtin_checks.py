@@ -172,7 +172,8 @@ def ai_checks(
 def system_checks(settings: Settings, sampler: SystemSampler, disk_path: str) -> list[HealthCheck]:
     def threshold_result(percent: float, limit: float, source: str) -> CheckResult:
         status = Status.WARN if percent >= limit else Status.PASS
-        output = f"{source}; threshold {limit:g}%"
+        # The value judged comes first: the table shows `output`, not the JSON's observedValue.
+        output = f"{percent:.1f}% ({source}); threshold {limit:g}%"
         return CheckResult(status, percent, "percent", output)
 
     async def cpu() -> CheckResult:

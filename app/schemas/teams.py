@@ -26,6 +26,7 @@ class TeamOut(BaseModel):
 class TeamList(BaseModel):
     items: list[TeamOut]
     count: int
+    next: str | None = None  # every team fits one page; the field keeps one page shape
 
 
 class Roster(BaseModel):
@@ -44,7 +45,7 @@ class Payroll(BaseModel):
     team_key: str
     season: int
     total: int
-    players: int
+    player_count: int
     salary_source: str
     lines: list[PayrollLine]
 

@@ -252,4 +252,8 @@ class AnalysisSummary(BaseModel):
 
 
 class RecentAnalyses(BaseModel):
+    """The one page shape of every list: `items`, `count`, and `next` (no later page here)."""
+
     items: list[AnalysisSummary]
+    count: int
+    next: str | None = None

@@ -30,14 +30,19 @@ def logging_dict_config(level: str) -> dict[str, Any]:
     from the first line on.
     """
     servers = ("uvicorn", "uvicorn.error", "uvicorn.access", "_granian", "granian.access")
+    loggers: dict[str, Any] = {
+        name: {"handlers": [], "level": level.upper(), "propagate": True} for name in servers
+    }
+    # A worker imports alembic before the app configures logging; alembic then lists every
+    # plugin it loads at INFO, once per worker. Only worth seeing when debugging.
+    if level.upper() != "DEBUG":
+        loggers["alembic.runtime.plugins"] = {"level": "WARNING"}
     return {
         "version": 1,
         "disable_existing_loggers": False,
         "handlers": {"btai": {"()": "app.server.factory.root_handler"}},
         "root": {"handlers": ["btai"], "level": level.upper()},
-        "loggers": {
-            name: {"handlers": [], "level": level.upper(), "propagate": True} for name in servers
-        },
+        "loggers": loggers,
     }
 
 

@@ -1,0 +1,60 @@
+"""One vocabulary across routes: counts are `*_count`, one page shape with a Link header,
+franchise codes found or pointed to."""
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest_asyncio
+
+from app.main import create_app
+from app.settings import Settings
+
+
+@pytest_asyncio.fixture
+async def client(seeded_sqlite_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None, DATABASE_URL=seeded_sqlite_url, RATE_LIMIT_ENABLED=False
+    )
+    app = create_app(settings)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c,
+    ):
+        yield c
+
+
+async def test_payroll_counts_players_as_player_count(client: httpx.AsyncClient) -> None:
+    payroll = (await client.get("/api/v1/teams/NYA/payroll")).json()
+    assert payroll["player_count"] == len(payroll["lines"]) > 0
+    assert "players" not in payroll
+    roster = (await client.get("/api/v1/teams/NYA/roster")).json()
+    assert isinstance(roster["players"], list)
+
+
+async def test_every_list_has_items_count_and_next(client: httpx.AsyncClient) -> None:
+    for path in ("/api/v1/teams", "/api/v1/players?limit=5", "/api/v1/trades/recent"):
+        body = (await client.get(path)).json()
+        assert {"items", "count", "next"} <= set(body), path
+        assert body["count"] == len(body["items"]), path
+
+
+async def test_next_page_is_also_a_link_header(client: httpx.AsyncClient) -> None:
+    first = await client.get("/api/v1/players", params={"limit": 5, "sort": "name"})
+    link = first.headers["link"]
+    assert link.endswith('>; rel="next"')
+    target = link[1 : link.index(">")]
+    second = (await client.get(target)).json()
+    assert second["items"][0]["player_id"] not in {p["player_id"] for p in first.json()["items"]}
+    last = await client.get("/api/v1/players", params={"team": "NYA", "limit": 100})
+    assert last.json()["next"] is None
+    assert "link" not in last.headers
+
+
+async def test_franchise_code_finds_the_team_or_points_to_it(client: httpx.AsyncClient) -> None:
+    by_franchise = (await client.get("/api/v1/players", params={"team": "NYY"})).json()
+    by_key = (await client.get("/api/v1/players", params={"team": "NYA"})).json()
+    assert by_franchise["items"]
+    assert by_franchise["items"] == by_key["items"]
+    missing = await client.get("/api/v1/teams/NYY")
+    assert missing.status_code == 404
+    assert "franchise of team NYA" in missing.json()["detail"]
