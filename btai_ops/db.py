@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -43,8 +44,17 @@ def seed(
     force: Annotated[
         bool, typer.Option("--force", help="Replace the season's rows if already seeded.")
     ] = False,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--from",
+            help="Folder of extracts from `btai data import` [default: DATA_DIR, then the "
+            "embedded data].",
+            file_okay=False,
+        ),
+    ] = None,
 ) -> None:
-    """Migrate, then load one season of the embedded Lahman data (idempotent)."""
+    """Migrate, then load one season of the Lahman data (idempotent)."""
     settings = load_settings()
     from app.data.loader import ExtractMissing
     from app.db.seed import DatabaseUnreachable, seed_season
@@ -52,11 +62,13 @@ def seed(
     try:
         import asyncio
 
-        result = asyncio.run(seed_season(settings, season=season, replace=force))
+        result = asyncio.run(seed_season(settings, season=season, replace=force, data_dir=data_dir))
     except DatabaseUnreachable as exc:
         raise _unreachable(exc) from None
     except ExtractMissing as exc:
-        raise ConfigError(str(exc), hint="run `btai data import --season YEAR` first") from None
+        raise ConfigError(
+            str(exc), hint="run `btai data import --season YEAR` and seed `--from` its folder"
+        ) from None
     if result.inserted:
         stderr.print(
             f"seeded season {result.season}: {result.teams} teams, {result.players} players"

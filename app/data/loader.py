@@ -51,6 +51,22 @@ def available_seasons(data_dir: Path = DATA_DIR) -> list[int]:
     return sorted(int(s) for s in found if s.isdigit())
 
 
+def find_extract_dir(season: int, data_dir: Path | None = None) -> Path:
+    """Where `season`'s extract is read from: `data_dir` when it holds one, else the embedded
+    data (ExtractMissing, naming the seasons of both, when neither does)."""
+    if data_dir is not None and extract_path(season, data_dir).is_file():
+        return data_dir
+    if extract_path(season).is_file():
+        return DATA_DIR
+    have = sorted(set(available_seasons()) | set(available_seasons(data_dir or DATA_DIR)))
+    listed = ", ".join(str(s) for s in have) or "none"
+    if data_dir is None:
+        raise ExtractMissing(f"no embedded data for season {season} (available: {listed})")
+    raise ExtractMissing(
+        f"no data for season {season} in {data_dir} or the embedded data (available: {listed})"
+    )
+
+
 def load_extract(season: int, data_dir: Path = DATA_DIR) -> SeasonExtract:
     """Load the extract of `season`; raises ExtractMissing naming the seasons that exist."""
     path = extract_path(season, data_dir)

@@ -17,17 +17,17 @@ from app.domain.contracts import (
     estimated_salary,
     service_years,
 )
+from app.domain.fielding import FieldingLine
 from app.domain.war import (
     BattingLine,
     LeagueConstants,
     LeagueTotals,
     PitchingLine,
-    batting_runs,
     fip,
     league_constants,
-    player_war,
     woba,
 )
+from app.domain.war_season import SeasonWar, Stint, TeamSeason, season_war
 
 POSITION_COLUMNS = {
     "G_p": "P", "G_c": "C", "G_1b": "1B", "G_2b": "2B", "G_3b": "3B", "G_ss": "SS",
@@ -43,7 +43,10 @@ class SeasonRows:
     players: list[dict[str, Any]] = field(default_factory=list)
     player_seasons: list[dict[str, Any]] = field(default_factory=list)
     salaries: list[dict[str, Any]] = field(default_factory=list)
+    stints: list[dict[str, Any]] = field(default_factory=list)
+    """The season's player-team stints: what team needs count for each team."""
     constants: dict[int, LeagueConstants] = field(default_factory=dict)
+    war: dict[int, SeasonWar] = field(default_factory=dict)
 
 
 def constants_for(extract: SeasonExtract) -> dict[int, LeagueConstants]:
@@ -61,6 +64,85 @@ def constants_for(extract: SeasonExtract) -> dict[int, LeagueConstants]:
         league = LeagueTotals(line, pitching, runs=b["R"], team_games=totals["team_games"])
         result[int(year)] = league_constants(int(year), league)
     return result
+
+
+def _team_seasons(extract: SeasonExtract) -> dict[int, dict[str, TeamSeason]]:
+    """Park factors (Lahman BPF/PPF, 100 = neutral) and balls in play per team-season."""
+    found: dict[int, dict[str, TeamSeason]] = defaultdict(dict)
+    for t in extract.table("team_seasons").records():
+        in_play = _int(t["IPouts"]) - _int(t["SOA"]) + _int(t["HA"]) - _int(t["HRA"])
+        found[int(t["yearID"])][t["teamID"]] = TeamSeason(
+            team=t["teamID"],
+            league=t["lgID"],
+            batting_park=_int(t["BPF"]) / 100 if t["BPF"] else 1.0,
+            pitching_park=_int(t["PPF"]) / 100 if t["PPF"] else 1.0,
+            balls_in_play=float(in_play),
+            defensive_outs=_int(t["IPouts"]),
+        )
+    return found
+
+
+def _fielding(r: dict[str, Any]) -> FieldingLine:
+    return FieldingLine(
+        outs=_int(r["InnOuts"]), po=_int(r["PO"]), a=_int(r["A"]), e=_int(r["E"]),
+        dp=_int(r["DP"]), pb=_int(r["PB"]), sb=_int(r["SB"]), cs=_int(r["CS"]),
+    )  # fmt: skip
+
+
+def season_stints(extract: SeasonExtract) -> dict[int, list[Stint]]:
+    """Every player's stints of each season in the extract, one per player and team."""
+    teams = _team_seasons(extract)
+    parts: dict[tuple[int, str, str], dict[str, Any]] = defaultdict(
+        lambda: {
+            "batting": BattingLine(), "pitching": PitchingLine(), "g": 0, "gs": 0,
+            "appearances": defaultdict(int), "fielding": defaultdict(FieldingLine),
+        }
+    )  # fmt: skip
+    for r in extract.table("batting").records():
+        parts[(r["yearID"], r["playerID"], r["teamID"])]["batting"] += _batting(r)
+    for r in extract.table("pitching").records():
+        part = parts[(r["yearID"], r["playerID"], r["teamID"])]
+        part["pitching"] += _pitching(r)
+        part["g"] += _int(r["G"])
+        part["gs"] += _int(r["GS"])
+    for r in extract.table("appearances").records():
+        part = parts[(r["yearID"], r["playerID"], r["teamID"])]
+        for column, pos in POSITION_COLUMNS.items():
+            part["appearances"][pos] += _int(r[column])
+    for r in extract.table("fielding").records():
+        if r["POS"] != "P":
+            part = parts[(r["yearID"], r["playerID"], r["teamID"])]
+            part["fielding"][r["POS"]] += _fielding(r)
+    found: dict[int, list[Stint]] = defaultdict(list)
+    for (year, pid, team), part in sorted(parts.items()):
+        team_season = teams.get(year, {}).get(team)
+        found[year].append(
+            Stint(
+                player_id=pid,
+                team=team,
+                league=team_season.league if team_season else "",
+                batting=part["batting"],
+                pitching=part["pitching"],
+                games_pitched=part["g"],
+                games_started=part["gs"],
+                appearances=dict(part["appearances"]),
+                fielding=dict(part["fielding"]),
+            )
+        )
+    return found
+
+
+def war_by_season(
+    extract: SeasonExtract,
+) -> tuple[dict[int, LeagueConstants], dict[int, SeasonWar]]:
+    """The league constants and every stint's WAR for each season of the extract."""
+    constants = constants_for(extract)
+    teams = _team_seasons(extract)
+    stints = season_stints(extract)
+    return constants, {
+        year: season_war(year, constants[year], stints.get(year, []), teams.get(year, {}))
+        for year in sorted(constants)
+    }
 
 
 def _int(value: Any) -> int:
@@ -91,7 +173,28 @@ def age_in(season: int, birth: date | None) -> int | None:
 
 def build_rows(extract: SeasonExtract) -> SeasonRows:
     season = extract.season
-    rows = SeasonRows(season=season, constants=constants_for(extract))
+    constants, wars = war_by_season(extract)
+    rows = SeasonRows(season=season, constants=constants, war=wars)
+    war_of = {year: w.by_player() for year, w in wars.items()}
+    batting_runs_of: dict[int, dict[str, float]] = {}
+    for year, w in wars.items():
+        runs: dict[str, float] = defaultdict(float)
+        for stint in w.stints:
+            runs[stint.player_id] += stint.batting
+        batting_runs_of[year] = dict(runs)
+    for stint in wars[season].stints:
+        rows.stints.append(
+            {
+                "player_id": stint.player_id,
+                "season": season,
+                "team_key": stint.team,
+                "league": stint.league,
+                "role": stint.role,
+                "plate_appearances": stint.plate_appearances,
+                "innings_pitched": round(stint.innings_pitched, 2),
+                "war": round(stint.war, 2),
+            }
+        )
     for t in extract.table("teams").records():
         rows.teams.append(
             {
@@ -180,7 +283,7 @@ def build_rows(extract: SeasonExtract) -> SeasonRows:
             by_pos = positions.get(key, {})
             c = rows.constants[year]
             bline, pline = batting.get(key, BattingLine()), pitching.get(key, PitchingLine())
-            war = player_war(bline, pline, by_pos, c)
+            war = war_of[year].get(pid, 0.0)
             contract = contract_for(service_years(history[pid], year))
             salary = salary_of.get(pid) if year == season else None
             salary_source = "lahman" if salary is not None else None
@@ -200,7 +303,7 @@ def build_rows(extract: SeasonExtract) -> SeasonRows:
                     "home_runs": bline.hr,
                     "stolen_bases": bline.sb,
                     "woba": round(woba(bline, c), 4) if bline.pa else None,
-                    "batting_runs": round(batting_runs(bline, c), 2),
+                    "batting_runs": round(batting_runs_of[year].get(pid, 0.0), 2),
                     "innings_pitched": round(pline.ip, 2),
                     "strikeouts": pline.so,
                     "fip": _round(fip(pline, c), 3),

@@ -2,11 +2,20 @@
 
 `Database` owns a primary engine and, when DATABASE_READ_URL is set, a read-replica engine;
 `Database.open(settings)` is used as an async context manager by the app's lifespan.
+
+Every wait on the database is bounded, so a database that stalls costs a request a timeout,
+never a connection held for ever: connecting (DB_CONNECT_TIMEOUT), checking a connection out of
+the pool (DB_POOL_TIMEOUT), and each statement (DB_STATEMENT_TIMEOUT: asyncpg's
+`command_timeout` on the client, which also bounds a connection that no longer answers, and
+`statement_timeout` on the server, which also ends a statement waiting for a lock; SQLite's
+busy timeout, DB_BUSY_TIMEOUT, for its one write lock).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -22,21 +31,38 @@ from sqlalchemy.ext.asyncio import (
 
 from app.settings import Settings
 
-SQLITE_BUSY_TIMEOUT_MS = 5000
+logger = logging.getLogger("app.db")
+
+POOL_RECYCLE_SECONDS = 1800
 
 
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    # WAL lets readers run beside the one writer; busy_timeout rides out short write locks.
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-    cursor.close()
+def _sqlite_pragmas(busy_timeout_ms: int) -> Any:
+    def apply(dbapi_connection: Any, _record: Any) -> None:
+        # WAL lets readers run beside the one writer; busy_timeout rides out short write locks.
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
+        cursor.close()
+
+    return apply
+
+
+def postgres_connect_args(settings: Settings) -> dict[str, Any]:
+    """asyncpg's connect timeout and the per-statement deadline, client and server side."""
+    args: dict[str, Any] = {"timeout": settings.DB_CONNECT_TIMEOUT}
+    statement = settings.DB_STATEMENT_TIMEOUT
+    if statement > 0:
+        # The client gives up a moment after the server would, so a live server reports its
+        # own cancellation and only a silent connection is cut off by the client's deadline.
+        args["command_timeout"] = statement + 1.0
+        args["server_settings"] = {"statement_timeout": str(int(statement * 1000))}
+    return args
 
 
 def ensure_sqlite_dir(url: str) -> None:
@@ -50,12 +76,13 @@ def create_engine(url: str, settings: Settings) -> AsyncEngine:
     """An async engine for `url`, pooled per the DB_POOL_* settings."""
     if is_sqlite(url):
         ensure_sqlite_dir(url)
+        busy_ms = int(settings.DB_BUSY_TIMEOUT * 1000)
         engine = create_async_engine(
             url,
             echo=settings.DB_ECHO,
-            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+            connect_args={"timeout": settings.DB_BUSY_TIMEOUT},
         )
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas(busy_ms))
         return engine
     return create_async_engine(
         url,
@@ -64,7 +91,8 @@ def create_engine(url: str, settings: Settings) -> AsyncEngine:
         max_overflow=settings.DB_MAX_OVERFLOW,
         pool_timeout=settings.DB_POOL_TIMEOUT,
         pool_pre_ping=True,
-        pool_recycle=1800,
+        pool_recycle=POOL_RECYCLE_SECONDS,
+        connect_args=postgres_connect_args(settings),
     )
 
 
@@ -97,19 +125,33 @@ class Database:
         idle = pool.checkedin() if hasattr(pool, "checkedin") else 0
         return {"in_use": int(checked_out), "idle": int(idle)}
 
-    async def dispose(self) -> None:
-        if self.read_engine is not self.engine:
-            await self.read_engine.dispose()
-        await self.engine.dispose()
+    async def dispose(self, within: float | None = None) -> None:
+        """Close the pools; connections that do not close within `within` s (a stalled
+        database never answers the goodbye) are dropped, not waited for."""
+        engines = (
+            [self.engine] if self.read_engine is self.engine else [self.engine, self.read_engine]
+        )
+        try:
+            async with asyncio.timeout(within):
+                for engine in engines:
+                    await engine.dispose()
+        except TimeoutError:
+            logger.warning("database connections did not close within %.1fs; dropped", within)
+            for engine in engines:
+                await engine.dispose(close=False)
 
     @classmethod
     @asynccontextmanager
-    async def open(cls, settings: Settings) -> AsyncIterator[Database]:
+    async def open(
+        cls, settings: Settings, *, close_within: Callable[[], float] | None = None
+    ) -> AsyncIterator[Database]:
+        """The database for the block; `close_within()` gives, at the end, the seconds that
+        closing the pools may take."""
         db = cls(settings)
         try:
             yield db
         finally:
-            await db.dispose()
+            await db.dispose(within=close_within() if close_within else None)
 
 
 @asynccontextmanager

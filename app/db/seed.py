@@ -9,17 +9,18 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 from sqlalchemy.pool import NullPool
 
-from app.data.loader import load_extract
+from app.data.loader import find_extract_dir, load_extract
 from app.data.seasons import build_rows
 from app.db.engine import ensure_sqlite_dir, is_sqlite
-from app.db.migrate import current_revisions, head_revisions, upgrade
-from app.db.tables.baseball import Player, PlayerSeason, Salary, Team
+from app.db.migrate import current_revisions, head_revisions, schema_lock, upgrade
+from app.db.tables.baseball import Player, PlayerSeason, PlayerStint, Salary, Team
 from app.settings import Settings, mask_url
 
 logger = logging.getLogger("app.db.seed")
@@ -66,15 +67,20 @@ async def _insert(conn: AsyncConnection, table: Any, rows: list[dict[str, Any]])
         await conn.execute(insert(table), rows[start : start + BATCH])
 
 
-async def load_season(conn: AsyncConnection, season: int, *, replace: bool = False) -> SeedResult:
-    """Insert one season's teams, players, player-seasons and salaries in one transaction."""
+async def load_season(
+    conn: AsyncConnection, season: int, *, replace: bool = False, data_dir: Path | None = None
+) -> SeedResult:
+    """Insert one season's teams, players, player-seasons, stints and salaries in one
+    transaction, from `data_dir` when it holds the season (the embedded data otherwise)."""
     if season in await _seeded_seasons(conn) and not replace:
         return SeedResult(season, inserted=False)
-    # Parsing and WAR take a fraction of a second of CPU: keep it off the event loop.
-    rows = await asyncio.to_thread(lambda: build_rows(load_extract(season)))
+    folder = find_extract_dir(season, data_dir)
+    # Parsing and WAR take about a second of CPU: keep it off the event loop.
+    rows = await asyncio.to_thread(lambda: build_rows(load_extract(season, folder)))
     if replace:
         await conn.execute(delete(Team).where(Team.season == season))
         await conn.execute(delete(Salary).where(Salary.season == season))
+        await conn.execute(delete(PlayerStint).where(PlayerStint.season == season))
         await conn.execute(delete(PlayerSeason).where(PlayerSeason.season == season))
     known_players = set((await conn.execute(select(Player.player_id))).scalars())
     known_seasons = {
@@ -88,40 +94,59 @@ async def load_season(conn: AsyncConnection, season: int, *, replace: bool = Fal
         PlayerSeason,
         [r for r in rows.player_seasons if (r["player_id"], r["season"]) not in known_seasons],
     )
+    await _insert(conn, PlayerStint, rows.stints)
     await _insert(conn, Salary, rows.salaries)
     return SeedResult(season, inserted=True, teams=len(rows.teams), players=len(rows.players))
 
 
 async def seed_season(
-    settings: Settings, *, season: int | None = None, replace: bool = False, migrate: bool = True
+    settings: Settings,
+    *,
+    season: int | None = None,
+    replace: bool = False,
+    migrate: bool = True,
+    data_dir: Path | None = None,
 ) -> SeedResult:
-    """Migrate (unless told not to) and load `season` (DATA_SEASON by default)."""
+    """Migrate (unless told not to) and load `season` (DATA_SEASON by default) from
+    `data_dir` (DATA_DIR by default, then the embedded data)."""
     url = settings.database_url
     await ensure_reachable(url)
-    if migrate:
-        await upgrade(url)
-    engine = create_async_engine(url, poolclass=NullPool)
-    try:
-        async with engine.begin() as conn:
-            return await load_season(conn, season or settings.DATA_SEASON, replace=replace)
-    finally:
-        await engine.dispose()
+    async with schema_lock(url):
+        if migrate:
+            await upgrade(url)
+        engine = create_async_engine(url, poolclass=NullPool)
+        try:
+            async with engine.begin() as conn:
+                return await load_season(
+                    conn,
+                    season or settings.DATA_SEASON,
+                    replace=replace,
+                    data_dir=data_dir or settings.DATA_DIR,
+                )
+        finally:
+            await engine.dispose()
 
 
 async def prepare_database(settings: Settings, *, migrate: bool = True, seed: bool = True) -> None:
-    """Bring the database to the latest schema and seed DATA_SEASON into empty tables."""
+    """Bring the database to the latest schema and seed DATA_SEASON into empty tables.
+
+    Both steps run under the schema lock, so processes starting together seed only once."""
     url = settings.database_url
     await ensure_reachable(url)
-    if migrate:
-        await upgrade(url)
-    if not seed:
-        return
+    async with schema_lock(url):
+        if migrate:
+            await upgrade(url)
+        if seed:
+            await _seed_if_empty(url, settings.DATA_SEASON, settings.DATA_DIR)
+
+
+async def _seed_if_empty(url: str, season: int, data_dir: Path | None) -> None:
     engine = create_async_engine(url, poolclass=NullPool)
     try:
         async with engine.begin() as conn:
             empty = (await conn.execute(select(func.count()).select_from(Team))).scalar_one() == 0
             if empty:
-                result = await load_season(conn, settings.DATA_SEASON)
+                result = await load_season(conn, season, data_dir=data_dir)
                 logger.info(
                     "seeded season %s: %s teams, %s players",
                     result.season,

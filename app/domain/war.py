@@ -1,7 +1,10 @@
-"""Wins above replacement (WAR) per player-season, from counting stats and league totals.
+"""Wins above replacement (WAR): counting lines, a season's run environment and rate formulas.
 
-Everything here is pure: the constants of a season are derived from that season's league
-totals, then applied to one player's line.
+Everything here is pure. `league_constants` turns a season's MLB totals into its run
+environment and linear weights; `app.domain.war_season` applies them to every stint of the
+season, with park factors, fielding, positional and league adjustments and the replacement
+levels that make the league add up. Every constant is listed with its source in the README
+("Model constants", WAR).
 
 League constants (per season, both leagues together)
     runs per out    RPO   = R / outs, outs = IPouts
@@ -20,32 +23,34 @@ League constants (per season, both leagues together)
 
 Hitters
     wOBA          = (wBB*uBB + wHBP*HBP + w1B*1B + w2B*2B + w3B*3B + wHR*HR) / (AB + uBB + HBP + SF)
-    batting runs  = (wOBA - lgwOBA) / scale * PA,  PA = AB + BB + HBP + SF + SH
-    positional    = sum over positions of games * adjustment / 162, adjustments in runs per 162
-                    games: C +12.5, SS +7.5, 2B/3B/CF +2.5, LF/RF -7.5, 1B -12.5, DH -17.5
-    replacement   = 570 position-player WAR per 2430 games, spread over the league's PA:
-                    570 * (games / 2430) * RPW / lgPA runs per PA
-    WAR           = (batting runs + positional + replacement) / RPW
-    Fielding and base-running beyond SB/CS are not modelled (Lahman has no play-by-play).
+    batting runs  = (wOBA - lgwOBA) / scale * PA + (1 - BPF/100) * lgR/PA * PA
+    base running  = wSB = rSB*SB - rCS*CS - lgwSB * (1B + uBB + HBP),
+                    lgwSB = (rSB*lgSB - rCS*lgCS) / (lg1B + lguBB + lgHBP)
+    positional    = adjustment per 1,458 innings (162 games) at the position:
+                    C +12.5, SS +7.5, 2B/3B/CF +2.5, LF/RF -7.5, 1B -12.5, DH -17.5
 
 Pitchers
-    FIP           = (13*HR + 3*(BB - IBB + HBP) - 2*SO) / IP + cFIP,
-    cFIP          = lgRA9 - (13*lgHR + 3*(lgBB - lgIBB + lgHBP) - 2*lgSO) / lgIP
+    FIP           = (13*HR + 3*(BB - IBB + HBP) - 2*SO) / IP + cFIP, divided by PPF/100,
+    cFIP          = lgRA9 - (13*lgHR + 3*(lgBB - lgIBB + lgHBP) - 2*lgSO) / lgIP, per league
                     (on the RA9 scale, so unearned runs are charged as in runs allowed)
-    replacement   = 430 pitcher WAR per 2430 games, spread over the league's innings
-    WAR           = ((lgRA9 - FIP) * IP / 9 + replacement runs per IP * IP) / RPW
+    runs          = (lgRA9 - FIP) * IP / 9
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 FULL_SEASON_GAMES = 2430
+"""Games in a 162-game, 30-team season: the unit the replacement pool is stated in."""
 POSITION_PLAYER_WAR_SHARE = 570
 PITCHER_WAR_SHARE = 430
+"""1,000 WAR per 2,430 games, 57% to position players (the level FanGraphs and
+Baseball-Reference agreed on in 2013)."""
+INNINGS_PER_SEASON_OUTS = 162 * 27
+"""Outs in 162 nine-inning games: the playing time a positional adjustment is stated for."""
 
-# Runs per 162 games played at the position.
+# Runs per 162 games (1,458 innings) at the position (FanGraphs' positional adjustments).
 POSITIONAL_ADJUSTMENT: Mapping[str, float] = {
     "C": 12.5,
     "SS": 7.5,
@@ -58,6 +63,18 @@ POSITIONAL_ADJUSTMENT: Mapping[str, float] = {
     "DH": -17.5,
     "P": 0.0,
 }
+
+AL_DH_FROM = 1973
+UNIVERSAL_DH_SEASONS = frozenset({2020})
+"""The 2020 season played the DH in both leagues before it became permanent in 2022."""
+NL_DH_FROM = 2022
+
+
+def uses_dh(league: str, season: int) -> bool:
+    """Whether `league` played with a designated hitter in `season`."""
+    if league == "AL":
+        return season >= AL_DH_FROM
+    return season >= NL_DH_FROM or season in UNIVERSAL_DH_SEASONS
 
 
 @dataclass(frozen=True)
@@ -87,10 +104,13 @@ class BattingLine:
     def ubb(self) -> int:
         return self.bb - self.ibb
 
+    @property
+    def times_on_first(self) -> int:
+        """Times the batter reached first with second base open to steal: 1B + uBB + HBP."""
+        return self.singles + self.ubb + self.hbp
+
     def __add__(self, other: BattingLine) -> BattingLine:
-        return BattingLine(
-            *(getattr(self, f) + getattr(other, f) for f in self.__dataclass_fields__)
-        )
+        return BattingLine(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
 
 
 @dataclass(frozen=True)
@@ -109,9 +129,7 @@ class PitchingLine:
         return self.ipouts / 3
 
     def __add__(self, other: PitchingLine) -> PitchingLine:
-        return PitchingLine(
-            *(getattr(self, f) + getattr(other, f) for f in self.__dataclass_fields__)
-        )
+        return PitchingLine(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
 
 
 @dataclass(frozen=True)
@@ -139,8 +157,12 @@ class LeagueConstants:
     league_woba: float
     league_ra9: float
     fip_constant: float
-    replacement_runs_per_pa: float
-    replacement_runs_per_ip: float
+    runs_per_pa: float
+    run_sb: float
+    run_cs: float
+    league_wsb: float
+    games: float
+    """Games played in the season (team-games / 2): 2,430 in a full season."""
 
 
 def _woba_numerator(line: BattingLine, c: LeagueConstants) -> float:
@@ -159,12 +181,12 @@ def woba(line: BattingLine, c: LeagueConstants) -> float:
     return _woba_numerator(line, c) / denominator if denominator else 0.0
 
 
-def _fip_core(line: PitchingLine) -> float:
+def fip_core(line: PitchingLine) -> float:
     return (13 * line.hr + 3 * (line.bb - line.ibb + line.hbp) - 2 * line.so) / line.ip
 
 
 def league_constants(season: int, totals: LeagueTotals) -> LeagueConstants:
-    """Derive the season's run environment, wOBA weights and replacement levels."""
+    """Derive the season's run environment and wOBA weights from MLB's totals."""
     b, p = totals.batting, totals.pitching
     runs_per_out = totals.runs / p.ipouts
     runs_per_win = 9 * (totals.runs / p.ip) * 1.5 + 3
@@ -186,7 +208,6 @@ def league_constants(season: int, totals: LeagueTotals) -> LeagueConstants:
     raw = r_bb * b.ubb + r_hbp * b.hbp + r_1b * b.singles + r_2b * b.doubles
     raw += r_3b * b.triples + r_hr * b.hr + run_minus * (b.ubb + b.hbp + b.h)
     scale = league_obp / (raw / (b.ab + b.ubb + b.hbp + b.sf))
-    games = totals.team_games / 2
     league_ra9 = 9 * totals.runs / p.ip
     partial = LeagueConstants(
         season=season,
@@ -201,68 +222,60 @@ def league_constants(season: int, totals: LeagueTotals) -> LeagueConstants:
         w_hr=(r_hr + run_minus) * scale,
         league_woba=0.0,
         league_ra9=league_ra9,
-        fip_constant=league_ra9 - _fip_core(p),
-        replacement_runs_per_pa=POSITION_PLAYER_WAR_SHARE
-        * (games / FULL_SEASON_GAMES)
-        * runs_per_win
-        / b.pa,
-        replacement_runs_per_ip=PITCHER_WAR_SHARE
-        * (games / FULL_SEASON_GAMES)
-        * runs_per_win
-        / p.ip,
+        fip_constant=league_ra9 - fip_core(p),
+        runs_per_pa=totals.runs / b.pa,
+        run_sb=r_sb,
+        run_cs=r_cs,
+        league_wsb=(r_sb * b.sb - r_cs * b.cs) / b.times_on_first,
+        games=totals.team_games / 2,
     )
     return LeagueConstants(**{**partial.__dict__, "league_woba": woba(b, partial)})
 
 
-def positional_runs(games_by_position: Mapping[str, int]) -> float:
-    """Runs for where a player played, pro-rated by games (162 games at SS = +7.5)."""
+def positional_runs(outs_by_position: Mapping[str, float]) -> float:
+    """Runs for where a player played, pro-rated by outs in the field (1,458 innings = 1)."""
     return sum(
-        POSITIONAL_ADJUSTMENT.get(pos, 0.0) * games / 162
-        for pos, games in games_by_position.items()
+        POSITIONAL_ADJUSTMENT.get(pos, 0.0) * outs / INNINGS_PER_SEASON_OUTS
+        for pos, outs in outs_by_position.items()
     )
 
 
-def batting_runs(line: BattingLine, c: LeagueConstants) -> float:
-    """Runs above an average hitter over the player's plate appearances."""
+def batting_runs(line: BattingLine, c: LeagueConstants, park_factor: float = 1.0) -> float:
+    """Runs above an average hitter over the player's plate appearances, park-neutral.
+
+    `park_factor` is the batting park factor of the stint's team (Lahman BPF / 100); a hitter
+    in a hitters' park gives back the runs his park added for an average hitter.
+    """
     if not line.pa:
         return 0.0
-    return (woba(line, c) - c.league_woba) / c.woba_scale * line.pa
+    above_average = (woba(line, c) - c.league_woba) / c.woba_scale * line.pa
+    return above_average + (1 - park_factor) * c.runs_per_pa * line.pa
 
 
-def batting_war(
-    line: BattingLine, games_by_position: Mapping[str, int], c: LeagueConstants
-) -> float:
-    runs = (
-        batting_runs(line, c)
-        + positional_runs(games_by_position)
-        + c.replacement_runs_per_pa * line.pa
-    )
-    return runs / c.runs_per_win
+def baserunning_runs(line: BattingLine, c: LeagueConstants) -> float:
+    """Stolen-base runs (wSB): steals and caught stealing against the league's rate."""
+    own = c.run_sb * line.sb - c.run_cs * line.cs
+    return own - c.league_wsb * line.times_on_first
 
 
-def fip(line: PitchingLine, c: LeagueConstants) -> float | None:
+def fip(line: PitchingLine, c: LeagueConstants, fip_constant: float | None = None) -> float | None:
     """FIP on the RA9 scale; None without an out recorded."""
-    return _fip_core(line) + c.fip_constant if line.ipouts else None
+    if not line.ipouts:
+        return None
+    return fip_core(line) + (c.fip_constant if fip_constant is None else fip_constant)
 
 
-def pitching_war(line: PitchingLine, c: LeagueConstants) -> float:
-    value = fip(line, c)
+def pitching_runs(
+    line: PitchingLine,
+    c: LeagueConstants,
+    *,
+    league_ra9: float | None = None,
+    fip_constant: float | None = None,
+    park_factor: float = 1.0,
+) -> float:
+    """Runs saved against an average pitcher of the league, by park-neutral FIP."""
+    value = fip(line, c, fip_constant)
     if value is None:
         return 0.0
-    runs = (c.league_ra9 - value) * line.ip / 9 + c.replacement_runs_per_ip * line.ip
-    return runs / c.runs_per_win
-
-
-def player_war(
-    batting: BattingLine,
-    pitching: PitchingLine,
-    games_by_position: Mapping[str, int],
-    c: LeagueConstants,
-) -> float:
-    """A season's WAR: pitchers by FIP; everyone else by batting (pitchers' hitting ignored)."""
-    pitched = games_by_position.get("P", 0)
-    fielded = sum(g for pos, g in games_by_position.items() if pos != "P")
-    if pitched and pitched >= fielded:
-        return pitching_war(pitching, c)
-    hitting = batting_war(batting, games_by_position, c)
-    return hitting + (pitching_war(pitching, c) if pitching.ipouts else 0.0)
+    ra9 = c.league_ra9 if league_ra9 is None else league_ra9
+    return (ra9 - value / park_factor) * line.ip / 9

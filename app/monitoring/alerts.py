@@ -8,7 +8,8 @@ escalated in place. Each raise, escalation and resolution is sent to ALERT_WEBHO
 set) as JSON, in the background, with retries.
 
 Alerts live in the memory of the worker that evaluated the checks; each worker's background
-monitor evaluates the same checks, so each sees the same alerts.
+monitor evaluates the same checks, so each sees the same alerts. Only one process per database
+sends them to the webhook (see `alert_owner`), so one event is one webhook call.
 """
 
 from __future__ import annotations

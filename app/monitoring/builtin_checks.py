@@ -89,14 +89,27 @@ def cache_check(state: State) -> HealthCheck:
     )
 
 
+def _retrieve(task: asyncio.Future[Any]) -> None:
+    if not task.cancelled():
+        task.exception()
+
+
 def queue_checks(state: State, settings: Settings) -> list[HealthCheck]:
     # The three queue checks of one evaluation run together: they share one stats query.
+    # The shared query carries its own deadline, so a query that never ends (a stalled
+    # database) is cancelled with its evaluation instead of holding every later one.
     shared: dict[str, Any] = {}
+
+    async def bounded_stats() -> Mapping[str, Any]:
+        async with asyncio.timeout(settings.HEALTH_CHECK_TIMEOUT):
+            result: Mapping[str, Any] = await state.queue.stats()
+            return result
 
     async def stats() -> Mapping[str, Any]:
         task = shared.get("task")
         if task is None or (task.done() and time.monotonic() - shared["at"] > STATS_REUSE):
-            task = shared["task"] = asyncio.ensure_future(state.queue.stats())
+            task = shared["task"] = asyncio.ensure_future(bounded_stats())
+            task.add_done_callback(_retrieve)  # a caller that timed out first never reads it
             shared["at"] = time.monotonic()
         result: Mapping[str, Any] = await asyncio.shield(task)
         return result

@@ -24,7 +24,8 @@ import httpx
 from starlette.datastructures import State
 
 from app import __version__
-from app.monitoring.alerts import AlertManager, WebhookNotifier
+from app.monitoring.alert_owner import AlertOwnership
+from app.monitoring.alerts import Alert, AlertManager, WebhookNotifier
 from app.monitoring.builtin_checks import builtin_checks
 from app.monitoring.checks import (
     FULL,
@@ -37,6 +38,7 @@ from app.monitoring.checks import (
 )
 from app.monitoring.metrics import ALERTS_ACTIVE, HEALTH_CHECK_STATUS, SYSTEM_UTILIZATION
 from app.monitoring.window import percentile
+from app.services import shutdown
 from app.settings import Settings
 
 logger = logging.getLogger("app.monitoring")
@@ -47,6 +49,8 @@ SYSTEM_CHECKS = {
     "system:diskUtilization": "disk",
 }
 WEBHOOK_GRACE_SECONDS = 5.0
+OWNERSHIP_RETRY_SECONDS = 15.0
+"""How often a process that does not send alerts retries, when no monitor interval is set."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,12 +90,29 @@ class HealthService:
             if settings.ALERT_WEBHOOK_URL
             else None
         )
-        self.alerts = AlertManager(raise_after, resolve_after, notify=self.webhook)
+        # One process per database sends the webhooks (see alert_owner); the others only track.
+        self.ownership = (
+            AlertOwnership(
+                settings.database_url,
+                settings.HEALTH_MONITOR_INTERVAL or OWNERSHIP_RETRY_SECONDS,
+            )
+            if self.webhook is not None
+            else None
+        )
+        self._ownership_started = False
+        notify = self._notify if self.webhook is not None else None
+        self.alerts = AlertManager(raise_after, resolve_after, notify=notify)
         self.trends: deque[dict[str, Any]] = deque(maxlen=TREND_REPORTS)
         self._cached: dict[str, tuple[float, HealthReport]] = {}
         self._running: dict[str, asyncio.Future[HealthReport]] = {}
         for check in builtin_checks(state, settings, self.client):
             self.registry.add(check)
+
+    def _notify(self, kind: str, alert: Alert) -> None:
+        assert self.webhook is not None
+        # Outside `running()` (a service used on its own) there is no one else to defer to.
+        if self.ownership is None or not self._ownership_started or self.ownership.owns:
+            self.webhook(kind, alert)
 
     def client(self) -> httpx.AsyncClient:
         """One pooled HTTP client for external checks and the alert webhook, made on first use."""
@@ -189,15 +210,22 @@ class HealthService:
     async def running(self) -> AsyncIterator[HealthService]:
         """Run the background monitor until the app shuts down; then close the HTTP client."""
         interval = self.settings.HEALTH_MONITOR_INTERVAL
+        if self.ownership is not None:
+            await self.ownership.start()
+            self._ownership_started = True
         task = asyncio.create_task(self._monitor(interval)) if interval > 0 else None
         try:
             yield self
         finally:
+            if self.ownership is not None:
+                await self.ownership.close()
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             if self.webhook is not None:
-                await self.webhook.drain(WEBHOOK_GRACE_SECONDS)
+                # Deliveries in flight get what is left of the stop's grace, never more.
+                left = shutdown.remaining(self.settings.GRACEFUL_TIMEOUT) + shutdown.CLEANUP_SECONDS
+                await self.webhook.drain(min(WEBHOOK_GRACE_SECONDS, left))
             if self._client is not None:
                 await self._client.aclose()

@@ -36,6 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.engine import Database, session_scope
 from app.db.tables.queue import QueueTask
+from app.errors import database_outage
 from app.monitoring.metrics import (
     QUEUE_DEPTH,
     QUEUE_RETRIES,
@@ -221,8 +222,15 @@ class TaskQueue:
     async def shutdown(self, grace: float | None = None) -> dict[str, int]:
         """Stop claiming; running tasks get `grace` seconds (by default what is left of the
         process's grace period, GRACEFUL_TIMEOUT when no stop signal came); the rest go back
-        to pending. Returns how many finished and how many were returned."""
+        to pending. Returns how many finished and how many were returned.
+
+        Every wait here has a deadline, so a database that stalls cannot hold the process: a
+        claim or a task still going at the deadline is cancelled, and returning tasks to
+        pending gets at most CLEANUP_SECONDS more; a task that could not be returned keeps its
+        lease until it lapses, and then another worker runs it."""
         grace = shutdown.remaining(self.grace) if grace is None else grace
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + grace
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
@@ -230,23 +238,21 @@ class TaskQueue:
         if self._dispatcher is not None:
             if not self._claiming:  # waiting for a free slot or idle: nothing to finish
                 self._dispatcher.cancel()
-            # mid-claim, it finishes the claim and hands the task back
-            await asyncio.gather(self._dispatcher, return_exceptions=True)
+            # mid-claim, it finishes the claim and hands the task back, unless the claim stalls
+            await _settle([self._dispatcher], deadline - loop.time())
         in_flight = len(self._running)
         runners = list(self._runners)
         if runners:
-            _, overdue = await asyncio.wait(runners, timeout=grace)
-            for runner in overdue:
-                runner.cancel()
-            await asyncio.gather(*runners, return_exceptions=True)
+            await _settle(runners, deadline - loop.time())
         returned = 0
+        release_deadline = max(deadline, loop.time()) + shutdown.CLEANUP_SECONDS
         for task in list(self._running.values()):
-            if await self._release(task):
+            left = release_deadline - loop.time()
+            if left > 0 and await self._release(task, within=left):
                 returned += 1
             self._running.pop(task.id, None)
         if self._maintenance is not None:
-            self._maintenance.cancel()
-            await asyncio.gather(self._maintenance, return_exceptions=True)
+            await _settle([self._maintenance], 0)
         self._dispatcher, self._maintenance = None, None
         logger.info(
             "queue stopped: %d finished within grace, %d returned to pending",
@@ -292,10 +298,10 @@ class TaskQueue:
             try:
                 task = None if self._stopping.is_set() else await self._claim()
                 self._claim_failures = 0
-            except Exception:
+            except Exception as exc:
                 self._claim_failures += 1
                 if self._claim_failures % CLAIM_FAILURE_LOG_EVERY == 1:
-                    logger.exception("queue claim failed (%d in a row)", self._claim_failures)
+                    _log_failure(exc, "queue claim failed (%d in a row)", self._claim_failures)
                 task = None
             if task is None:
                 self._claiming = False
@@ -420,11 +426,14 @@ class TaskQueue:
             QUEUE_RETRIES.labels(task.queue).inc()
             QUEUE_TASKS.labels(task.queue, "retried").inc()
 
-    async def _release(self, task: ClaimedTask) -> bool:
+    async def _release(self, task: ClaimedTask, within: float | None = None) -> bool:
         try:
-            released = await queue_store.release(self.db, task)
+            async with asyncio.timeout(within):
+                released = await queue_store.release(self.db, task)
         except Exception:
-            logger.exception("returning task %s to pending failed; its lease will expire", task.id)
+            logger.warning(
+                "returning task %s to pending failed; its lease will lapse", task.id, exc_info=True
+            )
             return False
         QUEUE_TASKS.labels(task.queue, "returned").inc()
         return released
@@ -446,8 +455,33 @@ class TaskQueue:
                 await self.reap_expired()
                 await queue_store.purge_completed(self.db, COMPLETED_RETENTION)
                 await self.stats()  # keeps the depth gauges current
-            except Exception:
-                logger.exception("queue maintenance failed")
+            except Exception as exc:
+                _log_failure(exc, "queue maintenance failed")
+
+
+def _log_failure(exc: Exception, message: str, *args: object) -> None:
+    """A database outage is one line (it is expected and health reports it); anything else
+    keeps its traceback."""
+    if database_outage(exc):
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        logger.warning(
+            message + ": database unavailable: %s: %s", *args, type(exc).__name__, reason
+        )
+    else:
+        logger.error(message, *args, exc_info=exc)
+
+
+async def _settle(tasks: list[asyncio.Task[Any]], within: float) -> None:
+    """Let `tasks` finish within `within` s, then cancel the rest and give their clean-up at
+    most CLEANUP_SECONDS; a task that still has not ended is left behind, not awaited."""
+    _, pending = await asyncio.wait(tasks, timeout=max(within, 0.0)) if tasks else ((), set())
+    for task in pending:
+        task.cancel()
+    if pending:
+        await asyncio.wait(pending, timeout=shutdown.CLEANUP_SECONDS)
+    for task in tasks:
+        if task.done() and not task.cancelled() and task.exception() is not None:
+            logger.warning("queue %s ended with %r", task.get_name(), task.exception())
 
 
 async def _echo(task: ClaimedTask) -> dict[str, Any]:

@@ -15,6 +15,10 @@ from collections.abc import Callable
 
 logger = logging.getLogger("app.shutdown")
 
+CLEANUP_SECONDS = 2.0
+"""After the grace period: what returning claimed tasks and closing connections may take. A
+database that stalls longer is given up on (leases lapse, sockets are dropped)."""
+
 _deadline: float | None = None
 _listeners: list[Callable[[], object]] = []
 

@@ -59,7 +59,9 @@ def test_stalling_server_shows_in_corrected_latency_not_service_time(tmp_path: P
     summary = json.loads(out.read_text())
     total = summary["total"]
     assert total["corrected_ms"]["p95"] >= 500
-    assert total["latency_ms"]["p95"] < 100
+    # The stall shows in the corrected figure, not in service time: compared with each other,
+    # not with a wall-clock bound that a busy machine could break.
+    assert total["latency_ms"]["p95"] * 2 < total["corrected_ms"]["p95"]
     assert total["late"] > 0
     assert summary["passed"] is False
     assert [t["passed"] for t in summary["thresholds"]] == [False, True]

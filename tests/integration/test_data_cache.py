@@ -16,7 +16,7 @@ REDIS_DB = 1
 
 @pytest.fixture
 def data_redis_url() -> Iterator[str]:
-    url = redis_url(REDIS_DB)
+    url = redis_url()
     flush_redis(url)
     yield url
     flush_redis(url)

@@ -26,7 +26,7 @@ def _database_copy(seeded_sqlite_url: str, folder: Path) -> str:
 def test_two_servers_share_cached_entries_through_redis(
     tmp_path: Path, seeded_sqlite_url: str
 ) -> None:
-    url = redis_url(REDIS_DB)
+    url = redis_url()
     flush_redis(url)
     first_db = _database_copy(seeded_sqlite_url, tmp_path / "a")
     second_db = _database_copy(seeded_sqlite_url, tmp_path / "b")

@@ -24,10 +24,9 @@ from tests.support.services import (
     REDIS_PORT,
     flush_redis,
     free_port,
+    redis_db,
     redis_url,
 )
-
-REDIS_DB = 3
 
 
 @asynccontextmanager
@@ -64,10 +63,10 @@ async def test_readiness_passes_on_sqlite_with_memory_cache(
 async def test_redis_down_warns_and_alerts_then_resolves_when_back(
     make_settings: Callable[..., Settings],
 ) -> None:
-    flush_redis(redis_url(REDIS_DB))
+    flush_redis(redis_url())
     proxy = TcpProxy(free_port(), (REDIS_HOST, REDIS_PORT))
     settings = make_settings(
-        REDIS_URL=f"redis://127.0.0.1:{proxy.port}/{REDIS_DB}",
+        REDIS_URL=f"redis://127.0.0.1:{proxy.port}/{redis_db()}",
         HEALTH_CACHE_SECONDS=0,
         HEALTH_MONITOR_INTERVAL=0,
     )

@@ -18,6 +18,7 @@ from app.monitoring.exposition import prepare_multiprocess_dir
 from app.monitoring.request_stats import FLUSH_INTERVAL
 from app.settings import Settings
 from tests.support.server import run_server
+from tests.support.timing import scaled
 
 
 async def scrape(app: object, path: str = "/metrics") -> httpx.Response:
@@ -116,7 +117,7 @@ def test_two_workers_count_exactly_the_requests_sent(tmp_path: Path) -> None:
             assert response.status_code == 200
             pids.add(response.json()["pid"])
         # Each worker pushes its figures within FLUSH_INTERVAL of its last request.
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + scaled(10)
         after = before
         while after - before < sent and time.monotonic() < deadline:
             time.sleep(0.1)

@@ -34,7 +34,7 @@ def backend(request: pytest.FixtureRequest) -> str:
 def settings(
     backend: str, make_settings: Callable[..., Settings], request: pytest.FixtureRequest
 ) -> Settings:
-    url = redis_url(2)
+    url = redis_url()
     flush_redis(url)
     overrides: dict[str, Any] = {
         "REDIS_URL": url,

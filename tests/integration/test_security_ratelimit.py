@@ -27,7 +27,7 @@ async def limiter(request: pytest.FixtureRequest) -> AsyncIterator[RateLimiter]:
     if request.param == "memory":
         yield RateLimiter(None, block_seconds=60)
         return
-    url = redis_url(2)
+    url = redis_url()
     flush_redis(url)
     client = Redis.from_url(url)
     try:
@@ -82,7 +82,7 @@ async def test_a_client_that_keeps_hitting_the_limit_is_blocked_longer_each_time
 
 
 async def test_redis_state_is_shared_between_limiters_as_between_workers() -> None:
-    url = redis_url(2)
+    url = redis_url()
     flush_redis(url)
     one, two = Redis.from_url(url), Redis.from_url(url)
     try:
@@ -98,7 +98,7 @@ async def test_redis_state_is_shared_between_limiters_as_between_workers() -> No
 
 
 async def test_leases_far_from_the_limit_never_exceed_it() -> None:
-    url = redis_url(2)
+    url = redis_url()
     flush_redis(url)
     one, two = Redis.from_url(url), Redis.from_url(url)
     try:
@@ -157,7 +157,7 @@ def test_route_rules_parse_and_the_longest_prefix_wins() -> None:
 
 @pytest.fixture
 def limited(make_settings: Callable[..., Settings], migrated_sqlite_url: str) -> Settings:
-    url = redis_url(2)
+    url = redis_url()
     flush_redis(url)
     return make_settings(
         DATABASE_URL=migrated_sqlite_url,

@@ -60,7 +60,7 @@ async def test_memory_without_redis_url_passes(make_settings: Callable[..., Sett
 
 
 async def test_redis_passes(make_settings: Callable[..., Settings]) -> None:
-    url = redis_url(REDIS_DB)
+    url = redis_url()
     status, body = await readiness(make_settings(REDIS_URL=url, HEALTH_MONITOR_INTERVAL=0))
     flush_redis(url)
     assert status == 200
@@ -72,7 +72,7 @@ async def test_redis_passes(make_settings: Callable[..., Settings]) -> None:
 async def test_backend_is_redis_while_it_answers_and_fallback_when_it_does_not() -> None:
     from redis.asyncio import Redis
 
-    url = redis_url(REDIS_DB)
+    url = redis_url()
     closed = f"redis://127.0.0.1:{free_port()}/{REDIS_DB}"
     for target, expected in ((url, "redis"), (closed, "memory-fallback")):
         redis = Redis.from_url(target, socket_timeout=0.5, socket_connect_timeout=0.5)

@@ -23,7 +23,7 @@ LIMIT = 10
 
 @pytest.mark.redis
 def test_two_workers_share_the_limit_exactly(tmp_path: Path) -> None:
-    url = redis_url(2)
+    url = redis_url()
     flush_redis(url)
     env = {
         "REDIS_URL": url,

@@ -16,9 +16,11 @@ import pytest
 
 from tests.support.server import BTAI, run_server
 from tests.support.services import free_port
+from tests.support.timing import scaled
 
 pytestmark = pytest.mark.slow
 GRACE = 10
+READY_WAIT = str(int(scaled(30)))
 
 
 def serve_env(tmp_path: Path, port: int, **extra: str) -> dict[str, str]:
@@ -43,10 +45,10 @@ def test_health_wait_ready_passes_once_two_workers_serve(tmp_path: Path) -> None
         )
     try:
         result = subprocess.run(
-            [BTAI, "health", f"http://127.0.0.1:{port}", "--wait-ready", "--timeout", "30"],
+            [BTAI, "health", f"http://127.0.0.1:{port}", "--wait-ready", "--timeout", READY_WAIT],
             capture_output=True,
             text=True,
-            timeout=60,
+            timeout=scaled(60),
         )
         assert result.returncode == 0, result.stdout + result.stderr
         assert "(ready)" in result.stdout
@@ -54,7 +56,7 @@ def test_health_wait_ready_passes_once_two_workers_serve(tmp_path: Path) -> None
             [BTAI, "health", f"http://127.0.0.1:{port}", "--json"],
             capture_output=True,
             text=True,
-            timeout=30,
+            timeout=scaled(30),
         )
         data = json.loads(report.stdout)
         assert data["probes"]["liveness"]["http_status"] == 200
@@ -62,7 +64,7 @@ def test_health_wait_ready_passes_once_two_workers_serve(tmp_path: Path) -> None
         assert report.returncode == data["exit_code"]
     finally:
         server.send_signal(signal.SIGTERM)
-        assert server.wait(timeout=GRACE + 20) == 0, (tmp_path / "serve.log").read_text()
+        assert server.wait(timeout=GRACE + scaled(20)) == 0, (tmp_path / "serve.log").read_text()
 
 
 @pytest.mark.parametrize("server_name", ["uvicorn", "granian"])
@@ -89,15 +91,15 @@ def test_sigterm_under_steady_load_answers_every_request_sent_before_it(
         )
         try:
             started = out.with_suffix(".started")
-            deadline = time.monotonic() + 30
+            deadline = time.monotonic() + scaled(30)
             while not started.exists() and time.monotonic() < deadline:
                 time.sleep(0.05)
             time.sleep(2.0)  # a steady stream is flowing
             signalled_at = time.time()
             server.process.send_signal(signal.SIGTERM)
-            exit_code = server.process.wait(timeout=GRACE + 5)
+            exit_code = server.process.wait(timeout=GRACE + scaled(5))
             stop_file.touch()
-            assert load.wait(timeout=60) == 0
+            assert load.wait(timeout=scaled(60)) == 0
         finally:
             stop_file.touch()
             if load.poll() is None:
@@ -173,7 +175,7 @@ def test_killed_worker_is_replaced_and_its_live_metrics_removed(tmp_path: Path) 
         victim = next(iter(served_by & workers))
         assert list(metrics_dir.glob(f"gauge_live*_{victim}.db")), sorted(metrics_dir.iterdir())
         psutil.Process(victim).kill()
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + scaled(30)
         replaced: set[int] = set()
         while time.monotonic() < deadline and not replaced:
             replaced = worker_pids(parent) - workers

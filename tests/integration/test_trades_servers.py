@@ -17,6 +17,7 @@ from app.db.tables.queue import QueueTask
 from app.db.tables.trades import TradeAnalysis
 from tests.support.ai_stub import AIStub
 from tests.support.server import run_server
+from tests.support.timing import scaled
 
 pytestmark = pytest.mark.slow
 
@@ -45,7 +46,7 @@ def query(url: str, statement: Any) -> list[Any]:
 
 
 def wait_for(check: Callable[[], bool], timeout: float = 60, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + scaled(timeout)
     while not check():
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")

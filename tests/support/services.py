@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
 import os
 import socket
 import uuid
@@ -56,17 +57,73 @@ def drop_pg_database(name: str) -> None:
     asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
-def redis_url(db: int) -> str:
-    """A Redis URL on database index `db`; each test area uses its own index."""
+LEASE_DB = 0
+"""Where each test run's lease on its Redis database index is kept."""
+RUN_DBS = range(4, 16)
+"""Indexes handed out to test runs (1-3 stay with code that names an index itself)."""
+LEASE_SECONDS = 3 * 3600
+_run_db: int | None = None
+_run_token = uuid.uuid4().hex
+
+
+def _lease_run_db() -> int:
+    """Lease a Redis database index for this test run alone, so concurrent runs on one
+    machine never flush each other's keys; released when the run ends."""
+    global _run_db
+    if _run_db is not None:
+        return _run_db
+    import redis
+
+    client = redis.Redis(host=REDIS_HOST, port=REDIS_PORT, db=LEASE_DB)
+    try:
+        for index in RUN_DBS:
+            if client.set(f"btai-test:redis-db:{index}", _run_token, nx=True, ex=LEASE_SECONDS):
+                _run_db = index
+                break
+    finally:
+        client.close()
+    if _run_db is None:
+        pytest.fail(f"every Redis database index in {RUN_DBS} is leased by another test run")
+    atexit.register(_release_run_db, _run_db)
+    return _run_db
+
+
+def _release_run_db(index: int) -> None:
+    import redis
+
+    client = redis.Redis(host=REDIS_HOST, port=REDIS_PORT, db=LEASE_DB)
+    try:
+        key = f"btai-test:redis-db:{index}"
+        if client.get(key) == _run_token.encode():
+            redis.Redis(host=REDIS_HOST, port=REDIS_PORT, db=index).flushdb()
+            client.delete(key)
+    except redis.RedisError:
+        pass  # the lease expires by itself
+    finally:
+        client.close()
+
+
+def redis_url() -> str:
+    """A Redis URL on this test run's own database index (tests within a run run one by one)."""
     require(REDIS_HOST, REDIS_PORT, "Redis")
-    return f"redis://{REDIS_HOST}:{REDIS_PORT}/{db}"
+    return f"redis://{REDIS_HOST}:{REDIS_PORT}/{_lease_run_db()}"
+
+
+def redis_db() -> int:
+    """This run's Redis database index, for URLs that point elsewhere (a proxy, a closed port)."""
+    require(REDIS_HOST, REDIS_PORT, "Redis")
+    return _lease_run_db()
 
 
 def flush_redis(url: str) -> None:
+    """Empty this run's own database index (never one another run may be using)."""
     import redis
 
     client = redis.Redis.from_url(url)
     try:
+        index = client.connection_pool.connection_kwargs.get("db", 0)
+        if index != _run_db:
+            raise ValueError(f"refusing to flush Redis database {index}: not this run's")
         client.flushdb()
     finally:
         client.close()

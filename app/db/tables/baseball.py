@@ -102,3 +102,24 @@ class Salary(Base):
     )
     team_key: Mapped[str] = mapped_column(String(3))
     amount: Mapped[int] = mapped_column(BigInteger)
+
+
+class PlayerStint(Base):
+    """A player's season with one team: a traded player has one row per team he played for.
+
+    Team needs, payroll and fit read the stint with the team; a player's value reads his
+    whole season (`PlayerSeason`)."""
+
+    __tablename__ = "player_stints"
+    __table_args__ = (Index("ix_player_stints_season_team", "season", "team_key"),)
+
+    player_id: Mapped[str] = mapped_column(
+        String(16), ForeignKey("players.player_id", ondelete="CASCADE"), primary_key=True
+    )
+    season: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_key: Mapped[str] = mapped_column(String(3), primary_key=True)
+    league: Mapped[str] = mapped_column(String(2))
+    role: Mapped[str] = mapped_column(String(2))
+    plate_appearances: Mapped[int] = mapped_column(Integer)
+    innings_pitched: Mapped[float] = mapped_column(Float)
+    war: Mapped[float] = mapped_column(Float)
