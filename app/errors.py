@@ -25,6 +25,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.security.masking import mask_secrets
+
 PROBLEM_JSON = "application/problem+json"
 DATABASE_RETRY_AFTER = 5
 """Seconds a client is asked to wait after a 503 for a database outage."""
@@ -42,6 +44,7 @@ _TITLES = {
     404: "Not Found",
     405: "Method Not Allowed",
     406: "Not Acceptable",
+    408: "Request Timeout",
     409: "Conflict",
     413: "Content Too Large",
     415: "Unsupported Media Type",
@@ -161,7 +164,8 @@ def problem_body(
         "type": PROBLEM_BASE + (type_slug or _slug(status)),
         "title": title or _TITLES.get(status, "Error"),
         "status": status,
-        "detail": detail,
+        # A detail may quote a URL, header or exception text: never its credentials.
+        "detail": mask_secrets(detail),
         "instance": instance,
         "request_id": request_id,
     }
@@ -195,6 +199,11 @@ def _slug(status: int) -> str:
     return _TITLES.get(status, "error").lower().replace(" ", "-")
 
 
+def _is_json(content_type: str) -> bool:
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json" or media.endswith("+json")
+
+
 def _field_path(loc: tuple[int | str, ...] | list[int | str]) -> str:
     return ".".join(str(part) for part in loc)
 
@@ -221,8 +230,18 @@ def install_problem_handlers(app: FastAPI, *, expose_internals: bool) -> None:
 
     async def on_validation(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
+        body_errors = [err for err in exc.errors() if tuple(err.get("loc", ()))[:1] == ("body",)]
+        if body_errors and not _is_json(request.headers.get("content-type", "")):
+            return problem_response(
+                request,
+                status=415,
+                detail="The request body must be JSON; send Content-Type: application/json.",
+            )
         errors = [
             {"field": _field_path(err.get("loc", ())), "message": err.get("msg", "invalid")}
+            if err.get("type") != "json_invalid"
+            # A body that is not JSON at all: name the body, not a character offset in it.
+            else {"field": "body", "message": f"Malformed JSON: {err.get('ctx', {}).get('error')}"}
             for err in exc.errors()
         ]
         fields = ", ".join(e["field"] for e in errors) or "request"

@@ -15,6 +15,7 @@ from typing import Any, TextIO
 import orjson
 
 from app.middleware.request_context import current_request
+from app.security.masking import mask_secrets
 from app.settings import Settings
 
 # Fields a log call may pass with `extra=` that the formatters print.
@@ -32,6 +33,22 @@ class RequestContextFilter(logging.Filter):
         if not hasattr(record, "trace_id"):
             record.trace_id = ctx.trace_id if ctx else None
         return True
+
+
+class SecretMaskingFilter(logging.Filter):
+    """Mask URL passwords, credential parameters, JWTs and bearer credentials in every line:
+    a message may quote a setting or a header whoever wrote the log call."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        masked = mask_secrets(message)
+        if masked != message:
+            record.msg, record.args = masked, None
+        return True
+
+
+def _masked_exception(formatter: logging.Formatter, exc_info: Any) -> str:
+    return mask_secrets(logging.Formatter.formatException(formatter, exc_info))
 
 
 class JsonFormatter(logging.Formatter):
@@ -56,6 +73,9 @@ class JsonFormatter(logging.Formatter):
             entry["exception"] = self.formatException(record.exc_info)
         return orjson.dumps(entry, default=str).decode()
 
+    def formatException(self, ei: Any) -> str:
+        return _masked_exception(self, ei)
+
 
 class ReadableFormatter(logging.Formatter):
     """`time level logger [request id] message key=value ...` for a developer's terminal."""
@@ -74,6 +94,9 @@ class ReadableFormatter(logging.Formatter):
                 line += f" {name}={value}"
         return line
 
+    def formatException(self, ei: Any) -> str:
+        return _masked_exception(self, ei)
+
 
 class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
     """Writes to whatever `sys.stderr` is at the time (test runners swap it)."""
@@ -91,6 +114,7 @@ def build_handler(settings: Settings, stream: TextIO | None = None) -> logging.H
     handler = logging.StreamHandler(stream) if stream is not None else _StderrHandler()
     handler.setFormatter(ReadableFormatter() if settings.is_development else JsonFormatter())
     handler.addFilter(RequestContextFilter())
+    handler.addFilter(SecretMaskingFilter())
     handler.set_name("btai")
     return handler
 

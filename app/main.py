@@ -20,12 +20,14 @@ from app.api import (
     auth,
     health,
     metrics,
+    openapi,
     players,
     stream,
     system,
     teams,
     trades,
 )
+from app.api.docs import docs_routes
 from app.db.engine import Database
 from app.errors import install_problem_handlers
 from app.logging_config import configure_logging
@@ -83,12 +85,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(
         title="Baseball Trade AI",
         version=__version__,
+        description=openapi.DESCRIPTION,
         lifespan=lifespan,
-        docs_url="/docs" if docs else None,
+        docs_url=None,  # served offline by app.api.docs below
         redoc_url=None,
         openapi_url="/openapi.json" if docs else None,
         telemetry=telemetry_config(tracer_provider),
     )
+    app.openapi = lambda: openapi.build_openapi(app)  # type: ignore[method-assign]
     app.state.tracer_provider = tracer_provider
     app.state.settings = settings
     app.state.started_monotonic = time.monotonic()
@@ -101,6 +105,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (health, teams, players, stream, auth, admin, system, trades):
         add_routes(app, module.router, API_PREFIX)
     add_routes(app, metrics.router)
+    if docs:
+        app.router.routes.extend(
+            docs_routes(
+                title=app.title,
+                version=app.version,
+                openapi_url="/openapi.json",
+                links={
+                    "API reference (Swagger UI)": "/docs",
+                    "API reference (ReDoc)": "/redoc",
+                    "OpenAPI document": "/openapi.json",
+                    "Health report": f"{API_PREFIX}/health",
+                    "Prometheus metrics": "/metrics",
+                },
+            )
+        )
     # Routes are matched in order: the API first, the interactive docs (development) after it.
     app.router.routes.sort(key=lambda route: not isinstance(route, APIRoute))
 

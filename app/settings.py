@@ -9,10 +9,12 @@ from __future__ import annotations
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import AnyHttpUrl, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+# The one masking function; a leaf module (no app imports), re-exported for older callers.
+from app.security.masking import mask_url as mask_url
 
 # Values that must never reach a non-development deployment as the JWT signing key.
 PLACEHOLDER_SECRETS = frozenset(
@@ -67,7 +69,7 @@ class Settings(BaseSettings):
         Environment.DEVELOPMENT, description="development, staging or production."
     )
     LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
-        "INFO", description="Lowest level that is logged."
+        "INFO", description="Lowest level that is logged (any case: debug, INFO)."
     )
 
     # --- performance (report: Performance Settings) --------------------------------------
@@ -84,6 +86,15 @@ class Settings(BaseSettings):
         None, ge=1, description="Connections a worker accepts at once before answering 503."
     )
     BACKLOG: int = Field(2048, ge=1, description="Listen backlog of the server socket.")
+    HTTP_MAX_REQUEST_LINE: int = Field(
+        4096, ge=256, le=65536, description="Longest request line in bytes (longer: 400)."
+    )
+    HTTP_MAX_HEADER_BYTES: int = Field(
+        16384, ge=1024, le=1_048_576, description="Largest request header section in bytes (431)."
+    )
+    HTTP_MAX_HEADERS: int = Field(
+        100, ge=8, le=1000, description="Most request header fields (more: 431)."
+    )
     TRUSTED_PROXIES: CsvList = Field(
         default_factory=lambda: ["127.0.0.1", "::1"],
         description="Proxy addresses whose X-Forwarded-For/-Proto headers are believed.",
@@ -92,7 +103,8 @@ class Settings(BaseSettings):
     # --- database ------------------------------------------------------------------------
     DATABASE_URL: SecretStr = Field(
         SecretStr(DEFAULT_DATABASE_URL),
-        description="SQLAlchemy async URL: sqlite+aiosqlite:///... or postgresql+asyncpg://...",
+        description="sqlite+aiosqlite:///PATH or postgresql+asyncpg://USER@HOST/DB "
+        "(postgresql:// and postgres:// mean asyncpg).",
     )
     DATABASE_READ_URL: SecretStr | None = Field(
         None, description="Optional read-replica URL for read-only queries."
@@ -196,6 +208,9 @@ class Settings(BaseSettings):
         default_factory=lambda: ["*"], description="Host headers accepted (comma-separated)."
     )
     MAX_BODY_SIZE: int = Field(1_048_576, ge=1, description="Largest request body in bytes.")
+    BODY_READ_TIMEOUT: float = Field(
+        30.0, gt=0, description="Seconds a request body may stall before it is answered 408."
+    )
     ENFORCE_HTTPS: bool | None = Field(
         None, description="Redirect/reject plain HTTP; defaults to on in production."
     )
@@ -240,12 +255,36 @@ class Settings(BaseSettings):
     def _lists(cls, value: Any) -> Any:
         return _split_csv(value)
 
+    @field_validator("LOG_LEVEL", mode="before")
+    @classmethod
+    def _log_level_any_case(cls, value: Any) -> Any:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("DATABASE_URL", "DATABASE_READ_URL", mode="before")
+    @classmethod
+    def _async_database_url(cls, value: Any) -> Any:
+        # Checked before SQLAlchemy sees the URL, so a wrong driver is one line, not a traceback.
+        from app.database_urls import normalise_database_url
+
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        return normalise_database_url(value) if isinstance(value, str) else value
+
     @field_validator("RATE_LIMIT_ROUTES")
     @classmethod
     def _route_limits(cls, value: list[str]) -> list[str]:
         from app.security.ratelimit import parse_route_limits
 
         parse_route_limits(value)  # raises ValueError naming the bad entry
+        return value
+
+    @field_validator("CORS_ORIGINS")
+    @classmethod
+    def _explicit_origins(cls, value: list[str]) -> list[str]:
+        # Tokens travel in headers, and the CORS layer refuses a wildcard at start-up: say so
+        # here, where `config validate` can name it.
+        if any(origin.strip() == "*" for origin in value):
+            raise ValueError("CORS_ORIGINS must list origins explicitly, not '*'")
         return value
 
     @model_validator(mode="after")
@@ -258,9 +297,9 @@ class Settings(BaseSettings):
                 f"JWT_SECRET_KEY is a placeholder; set a random secret of at least "
                 f"{MIN_SECRET_BYTES} bytes outside development"
             )
-        if len(secret.encode()) < MIN_SECRET_BYTES:
+        if len(secret.strip().encode()) < MIN_SECRET_BYTES:
             raise ValueError(
-                f"JWT_SECRET_KEY is shorter than {MIN_SECRET_BYTES} bytes; "
+                f"JWT_SECRET_KEY is shorter than {MIN_SECRET_BYTES} bytes, blanks not counted; "
                 f"set a longer random secret outside development"
             )
         return self
@@ -283,18 +322,6 @@ class Settings(BaseSettings):
     @property
     def redis_url(self) -> str | None:
         return self.REDIS_URL.get_secret_value() if self.REDIS_URL else None
-
-
-def mask_url(url: str) -> str:
-    """Return `url` with any password replaced by `***`, for logs and messages."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    user = parts.username or ""
-    host = parts.hostname or ""
-    if parts.port is not None:
-        host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, f"{user}:***@{host}", parts.path, parts.query, parts.fragment))
 
 
 def get_settings(**overrides: Any) -> Settings:

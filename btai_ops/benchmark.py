@@ -37,7 +37,9 @@ def run(
     ] = None,
     repeat: Annotated[int, typer.Option(min=1, help="Repetitions of every scenario.")] = 3,
     duration: Annotated[str, typer.Option("--duration", "-t", help="Per run.")] = "10s",
-    users: Annotated[int, typer.Option("--users", "-u", min=1)] = 10,
+    users: Annotated[
+        int, typer.Option("--users", "-u", min=1, help="Concurrent simulated users per run.")
+    ] = 10,
     rate: Annotated[
         float | None, typer.Option(min=0.1, help="Open model: requests/s per run.")
     ] = None,
@@ -118,18 +120,32 @@ def compare(
         str | None, typer.Option(help="Server in a multi-target results file (default btai).")
     ] = None,
     alpha: Annotated[
-        float, typer.Option(min=1e-9, max=0.5, help="Significance level of the U test.")
+        float,
+        typer.Option(min=1e-9, max=0.5, help="Significance level of each statistic's test."),
     ] = 0.01,
     noise_floor_ms: Annotated[
         float, typer.Option(min=0, help="Latency changes this small are always unchanged.")
     ] = 1.0,
+    fail_on: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--fail-on",
+            help="Repeatable: fail only on these real changes, e.g. p99:+30% rps:-10% "
+            "(default: fail on any regressed row).",
+        ),
+    ] = None,
 ) -> None:
-    """Compare results with a baseline; exit 1 when any metric regressed."""
+    """Compare results with a baseline; exit 1 when a row regressed (or a --fail-on rule broke)."""
     from btai_ops.loadstats import compare as cmp
     from btai_ops.loadstats import compare_view as view
+    from btai_ops.loadstats.failon import GRAMMAR, FailOnSyntaxError, broken, parse_fail_on
 
     if output_format not in ("table", "json", "markdown"):
         raise UsageProblem(f"unknown --format {output_format!r}", hint="table, json or markdown")
+    try:
+        rules = [parse_fail_on(rule) for rule in fail_on or []]
+    except FailOnSyntaxError as exc:
+        raise UsageProblem(f"{exc}\n{GRAMMAR}") from None
     tolerances = dict(cmp.parse_tolerance(t) for t in tolerance or [])
     cur = cmp.load_metrics(current, target)
     base = cmp.load_metrics(baseline or _project_file(REPORT_BASELINE), target)
@@ -147,6 +163,11 @@ def compare(
             console.print(note)
     if html_file is not None:
         html_file.write_text(view.html_report(rows, cur, base))
+    if rules:
+        failures = broken(rules, rows)
+        for line in failures:
+            stderr.print(f"Failed: {line}", markup=False)
+        raise typer.Exit(1 if failures else 0)
     if any(r.verdict == "regressed" for r in rows):
         raise typer.Exit(1)
 
@@ -168,6 +189,12 @@ def micro(
 ) -> None:
     """Run the pytest-benchmark microbenchmarks in benchmarks/micro/ and save the run."""
     import subprocess
+
+    from btai_ops.extras import require
+
+    # Checked here: the run is a subprocess, whose own import error would be a traceback.
+    require("pytest", "benchmark")
+    require("pytest_benchmark", "benchmark")
 
     folder = _project_file(Path("benchmarks/micro"))
     cmd = [sys.executable, "-m", "pytest", str(folder), "-q", "--benchmark-enable"]

@@ -14,18 +14,9 @@ app = typer.Typer(help="Show and validate the service's settings.", no_args_is_h
 
 
 def _masked(value: Any) -> Any:
-    from pydantic import SecretStr
+    from app.security.masking import mask_setting
 
-    from app.settings import mask_url
-
-    if isinstance(value, SecretStr):
-        secret = value.get_secret_value()
-        return mask_url(secret) if "://" in secret else "**********"
-    if hasattr(value, "value"):  # enums
-        return value.value
-    if value is not None and not isinstance(value, str | int | float | bool | list):
-        return str(value)
-    return value
+    return mask_setting(value)
 
 
 @app.command("show")
@@ -43,12 +34,28 @@ def show(
         print_json({row["name"]: {"value": row["value"], "source": row["source"]} for row in rows})
         return
     from rich.table import Table
+    from rich.text import Text
 
-    table = Table("setting", "value", "source", title="Effective settings")
+    fields = type(settings).model_fields
+    table = Table("setting", "value", "source", "description", title="Effective settings")
     for row in rows:
         style = "dim" if row["source"] == "default" else ""
-        table.add_row(row["name"], str(row["value"]), row["source"], style=style)
+        description = fields[row["name"]].description or ""
+        # Text cells: values and descriptions hold brackets that are not markup.
+        cells = (row["name"], plain(row["value"]), row["source"], description)
+        table.add_row(*(Text(cell) for cell in cells), style=style)
     stdout.print(table)
+
+
+def plain(value: Any) -> str:
+    """A setting as it is written in the environment, not as a Python repr."""
+    if value is None:
+        return "(unset)"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return ",".join(str(item) for item in value) or "(empty)"
+    return str(value)
 
 
 @app.command("validate")
@@ -60,7 +67,9 @@ def validate() -> None:
         Settings()
     except Exception as exc:
         problems = settings_problems(exc)
+        if len(problems) == 1:
+            raise ConfigError(problems[0]) from None
         for problem in problems:
             typer.echo(f"  - {problem}", err=True)
-        raise ConfigError(f"{len(problems)} invalid setting(s)") from None
+        raise ConfigError(f"{len(problems)} invalid settings") from None
     typer.echo("Settings are valid.")

@@ -97,8 +97,8 @@ def build_extract(season: int) -> dict[str, Any]:
     if teams.empty:
         raise UsageProblem(f"the Lahman data has no season {season}")
     appearances = lahman_table("Appearances")
-    salaries = lahman_table("Salaries")
-    salaries = salaries[salaries["yearID"] == season]
+    all_salaries = lahman_table("Salaries")
+    salaries = all_salaries[all_salaries["yearID"] == season]
     # A roster is everyone who played for the team, plus everyone it paid (injured included).
     roster = set(appearances.loc[appearances["yearID"] == season, "playerID"])
     roster |= set(salaries["playerID"])
@@ -153,6 +153,13 @@ def build_extract(season: int) -> dict[str, Any]:
         "team_seasons": _table(window_teams, TEAM_SEASON_COLUMNS),
         "history": _table(history, ["playerID", "yearID", "G_all", "GS", "G_p"]),
         "salaries": _table(salaries, ["playerID", "teamID", "salary"]),
+        # Every earlier salary of the season's players: contracts are derived from it.
+        "salary_history": _table(
+            all_salaries[
+                all_salaries["playerID"].isin(roster) & (all_salaries["yearID"] <= season)
+            ].sort_values(["playerID", "yearID", "teamID"]),
+            ["playerID", "yearID", "teamID", "salary"],
+        ),
     }
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -79,21 +79,52 @@ def seed(
 
 @app.command("status")
 def status(json_output: JsonOption = False) -> None:
-    """Migration revisions and the seasons loaded, per table."""
+    """Migration revisions and the seasons loaded, per table; creates nothing."""
     settings = load_settings()
     from app.db.seed import DatabaseUnreachable, database_status
 
+    missing = _missing_sqlite_file(settings.database_url)
     try:
         import asyncio
 
-        report = asyncio.run(database_status(settings))
+        report = (
+            _not_initialised(settings.database_url)
+            if missing
+            else asyncio.run(database_status(settings))
+        )
     except DatabaseUnreachable as exc:
         raise _unreachable(exc) from None
+    report["initialised"] = bool(report["current"])
     if json_output:
         print_json(report)
         return
-    stdout.print(f"database   {report['database']}")
-    stdout.print(f"up to date {report['up_to_date']}")
+    stdout.print(f"database   {report['database']}", markup=False)
+    if not report["initialised"]:
+        stdout.print("status     not initialised (`btai db upgrade` or `btai serve` sets it up)")
+        return
+    stdout.print(f"up to date {'yes' if report['up_to_date'] else 'no (run `btai db upgrade`)'}")
     stdout.print(f"revisions  {', '.join(report['current']) or '(none)'}")
     for season, counts in report["seasons"].items():
         stdout.print(f"season {season}: {counts['teams']} teams, {counts['players']} players")
+
+
+def _missing_sqlite_file(url: str) -> bool:
+    """A file-backed SQLite URL whose file does not exist (opening it would create it)."""
+    from pathlib import Path
+
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    database = parsed.database or ""
+    if parsed.get_backend_name() != "sqlite" or database in ("", ":memory:"):
+        return False
+    return not database.startswith("file:") and not Path(database).expanduser().exists()
+
+
+def _not_initialised(url: str) -> dict[str, Any]:
+    from app.db.migrate import head_revisions
+    from app.settings import mask_url
+
+    heads = sorted(head_revisions())
+    return {"database": mask_url(url), "current": [], "heads": heads, "up_to_date": False,
+            "seasons": {}}  # fmt: skip

@@ -6,10 +6,11 @@ Exception tree::
     ├── UsageProblem (2)       options or arguments that cannot work together
     ├── ConfigError (2)        settings or a config file are invalid (names the place)
     ├── ServiceUnreachable (3) the service or a dependency did not answer in time
-    └── ThresholdFailed (1)    a measured value broke a threshold the user set
+    ├── ThresholdFailed (1)    a measured value broke a threshold the user set
+    └── InternalError (4)      an unexpected exception: a crash of btai, not a verdict
 
 Exit codes: 0 success, 1 failure or failed check, 2 bad usage or configuration,
-3 unreachable or timed out.
+3 unreachable or timed out, 4 internal error, 130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -45,3 +46,21 @@ class ServiceUnreachable(BtaiError):
 
 class ThresholdFailed(BtaiError):
     exit_code = 1
+
+
+class InternalError(BtaiError):
+    exit_code = 4
+
+    @classmethod
+    def of(cls, exc: BaseException) -> InternalError:
+        """The one-line report of an unexpected exception."""
+        text = str(exc).strip().splitlines()
+        detail = f": {text[0]}" if text else ""
+        return cls(
+            f"internal error {type(exc).__name__}{detail}",
+            hint="a bug in btai; run with --debug for the traceback",
+        )
+
+
+EXIT_INTERRUPTED = 130
+"""Ctrl-C: the command stopped early at the user's request (128 + SIGINT, as shells report)."""

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from btai_ops.errors import ServiceUnreachable
+from btai_ops.errors import EXIT_INTERRUPTED, ServiceUnreachable
 from btai_ops.health_view import (
     EXIT_CODES,
     HealthView,
@@ -176,7 +176,7 @@ def health(
 ) -> None:
     """Check the service's liveness, readiness and full health report.
 
-    Exit codes: 0 pass, 1 warn, 2 fail, 3 unreachable or timed out.
+    Exit codes: 0 pass, 1 warn, 2 fail, 3 unreachable or timed out, 130 Ctrl-C.
     """
     if local and (url or wait_ready_):
         raise typer.BadParameter("--local runs without a server", param_hint="--local")
@@ -195,17 +195,15 @@ def health(
 
 
 def _watch(once: Any, interval: float, as_json: bool) -> int:
-    """Refresh until Ctrl-C; the exit code is that of the last view."""
+    """Refresh until Ctrl-C, which ends the watch quietly with exit code 130."""
     from rich.live import Live
 
     from btai_ops.health_view import view_renderable
 
-    code = 3
     try:
         if as_json or not stdout.is_terminal:  # a pipe gets every view, not a redrawn one
             while True:
                 view = _try(once)
-                code = EXIT_CODES.get(view.status, 3) if view else 3
                 if as_json:
                     print_json(view.as_dict() if view else {"status": "unreachable"})
                 else:
@@ -214,11 +212,10 @@ def _watch(once: Any, interval: float, as_json: bool) -> int:
         with Live(console=stdout, auto_refresh=False) as live:
             while True:
                 view = _try(once)
-                code = EXIT_CODES.get(view.status, 3) if view else 3
                 live.update(view_renderable(view) if view else "unreachable", refresh=True)
                 time.sleep(interval)
     except KeyboardInterrupt:
-        return code
+        return EXIT_INTERRUPTED
 
 
 def _try(once: Any) -> HealthView | None:

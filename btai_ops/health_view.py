@@ -166,14 +166,13 @@ def view_renderable(view: HealthView) -> RenderableType:
     headline.append(view.status.upper(), style=f"bold {status_style(view.status)}")
     headline.append("  (ready)" if view.ready else "  (not ready)")
     parts.append(headline)
-    probes = Text()
-    for probe in view.probes:
+    for probe in view.probes:  # one line each: the three do not fit 80 columns side by side
         code = f"HTTP {probe.http_status}" if probe.http_status is not None else "in-process"
-        probes.append(f"{probe.name}: ")
-        probes.append(probe.status, style=status_style(probe.status))
+        line = Text(f"  {probe.name + ':':<11}")
+        line.append(probe.status, style=status_style(probe.status))
         latency = f", {_latency(probe.latency_ms)}" if probe.latency_ms is not None else ""
-        probes.append(f" ({code}{latency})   ")
-    parts.append(probes)
+        line.append(f" ({code}{latency})")
+        parts.append(line)
     table = Table("check", "status", "latency", "message", title="checks", title_justify="left")
     for row in view.checks:
         table.add_row(

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
-from btai_ops.errors import UsageProblem
+from btai_ops.errors import EXIT_INTERRUPTED, UsageProblem
 from btai_ops.loadstats import wide_console
 from btai_ops.output import stderr
 
@@ -36,6 +36,15 @@ def parse_duration(text: str) -> float:
     if seconds <= 0:
         raise UsageProblem(f"duration {text!r} must be positive")
     return seconds
+
+
+def check_host(value: str) -> str:
+    """A base URL with its scheme: `127.0.0.1:8000` alone is a usage error, before any load."""
+    if not value.startswith(("http://", "https://")):
+        raise typer.BadParameter(
+            f"{value!r} has no scheme (did you mean http://{value}?)", param_hint="--host"
+        )
+    return value.rstrip("/")
 
 
 def default_locustfile() -> Path:
@@ -82,7 +91,9 @@ def loadtest(
     locustfile: Annotated[
         Path | None, typer.Option(help="Your own locustfile instead of the built-in scenarios.")
     ] = None,
-    host: Annotated[str, typer.Option(help="Base URL under test.")] = "http://127.0.0.1:8000",
+    host: Annotated[
+        str, typer.Option(callback=check_host, help="Base URL under test, with http(s)://.")
+    ] = "http://127.0.0.1:8000",
     users: Annotated[
         int | None,
         typer.Option(
@@ -113,45 +124,78 @@ def loadtest(
         ),
     ] = None,
     master_port: Annotated[
-        int, typer.Option(min=1, max=65535, help="Port of the master (both roles).")
-    ] = 5557,
+        int | None,
+        typer.Option(
+            min=1,
+            max=65535,
+            help="Port of the master (both roles; default 5557, or a free one with --processes).",
+        ),
+    ] = None,
     rate: Annotated[
         float | None,
         typer.Option(min=0.1, help="Open model: requests/s in total, sent on schedule."),
     ] = None,
     threshold: Annotated[
         list[str] | None,
-        typer.Option("--threshold", help="Pass/fail rule, repeatable: p95<50ms, fail_ratio<0.01."),
+        typer.Option(
+            "--threshold",
+            help="Pass/fail rule, repeatable: p95<50ms, fail_ratio<0.01 "
+            "(without a fail_ratio rule, fail_ratio<=1% applies).",
+        ),
     ] = None,
-    json_file: Annotated[
-        str | None, typer.Option("--json", help="Write the JSON summary here ('-' = stdout).")
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the JSON summary to stdout (no progress).")
+    ] = False,
+    output: Annotated[
+        str | None, typer.Option("--output", "-o", help="Also write the JSON summary to FILE.")
     ] = None,
     csv_prefix: Annotated[
         str | None, typer.Option("--csv", help="Locust's CSV files plus PREFIX_exact.csv.")
     ] = None,
     html_file: Annotated[str | None, typer.Option("--html", help="Locust's HTML report.")] = None,
 ) -> None:
-    """Load-test the service with Locust; exit 0 passed, 1 a threshold failed, 2 run failed."""
-    from btai_ops.loadstats.thresholds import GRAMMAR, ThresholdSyntaxError, parse_threshold
+    """Load-test the service with Locust.
+
+    Exit 0 passed, 1 a threshold failed (more than 1% of requests failing, by default), 2 the
+    run failed or was invalid, 130 interrupted (the summary so far is still written).
+    """
+    from btai_ops.loadstats.endpoints import request_names
+    from btai_ops.loadstats.thresholds import (
+        GRAMMAR,
+        ThresholdSyntaxError,
+        inapplicable,
+        parse_threshold,
+        with_default_fail_ratio,
+    )
 
     try:
         rules = [parse_threshold(expr) for expr in threshold or []]
     except ThresholdSyntaxError as exc:
         raise UsageProblem(f"{exc}\n{GRAMMAR}") from None
+    # `--json` is stdout on every command; a file is `--output FILE` (`-` is stdout too).
+    json_file = "-" if as_json else output
     seconds = parse_duration(duration)
     path, user_classes = resolve_users(scenario, locustfile)
+    problem = inapplicable(rules, rate_mode=rate is not None, endpoints=request_names(path))
+    if problem:
+        raise UsageProblem(problem, hint="no load was sent")
+    rules = with_default_fail_ratio(rules)
     require_locust()
     for target in (json_file, csv_prefix, html_file):
         if target and target != "-" and not Path(target).resolve().parent.is_dir():
             raise UsageProblem(f"the folder of {target} does not exist")
     if master_host is not None:
-        _join_master(path, user_classes, master_host, master_port, processes)
+        _join_master(path, user_classes, master_host, master_port or 5557, processes)
         return
     if expect_workers and processes > 1:
         raise UsageProblem("--expect-workers and --processes exclude each other")
     n_users = users or (min(1000, max(10, math.ceil(rate / 4))) if rate else 10)
 
     from btai_ops.loadstats.runner import LocustRun, probe
+    from btai_ops.processes import free_port
+
+    if master_port is None:  # local workers: a port of this run alone, so runs never collide
+        master_port = free_port() if processes > 1 else 5557
 
     probe(host)
     run = LocustRun(
@@ -172,7 +216,7 @@ def loadtest(
     _emit(summary, json_file, csv_prefix)
     from btai_ops.loadstats.summary import exit_code
 
-    raise typer.Exit(exit_code(summary))
+    raise typer.Exit(EXIT_INTERRUPTED if summary["state"] != "finished" else exit_code(summary))
 
 
 def execute(
@@ -190,9 +234,11 @@ def execute(
     with tempfile.TemporaryDirectory(prefix="btai-loadtest-") as tmp:
         if show_progress and stderr.is_terminal:
             with Live(console=stderr, refresh_per_second=2, transient=True) as live:
-                recording, cpu = run_locust(run, Path(tmp), lambda p: live.update(view.update(p)))
+                recording, cpu, state = run_locust(
+                    run, Path(tmp), lambda p: live.update(view.update(p))
+                )
         else:
-            recording, cpu = run_locust(run, Path(tmp))
+            recording, cpu, state = run_locust(run, Path(tmp))
     config = {
         "scenario": scenario or (None if run.user_classes else "all"),
         "locustfile": str(run.locustfile),
@@ -205,7 +251,7 @@ def execute(
         "expect_workers": run.expect_workers,
         "rate": run.rate,
     }
-    summary = build_summary(recording, config=config, generator=cpu)
+    summary = build_summary(recording, config=config, generator=cpu, state=state)
     return finish(summary, evaluate(rules, summary))
 
 
@@ -219,11 +265,14 @@ def _emit(summary: dict[str, Any], json_file: str | None, csv_prefix: str | None
         sys.stdout.write(text)
     else:
         console = wide_console()
-        console.print(summary_view(summary, console.width))
+        console.print(summary_view(summary, console.width), soft_wrap=False)
         if json_file:
             Path(json_file).write_text(text)
-    for reason in summary["invalid_reasons"]:
-        stderr.print(f"[yellow]Warning: run invalid: {reason}[/]")
+    if json_file == "-":  # no table: the warnings and the reasons of the verdict still show
+        for reason in summary["invalid_reasons"]:
+            stderr.print(f"Warning: run invalid: {reason}", style="yellow", markup=False)
+        for reason in summary["verdict_reasons"]:
+            stderr.print(f"Failed: {reason}", style="red", markup=False)
     if csv_prefix:
         _write_exact_csv(summary, Path(f"{csv_prefix}_exact.csv"))
 
@@ -237,7 +286,7 @@ def _write_exact_csv(summary: dict[str, Any], path: Path) -> None:
         writer.writerow(["name", "kind", "requests", "failures", "rps", *keys])
         rows = [*summary["endpoints"].items(), ("Aggregated", summary["total"])]
         for name, block in rows:
-            for kind in ("latency_ms", "corrected_ms"):
+            for kind in ("latency_ms", "failed_latency_ms", "corrected_ms"):
                 if block.get(kind):
                     stats = block[kind]
                     writer.writerow(

@@ -227,7 +227,7 @@ def _run(
 ) -> None:
     from app.server.factory import configure_process_logging
     from app.server.metrics_dir import prepare_multiprocess_dir
-    from app.server.options import ServeOptions
+    from app.server.options import HeadLimits, ServeOptions
 
     if metrics_dir is not None:
         prepare_multiprocess_dir(metrics_dir)
@@ -249,6 +249,11 @@ def _run(
         trusted_proxies=list(settings.TRUSTED_PROXIES),
         log_level=settings.LOG_LEVEL.lower(),
         metrics_dir=metrics_dir,
+        head_limits=HeadLimits(
+            request_line=settings.HTTP_MAX_REQUEST_LINE,
+            header_bytes=settings.HTTP_MAX_HEADER_BYTES,
+            headers=settings.HTTP_MAX_HEADERS,
+        ),
     )
     if settings.SERVER == "granian":
         from app.server.granian_runner import run_granian

@@ -23,10 +23,14 @@ def settings_problems(exc: Exception) -> list[str]:
         name = ".".join(str(p) for p in err.get("loc", ())) or _named_in(str(err.get("msg", "")))
         msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
         given = err.get("input")
-        shown = "" if name == "JWT_SECRET_KEY" or isinstance(given, dict) else f", got {given!r}"
+        shown = "" if name in _UNSHOWN or isinstance(given, dict) else f", got {given!r}"
         labelled = name and not msg.startswith(name)
         problems.append(f"{name}: {msg}{shown}" if labelled else f"{msg}{shown}")
     return problems
+
+
+# Values never echoed back: keys, and URLs that may carry a password.
+_UNSHOWN = frozenset({"JWT_SECRET_KEY", "AI_API_KEY", "DATABASE_URL", "DATABASE_READ_URL"})
 
 
 def _named_in(message: str) -> str:

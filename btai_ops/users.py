@@ -36,6 +36,9 @@ def create(
         name = clean_username(username)
     except UnsafeText as exc:
         raise UsageProblem(f"username {exc}") from None
+    if name != username:
+        # Usernames are stored lower-case; say so rather than create a name nobody typed.
+        stderr.print(f"username {username!r} normalised to {name!r}", markup=False)
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:

@@ -41,6 +41,12 @@ def _meta(request: Request, security: SecurityServices) -> RequestMeta:
     )
 
 
+async def _spend_account(request: Request, security: SecurityServices, username: str) -> None:
+    await security.auth_limits.spend_account(
+        method=request.method, path=request.url.path, username=username
+    )
+
+
 def _tokens(pair: TokenPair, security: SecurityServices) -> TokenResponse:
     return TokenResponse(
         access_token=pair.access.token,
@@ -80,6 +86,7 @@ async def _login_fields(request: Request) -> dict[str, Any]:
     summary="Create a user account",
 )
 async def register(body: RegisterRequest, request: Request, security: SecurityDep) -> UserPublic:
+    await _spend_account(request, security, body.username)
     user = await accounts.register(
         security, username=body.username, password=body.password, meta=_meta(request, security)
     )
@@ -109,6 +116,7 @@ async def login(request: Request, security: SecurityDep) -> TokenResponse:
             f"Password must be at most {security.settings.PASSWORD_MAX_LENGTH} characters.",
             field="body.password",
         )
+    await _spend_account(request, security, credentials.username)
     pair = await accounts.login(
         security,
         username=credentials.username,

@@ -12,7 +12,12 @@ router = APIRouter(tags=["monitoring"])
 
 
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
-@router.get("/metrics/prometheus", summary="Prometheus metrics (alias)", response_class=Response)
+@router.get(
+    "/metrics/prometheus",
+    summary="Prometheus metrics (alias)",
+    response_class=Response,
+    operation_id="prometheus_metrics_alias",
+)
 async def prometheus_metrics(request: Request) -> Response:
     settings = request.app.state.settings
     db = getattr(request.app.state, "db", None)

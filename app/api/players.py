@@ -14,8 +14,16 @@ from app.api.pagination import cursor_key, decode_cursor, encode_cursor, fingerp
 from app.db.engine import Database
 from app.db.repositories import players as repo
 from app.db.repositories.players import Keyset, PlayerFilter
+from app.domain.contracts import derive_contract
 from app.errors import NotFound
-from app.schemas.players import Contract, PlayerDetail, PlayerPage, PlayerSummary, SeasonStats
+from app.schemas.players import (
+    Contract,
+    ContractYear,
+    PlayerDetail,
+    PlayerPage,
+    PlayerSummary,
+    SeasonStats,
+)
 from app.settings import Settings
 
 router = APIRouter(prefix="/players", tags=["players"])
@@ -23,6 +31,7 @@ router = APIRouter(prefix="/players", tags=["players"])
 Position = Literal["P", "C", "1B", "2B", "3B", "SS", "LF", "CF", "RF", "DH"]
 Sort = Literal["war", "-war", "salary", "-salary", "name", "-name", "age", "-age"]
 NDJSON = "application/x-ndjson"
+MAX_BIGINT = 2**63 - 1
 EXPORT_CHUNK_ROWS = 100
 
 
@@ -30,14 +39,22 @@ EXPORT_CHUNK_ROWS = 100
 async def list_players(
     request: Request,
     q: Annotated[
-        str | None, Query(min_length=2, max_length=64, description="Part of the name.")
+        str | None,
+        # No control characters: PostgreSQL text cannot hold NUL, and no name has one.
+        Query(
+            min_length=2,
+            max_length=64,
+            pattern=r"^[^\x00-\x1f\x7f]+$",
+            description="Part of the name.",
+        ),
     ] = None,
     position: Annotated[Position | None, Query()] = None,
     team: Annotated[
         str | None, Query(min_length=2, max_length=3, pattern=r"^[A-Za-z0-9]+$")
     ] = None,
     min_war: Annotated[float | None, Query(ge=-50, le=50)] = None,
-    max_salary: Annotated[int | None, Query(ge=0)] = None,
+    # A BIGINT column: anything past it is refused (422), not sent to the database.
+    max_salary: Annotated[int | None, Query(ge=0, le=MAX_BIGINT)] = None,
     sort: Annotated[Sort, Query(description="Field, `-` first for descending.")] = "-war",
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
     cursor: Annotated[str | None, Query(max_length=1024)] = None,
@@ -110,6 +127,20 @@ async def get_player(
         if player is None or not seasons or seasons[0].season != season:
             raise NotFound(f"no player {player_id!r} in season {season}")
         current = seasons[0]
+        history = await repo.salary_history(session, player_id, data_season=season)
+        derived = derive_contract(
+            season=season,
+            age=current.age or 28,
+            team=current.team_key,
+            service_through=current.service_years,
+            # an estimated salary (a season without salary data) is no contract
+            salary=(
+                float(current.salary)
+                if current.salary is not None and current.salary_source != "estimated"
+                else None
+            ),
+            history=history,
+        )
         return PlayerDetail(
             player_id=player.player_id,
             name=player.full_name,
@@ -128,6 +159,19 @@ async def get_player(
                 service_years=current.service_years,
                 status=current.contract_status,
                 years_of_control=current.years_of_control,
+                kind=derived.kind.value,
+                signed=derived.signed,
+                guaranteed_years_left=derived.guaranteed_years_left,
+                years=[
+                    ContractYear(
+                        season=y.season,
+                        salary=y.salary,
+                        basis=y.basis.value,
+                        terms=y.terms.value,
+                        arbitration_year=y.arbitration_year,
+                    )
+                    for y in derived.years
+                ],
             ),
             war_last_three=[s.war for s in seasons],
             seasons=[SeasonStats.model_validate(s) for s in seasons],

@@ -81,15 +81,33 @@ def _status_fields(a: TradeAnalysis) -> dict[str, object]:
 async def evaluate_trade(body: TradeEvaluateRequest, analyses: Analyses) -> Response:
     """Grades A-F for both sides, fairness 0-100, the winner, risks and a recommendation."""
     league = await analyses.leagues.get(analyses.db.read_sessions, analyses.season)
+    overrides = [
+        evaluations.StatedTerms(
+            player_id=o.player_id,
+            years=o.years,
+            salary=o.salary,
+            salaries=tuple(o.salaries) if o.salaries is not None else None,
+            club_options=tuple(o.club_options),
+        )
+        for o in body.contract_overrides
+    ]
     evaluation = evaluations.evaluate(
         league,
         team_a=body.team_a,
         team_a_receives=body.team_a_receives,
         team_b=body.team_b,
         team_b_receives=body.team_b_receives,
+        contract_overrides=overrides,
     )
-    out = TradeEvaluationOut.model_validate(evaluation)
-    out.context = body.context
+    out = TradeEvaluationOut.model_validate(
+        {
+            **{f: getattr(evaluation, f) for f in ("season", "team_a", "team_b", "fairness",
+                                                   "winner", "recommendation", "risks",
+                                                   "narrative", "value_exchanged")},
+            "salaries_estimated": league.salaries_estimated,
+            "context": body.context,
+        }
+    )  # fmt: skip
     # Already validated: serialise once instead of letting the response model validate again.
     return Response(out.model_dump_json(), media_type="application/json")
 

@@ -43,6 +43,8 @@ class SeasonRows:
     players: list[dict[str, Any]] = field(default_factory=list)
     player_seasons: list[dict[str, Any]] = field(default_factory=list)
     salaries: list[dict[str, Any]] = field(default_factory=list)
+    salary_history: list[dict[str, Any]] = field(default_factory=list)
+    """Every salary of the season's players up to it: contracts are derived from it."""
     stints: list[dict[str, Any]] = field(default_factory=list)
     """The season's player-team stints: what team needs count for each team."""
     constants: dict[int, LeagueConstants] = field(default_factory=dict)
@@ -255,6 +257,8 @@ def build_rows(extract: SeasonExtract) -> SeasonRows:
         salary_of[r["playerID"]] = salary_of.get(r["playerID"], 0) + int(r["salary"])
         team_of_salary[r["playerID"]] = (r["teamID"], league_of_team.get(r["teamID"], ""))
 
+    rows.salary_history = _salary_history(extract, history)
+
     for p in extract.table("people").records():
         pid = p["playerID"]
         birth = date.fromisoformat(p["birth"]) if p["birth"] else None
@@ -316,6 +320,21 @@ def build_rows(extract: SeasonExtract) -> SeasonRows:
                 }
             )
     return rows
+
+
+def _salary_history(
+    extract: SeasonExtract, history: dict[str, list[SeasonAppearances]]
+) -> list[dict[str, Any]]:
+    """Every salary of the season's players up to it, with the service each had entering it
+    (extracts written before the section existed have none)."""
+    if "salary_history" not in extract.tables:
+        return []
+    return [
+        {"data_season": extract.season, "player_id": r["playerID"], "season": r["yearID"],
+         "team_key": r["teamID"], "amount": int(r["salary"]),
+         "service_years": service_years(history[r["playerID"]], r["yearID"] - 1)}
+        for r in extract.table("salary_history").records()
+    ]  # fmt: skip
 
 
 def _round(value: float | None, digits: int) -> float | None:

@@ -21,6 +21,7 @@ from app.data.seasons import build_rows
 from app.db.engine import ensure_sqlite_dir, is_sqlite
 from app.db.migrate import current_revisions, head_revisions, schema_lock, upgrade
 from app.db.tables.baseball import Player, PlayerSeason, PlayerStint, Salary, Team
+from app.db.tables.contracts import SalaryHistory
 from app.settings import Settings, mask_url
 
 logger = logging.getLogger("app.db.seed")
@@ -82,6 +83,7 @@ async def load_season(
         await conn.execute(delete(Salary).where(Salary.season == season))
         await conn.execute(delete(PlayerStint).where(PlayerStint.season == season))
         await conn.execute(delete(PlayerSeason).where(PlayerSeason.season == season))
+        await conn.execute(delete(SalaryHistory).where(SalaryHistory.data_season == season))
     known_players = set((await conn.execute(select(Player.player_id))).scalars())
     known_seasons = {
         (pid, s)
@@ -96,6 +98,7 @@ async def load_season(
     )
     await _insert(conn, PlayerStint, rows.stints)
     await _insert(conn, Salary, rows.salaries)
+    await _insert(conn, SalaryHistory, rows.salary_history)
     return SeedResult(season, inserted=True, teams=len(rows.teams), players=len(rows.players))
 
 

@@ -3,8 +3,12 @@
 For each target on another team that fills a parsed need (and fits the budget), a package is
 built from the requesting team's roster: players not at a position the team needs, added from
 the most valuable down until their surplus value matches the target's within
-`BALANCE_TOLERANCE`. Every proposal is then graded by `evaluate_trade` from both sides, and
-proposals are ranked by how well they fill the need, then by fairness.
+`BALANCE_TOLERANCE`. Every proposal is then graded by `evaluate_trade` from both sides; one
+that its own evaluation grades worse than C for either side, that is less than
+`MIN_PROPOSAL_FAIRNESS` fair, or that swaps wins of very different worth (the smaller side's
+WAR value under `MIN_VALUE_BALANCE` of the larger's: a fairly paid star for a scrub is even in
+surplus, and no front office would make it) is dropped. The fair ones that remain are ranked
+by the requesting team's gain (its net value), then by fairness.
 """
 
 from __future__ import annotations
@@ -30,6 +34,10 @@ TARGETS_PER_PARTNER = 3
 """How many targets a single partner team may supply before others get a turn."""
 MIN_PROPOSAL_FAIRNESS = 50
 """A package the other side would laugh off is not a proposal: fairness must reach 50."""
+PASSING_GRADES = frozenset({"A", "B", "C"})
+"""A proposal graded D or F for either side is not made."""
+MIN_VALUE_BALANCE = 2 / 3
+"""The WAR value going one way is at least two thirds of the value coming back."""
 PACKAGES_PER_TARGET = 2
 """Each target gets the best balanced package and one alternative built from other players."""
 
@@ -119,7 +127,8 @@ def _proposal(
     budget: float | None,
     score: float,
 ) -> Proposal | None:
-    """The trade of `package` for `player`, or None when over budget or lopsided (an F)."""
+    """The trade of `package` for `player`, or None when over budget, graded below C for either
+    side, unfair, or unbalanced in wins."""
     salary_change = value.salary_this_season - sum(v.salary_this_season for _, v in package)
     if budget is not None and salary_change > budget:
         return None
@@ -130,9 +139,13 @@ def _proposal(
         team_b_receives=[p for p, _ in package],
         season=season,
     )
-    if "F" in (evaluation.team_a.grade, evaluation.team_b.grade):
+    if not {evaluation.team_a.grade, evaluation.team_b.grade} <= PASSING_GRADES:
         return None
     if evaluation.fairness < MIN_PROPOSAL_FAIRNESS:
+        return None
+    value_in = max(value.risk_adjusted_war_value, 0.0)
+    value_out = sum(max(v.risk_adjusted_war_value, 0.0) for _, v in package)
+    if min(value_in, value_out) < MIN_VALUE_BALANCE * max(value_in, value_out):
         return None
     rationale = (
         f"{value.name} ({value.position}, {value.war_this_season:.1f} projected WAR, "
@@ -199,7 +212,9 @@ def search_proposals(
             proposal = _proposal(team, player, value, package, others[partner][0], season,
                                  budget, score)  # fmt: skip
             if proposal is not None:
-                proposals.append((score, proposal.evaluation.fairness, proposal))
+                proposals.append(
+                    (proposal.evaluation.team_a.net_value, proposal.evaluation.fairness, proposal)
+                )
                 made += 1
             # The alternative offer keeps the first package's players at home.
             used = {p.player_id for p, _ in package}

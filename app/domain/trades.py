@@ -1,18 +1,28 @@
 """Trade evaluation: who wins a proposed trade, by how much, and what each side should do.
 
 Each side's net value is the fit-adjusted surplus it receives minus the surplus it gives up
-(risk-adjusted, see `valuation`). The net is judged relative to the value changing hands, so a
-$5M edge means more in a swap of two bench players than in a blockbuster:
+(risk-adjusted, see `valuation`). The net is judged against the total value changing hands:
+what each side gets, in dollars of projected wins before salaries (risk-adjusted), averaged
+over the two sides. So a $10M edge is noise in a swap of two fairly paid stars and decisive in
+a swap of two bench players:
 
-    relative net = net / max(value exchanged, EXCHANGE_FLOOR)
+    value exchanged = max((Σ WAR value of every player moving) / 2, EXCHANGE_FLOOR)
+    relative net    = net / value exchanged
 
 Grades cut that ratio at `GRADE_CUTS`; fairness is 100 × (1 − the imbalance between the two
 sides' nets, relative to the value exchanged); `EVEN_FAIRNESS` and above is an even trade.
+Every sum is exact (`math.fsum`), so swapping the sides mirrors the evaluation exactly.
+
+Recommendations: each team's is what that team should do (from its grade and the fairness);
+the trade's own is for the deal as proposed, for both teams: `accept` only when both teams
+accept, `reject` when either rejects, otherwise `negotiate`. It never contradicts either team.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import dataclasses
+import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from app.domain.valuation import (
@@ -28,10 +38,10 @@ from app.domain.valuation import (
 EXCHANGE_FLOOR = 10_000_000.0
 """Below $10M changing hands, differences are judged against $10M (noise between fringe guys)."""
 GRADE_CUTS: tuple[tuple[float, str], ...] = (
-    (0.25, "A"),
-    (0.08, "B"),
-    (-0.08, "C"),
-    (-0.25, "D"),
+    (0.30, "A"),
+    (0.10, "B"),
+    (-0.10, "C"),
+    (-0.30, "D"),
 )
 """Lowest relative net for each grade; anything lower is an F."""
 EVEN_FAIRNESS = 85
@@ -78,6 +88,7 @@ class TradeEvaluation:
     recommendation: str
     risks: tuple[str, ...]
     narrative: str
+    value_exchanged: float = 0.0
 
 
 def grade_for(relative_net: float) -> str:
@@ -87,19 +98,24 @@ def grade_for(relative_net: float) -> str:
     return "F"
 
 
+def _total(amounts: Iterable[float]) -> float:
+    """An exact, order-independent sum: the mirrored evaluation adds the same numbers."""
+    return math.fsum(amounts)
+
+
 def _side(
     team: TeamContext,
     received: Sequence[PlayerValue],
     given: Sequence[PlayerValue],
     season: int,
 ) -> tuple[float, float, float, PayrollImpact, tuple[str, ...]]:
-    surplus_in = sum(v.risk_adjusted_surplus for v in received)
-    surplus_out = sum(v.risk_adjusted_surplus for v in given)
-    bonus = sum(fit_bonus(v, team.needs) for v in received)
+    surplus_in = _total(v.risk_adjusted_surplus for v in received)
+    surplus_out = _total(v.risk_adjusted_surplus for v in given)
+    bonus = _total(fit_bonus(v, team.needs) for v in received)
     impact = payroll_impact(
         team.payroll,
-        sum(v.salary_this_season for v in received),
-        sum(v.salary_this_season for v in given),
+        _total(v.salary_this_season for v in received),
+        _total(v.salary_this_season for v in given),
         season,
     )
     addressed = tuple(
@@ -112,6 +128,20 @@ def _recommend(grade: str, fairness: int) -> str:
     if grade == "F" or (grade == "D" and fairness < NEGOTIATE_FAIRNESS):
         return "reject"
     if grade in {"A", "B"} or fairness >= EVEN_FAIRNESS:
+        return "accept"
+    return "negotiate"
+
+
+def value_exchanged(a_in: Sequence[PlayerValue], b_in: Sequence[PlayerValue]) -> float:
+    """The value changing hands: each side's received WAR value (risk-adjusted), averaged."""
+    return _total(max(v.risk_adjusted_war_value, 0.0) for v in (*a_in, *b_in)) / 2
+
+
+def deal_recommendation(team_a: str, team_b: str) -> str:
+    """The deal's recommendation for both teams, consistent with each team's own."""
+    if "reject" in (team_a, team_b):
+        return "reject"
+    if team_a == team_b == "accept":
         return "accept"
     return "negotiate"
 
@@ -129,12 +159,15 @@ def evaluate_trade(
     b_in = [value_player(p, season) for p in team_b_receives]
     a_side = _side(team_a, a_in, b_in, season)
     b_side = _side(team_b, b_in, a_in, season)
-    net_a = a_side[0] + a_side[2] - a_side[1]
-    net_b = b_side[0] + b_side[2] - b_side[1]
-    exchanged = max(sum(abs(v.risk_adjusted_surplus) for v in (*a_in, *b_in)) / 2, EXCHANGE_FLOOR)
+    net_a = _total((a_side[0], a_side[2], -a_side[1]))
+    net_b = _total((b_side[0], b_side[2], -b_side[1]))
+    exchanged = max(value_exchanged(a_in, b_in), EXCHANGE_FLOOR)
     fairness = round(100 * (1 - min(abs(net_a - net_b) / 2 / exchanged, 1.0)))
     grades = grade_for(net_a / exchanged), grade_for(net_b / exchanged)
-    winner = "even" if fairness >= EVEN_FAIRNESS else "team_a" if net_a > net_b else "team_b"
+    if fairness >= EVEN_FAIRNESS or net_a == net_b:
+        winner = "even"
+    else:
+        winner = "team_a" if net_a > net_b else "team_b"
     analyses = []
     for team, side, net, grade, received, given in (
         (team_a, a_side, net_a, grades[0], a_in, b_in),
@@ -150,13 +183,13 @@ def evaluate_trade(
                 fit_bonus=round(side[2], 2),
                 net_value=round(net, 2),
                 war_change_this_season=round(
-                    sum(v.war_this_season for v in received)
-                    - sum(v.war_this_season for v in given),
+                    _total(v.war_this_season for v in received)
+                    - _total(v.war_this_season for v in given),
                     2,
                 ),
                 war_change_over_control=round(
-                    sum(v.war_over_control for v in received)
-                    - sum(v.war_over_control for v in given),
+                    _total(v.war_over_control for v in received)
+                    - _total(v.war_over_control for v in given),
                     2,
                 ),
                 payroll=side[3],
@@ -165,12 +198,7 @@ def evaluate_trade(
                 given=tuple(given),
             )
         )
-    if fairness >= EVEN_FAIRNESS:
-        recommendation = "accept"
-    elif fairness >= NEGOTIATE_FAIRNESS:
-        recommendation = "negotiate"
-    else:
-        recommendation = "reject"
+    recommendation = deal_recommendation(analyses[0].recommendation, analyses[1].recommendation)
     risks = _risks(analyses[0], analyses[1])
     evaluation = TradeEvaluation(
         season=season,
@@ -181,6 +209,7 @@ def evaluate_trade(
         recommendation=recommendation,
         risks=risks,
         narrative="",
+        value_exchanged=round(exchanged, 2),
     )
     return _with_narrative(evaluation)
 
@@ -223,18 +252,10 @@ def _with_narrative(e: TradeEvaluation) -> TradeEvaluation:
         f"{e.season}, {a.war_change_over_control:+.1f} over the control years); "
         f"{b.team} receives {_names(b.received)} ({b.war_change_this_season:+.1f} WAR, "
         f"{b.war_change_over_control:+.1f} over control). {verdict} "
-        f"Grades: {a.team} {a.grade}, {b.team} {b.grade}. Recommendation: {e.recommendation}."
+        f"Grades: {a.team} {a.grade} ({a.recommendation}), {b.team} {b.grade} "
+        f"({b.recommendation}). Recommendation for both: {e.recommendation}."
     )
     needs = [f"{s.team} fills {'/'.join(s.needs_addressed)}" for s in (a, b) if s.needs_addressed]
     if needs:
         text += " " + "; ".join(needs) + "."
-    return TradeEvaluation(
-        season=e.season,
-        team_a=a,
-        team_b=b,
-        fairness=e.fairness,
-        winner=e.winner,
-        recommendation=e.recommendation,
-        risks=e.risks,
-        narrative=text,
-    )
+    return dataclasses.replace(e, narrative=text)

@@ -1,17 +1,23 @@
-"""Player valuation: projected WAR per year of control, salary, surplus value, fit, risk.
+"""Player valuation: projected WAR per contract year, salary, surplus value, fit, risk.
 
-Pure and deterministic: no I/O, no clock, no randomness. The model, year by year of control:
+Pure and deterministic: no I/O, no clock, no randomness. The model, year by year of the
+player's contract (`app.domain.contracts`: guaranteed years, club options, renewals and
+arbitration years until free agency):
 
 * **Projection** (Marcel-style). WAR of the last three seasons weighted 5/4/3 (latest first)
   becomes a rate per unit of playing time (plate appearances; innings pitched are converted to
-  batters faced). The rate is regressed toward the league-mean rate by adding
+  batters faced). The rate is regressed toward the league's real mean rate for the player's role
+  (hitter, starter, reliever; `mean_war_rate`, measured from the season) by adding
   `REGRESSION_PLAYING_TIME` units of league-average play, so a short sample says little.
   Playing time projects as half of last season plus a tenth of the one before plus a base.
-* **Aging.** Each later year of control adds the aging-curve step for the player's age then.
+* **Aging.** Each later year adds the aging-curve step for the age reached to the rate (the step
+  is wins per full season, `FULL_SEASON_PLAYING_TIME`), so a young player grows from any
+  starting point, and young players' playing time grows by `YOUNG_PLAYING_TIME_GROWTH` a year.
 * **Price.** Dollars per WAR for the season (`dollars_per_war`), rising with market inflation.
-* **Salary** per year of control: this season's actual salary; then the league minimum while
-  pre-arbitration, 40/60/80% of market value in arbitration years 1-3, and the actual salary
-  for players under a free-agent contract (market value when no salary is known).
+* **Salary** per contract year: the contract's figure (actual this season, estimated later,
+  or stated by the request); an arbitration year is priced by `arbitration_salary` from the
+  salary before it and the WAR projected for the platform year before. A club option is
+  exercised only when the projected market value exceeds its salary; declined, the player goes.
 * **Surplus value** = Σ (projected WAR × $/WAR − salary) / (1 + DISCOUNT_RATE)^year.
 * **Team fit.** A player who fills one of a team's ranked needs is worth `NEED_FIT_BONUS[rank]`
   more of his discounted WAR value to that team.
@@ -27,6 +33,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from app.domain.contracts import (
+    ARBITRATION_YEARS,
+    ContractKind,
+    ContractYear,
+    PlayerContract,
+    SalaryBasis,
+    YearTerms,
+    arbitration_salary,
+    dollars_per_war,
+)
+from app.domain.contracts import league_minimum as _league_minimum
+
 # --- projection ------------------------------------------------------------------------------
 SEASON_WEIGHTS = (5.0, 4.0, 3.0)
 """Weights of the last three seasons, latest first (Marcel's 5/4/3)."""
@@ -35,7 +53,12 @@ BATTERS_FACED_PER_INNING = 4.3
 REGRESSION_PLAYING_TIME = 1200.0
 """League-average plate appearances added to the weighted sample (Marcel's 1,200 PA)."""
 LEAGUE_MEAN_WAR_PER_PA = 1.0 / 600.0
-"""The mean everyone regresses toward: about 1 WAR per full season of playing time."""
+"""The mean a player regresses toward when his role's league mean is not given."""
+FULL_SEASON_PLAYING_TIME = 600.0
+"""An aging step is wins per this much playing time (a full season's plate appearances)."""
+YOUNG_PLAYING_TIME_GROWTH = 50.0
+YOUNG_PLAYING_TIME_AGE = 25
+"""Through age 25 a player's projected playing time grows by 50 PA a year (to the cap)."""
 PROJECTED_PT_LAST, PROJECTED_PT_PREVIOUS, PROJECTED_PT_BASE = 0.5, 0.1, 200.0
 """Projected playing time = 0.5 × last season + 0.1 × the season before + 200 PA."""
 MAX_PROJECTED_PT = 720.0
@@ -53,27 +76,10 @@ AGING_STEPS: tuple[tuple[int, float], ...] = (
     (200, -0.8),  # 36 and older
 )
 """WAR gained (lost) from one season to the next, by the age reached: (max age, step)."""
-AGING_GAIN_FULL_AT_WAR = 2.0
-"""Young players gain the full step only from an everyday player's level (2 WAR); a
-replacement-level youngster gains in proportion, so youth alone does not create value."""
 
-# --- price and salaries ------------------------------------------------------------------------
-DOLLARS_PER_WAR_BASE_SEASON = 2016
-DOLLARS_PER_WAR_BASE = 8_000_000.0
-"""Free-agent market price of one win in 2016 (public estimates cluster around $8M)."""
-MARKET_INFLATION = 0.05
-"""Yearly growth of the price of a win."""
+# --- price: dollars_per_war, league_minimum and arbitration live in contracts ------------
 DISCOUNT_RATE = 0.08
 """Future surplus is worth 8% less per year of waiting."""
-LEAGUE_MINIMUM: dict[int, float] = {
-    2012: 480_000, 2013: 490_000, 2014: 500_000, 2015: 507_500, 2016: 507_500,
-    2017: 535_000, 2018: 545_000, 2019: 555_000, 2020: 563_500, 2021: 570_500,
-    2022: 700_000, 2023: 720_000, 2024: 740_000,
-}  # fmt: skip
-"""MLB minimum salary by season (collective bargaining agreements)."""
-ARBITRATION_SHARE = (0.40, 0.60, 0.80)
-"""Share of market value an arbitration-eligible player earns in arbitration years 1-3."""
-ARBITRATION_YEARS = len(ARBITRATION_SHARE)
 
 # --- team fit, risk, payroll -------------------------------------------------------------------
 NEED_FIT_BONUS = (0.25, 0.15, 0.10, 0.05)
@@ -140,6 +146,10 @@ class PlayerValuationInput:
     seasons: tuple[SeasonLine, ...]
     attributes: frozenset[str] = field(default_factory=frozenset)
     """Skills the player stands out in (power, speed, contact, defense, ...)."""
+    contract: PlayerContract | None = None
+    """Year-by-year terms; without them, `years_of_control` years by `contract_status`."""
+    mean_war_rate: float = LEAGUE_MEAN_WAR_PER_PA
+    """The league's WAR per unit of playing time for the player's role."""
 
     @property
     def is_pitcher(self) -> bool:
@@ -156,6 +166,9 @@ class ControlYear:
     salary_source: str
     surplus: float
     discounted_surplus: float
+    basis: str = SalaryBasis.ESTIMATED.value
+    """Whether the salary is `actual` (Lahman), `estimated` (the model) or `stated`."""
+    terms: str = YearTerms.GUARANTEED.value
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,6 +184,8 @@ class PlayerValue:
     """Discounted value of the projected WAR alone, before salaries."""
     risk: float
     risk_factors: tuple[str, ...]
+    contract_kind: str = ContractKind.UNKNOWN.value
+    contract_signed: int | None = None
 
     @property
     def war_this_season(self) -> float:
@@ -188,17 +203,14 @@ class PlayerValue:
     def risk_adjusted_surplus(self) -> float:
         return self.surplus_value - RISK_VALUE_DISCOUNT * self.risk * max(self.war_value, 0.0)
 
-
-def dollars_per_war(season: int) -> float:
-    """The market price of one WAR in `season`."""
-    return DOLLARS_PER_WAR_BASE * (1 + MARKET_INFLATION) ** (season - DOLLARS_PER_WAR_BASE_SEASON)
+    @property
+    def risk_adjusted_war_value(self) -> float:
+        """What the player's wins are worth, before salary, less the risk write-off."""
+        return self.war_value - RISK_VALUE_DISCOUNT * self.risk * max(self.war_value, 0.0)
 
 
 def league_minimum(season: int) -> float:
-    if season in LEAGUE_MINIMUM:
-        return float(LEAGUE_MINIMUM[season])
-    edge = max(LEAGUE_MINIMUM) if season > max(LEAGUE_MINIMUM) else min(LEAGUE_MINIMUM)
-    return LEAGUE_MINIMUM[edge] * (1 + MARKET_INFLATION) ** (season - edge)
+    return float(_league_minimum(season))
 
 
 def luxury_tax_threshold(season: int) -> float:
@@ -223,12 +235,13 @@ def _recent(seasons: Sequence[SeasonLine]) -> list[SeasonLine]:
     return sorted(seasons, key=lambda s: s.season, reverse=True)[: len(SEASON_WEIGHTS)]
 
 
-def project_first_year(seasons: Sequence[SeasonLine]) -> float:
-    """Projected WAR for the first year of control from the last three seasons."""
+def _first_year_rate_and_time(
+    seasons: Sequence[SeasonLine], mean_rate: float = LEAGUE_MEAN_WAR_PER_PA
+) -> tuple[float, float]:
     recent = _recent(seasons)
     weighted_war = sum(w * s.war for w, s in zip(SEASON_WEIGHTS, recent, strict=False))
     weighted_pt = sum(w * s.playing_time for w, s in zip(SEASON_WEIGHTS, recent, strict=False))
-    rate = (weighted_war + REGRESSION_PLAYING_TIME * LEAGUE_MEAN_WAR_PER_PA) / (
+    rate = (weighted_war + REGRESSION_PLAYING_TIME * mean_rate) / (
         weighted_pt + REGRESSION_PLAYING_TIME
     )
     last = recent[0].playing_time if recent else 0.0
@@ -237,27 +250,79 @@ def project_first_year(seasons: Sequence[SeasonLine]) -> float:
         PROJECTED_PT_LAST * last + PROJECTED_PT_PREVIOUS * previous + PROJECTED_PT_BASE,
         MAX_PROJECTED_PT,
     )
+    return rate, playing_time
+
+
+def project_first_year(
+    seasons: Sequence[SeasonLine], mean_rate: float = LEAGUE_MEAN_WAR_PER_PA
+) -> float:
+    """Projected WAR for the first contract year from the last three seasons."""
+    rate, playing_time = _first_year_rate_and_time(seasons, mean_rate)
     return rate * playing_time
 
 
-def _salary_for_year(
-    player: PlayerValuationInput, index: int, season: int, market_value: float
+def contract_of(player: PlayerValuationInput, season: int) -> PlayerContract:
+    """The player's contract, or one built from his status and years of control."""
+    if player.contract is not None:
+        return player.contract
+    first = ContractYear(
+        season,
+        player.salary,
+        SalaryBasis.ACTUAL if player.salary is not None else SalaryBasis.ESTIMATED,
+        YearTerms.GUARANTEED,
+    )
+    years = [first]
+    control = max(player.years_of_control, 1)
+    for index in range(1, control):
+        year = season + index
+        if player.contract_status is ContractStatus.FREE_AGENT:
+            years.append(
+                ContractYear(year, player.salary, SalaryBasis.ESTIMATED, YearTerms.GUARANTEED)
+            )
+            continue
+        # Arbitration covers the last ARBITRATION_YEARS years of control.
+        arb_year = ARBITRATION_YEARS - (control - index - 1)
+        if arb_year < 1:
+            years.append(
+                ContractYear(
+                    year, league_minimum(year), SalaryBasis.ESTIMATED, YearTerms.PRE_ARBITRATION
+                )
+            )
+        else:
+            years.append(
+                ContractYear(year, None, SalaryBasis.ESTIMATED, YearTerms.ARBITRATION, arb_year)
+            )
+    kind = (
+        ContractKind.FREE_AGENT
+        if player.contract_status is ContractStatus.FREE_AGENT
+        else ContractKind.TEAM_CONTROL
+    )
+    return PlayerContract(kind, None, tuple(years))
+
+
+_SOURCES = {
+    YearTerms.PRE_ARBITRATION: "league_minimum",
+    YearTerms.ARBITRATION: "arbitration_estimate",
+    YearTerms.GUARANTEED: "contract_estimate",
+    YearTerms.CLUB_OPTION: "club_option_estimate",
+}
+
+
+def _salary_of(
+    year: ContractYear, previous_salary: float, platform_war: float, market: float
 ) -> tuple[float, str]:
-    if index == 0 and player.salary is not None:
-        return player.salary, "actual"
-    status = player.contract_status
-    if status is ContractStatus.FREE_AGENT:
-        if player.salary is not None:
-            return player.salary, "contract"
-        return market_value, "market"
-    # Arbitration covers the last ARBITRATION_YEARS years of control.
-    years_left_after = player.years_of_control - index - 1
-    arb_year = ARBITRATION_YEARS - years_left_after  # 1-based once in arbitration
-    if arb_year < 1:
-        return league_minimum(season), "league_minimum"
-    share = ARBITRATION_SHARE[min(arb_year, ARBITRATION_YEARS) - 1]
-    floor = player.salary if player.salary is not None else league_minimum(season)
-    return max(share * market_value, floor, league_minimum(season)), "arbitration_estimate"
+    if year.basis is SalaryBasis.ACTUAL and year.salary is not None:
+        return year.salary, "actual"
+    if year.basis is SalaryBasis.STATED and year.salary is not None:
+        return year.salary, "stated"
+    if year.terms is YearTerms.ARBITRATION and year.salary is None:
+        arb_year = year.arbitration_year or 1
+        return arbitration_salary(previous_salary, platform_war, arb_year, year.season), (
+            "arbitration_estimate"
+        )
+    if year.salary is None:
+        return max(market, league_minimum(year.season)), "market"
+    return year.salary, _SOURCES[year.terms]
 
 
 def risk_of(player: PlayerValuationInput) -> tuple[float, tuple[str, ...]]:
@@ -289,30 +354,34 @@ def risk_of(player: PlayerValuationInput) -> tuple[float, tuple[str, ...]]:
 
 @functools.lru_cache(maxsize=VALUE_CACHE_SIZE)
 def value_player(player: PlayerValuationInput, season: int) -> PlayerValue:
-    """Project and price `player` for each remaining year of control, starting in `season`.
+    """Project and price `player` for each remaining year of his contract from `season`.
 
     Pure, and its input is immutable and hashable, so results are memoised: a league's worth
     of players fits in the cache, and a repeated evaluation costs a dictionary look-up."""
-    first = project_first_year(player.seasons)
+    contract = contract_of(player, season)
+    rate, playing_time = _first_year_rate_and_time(player.seasons, player.mean_war_rate)
+    recent = _recent(player.seasons)
+    platform = recent[0].war if recent else 0.0
+    previous_salary = player.salary if player.salary is not None else league_minimum(season)
     years: list[ControlYear] = []
-    war = first
     surplus_total = war_value_total = 0.0
-    for index in range(max(player.years_of_control, 1)):
-        year_season, age = season + index, player.age + index
+    for index, year in enumerate(contract.years):
+        age = player.age + index
         if index > 0:
-            step = aging_step(age)
-            if step > 0:
-                step *= min(max(war / AGING_GAIN_FULL_AT_WAR, 0.0), 1.0)
-            war += step
-        projected = max(war, REPLACEMENT_WAR)
-        price = dollars_per_war(year_season)
+            rate += aging_step(age) / FULL_SEASON_PLAYING_TIME
+            if age <= YOUNG_PLAYING_TIME_AGE:
+                playing_time = min(playing_time + YOUNG_PLAYING_TIME_GROWTH, MAX_PROJECTED_PT)
+        projected = max(rate * playing_time, REPLACEMENT_WAR)
+        price = dollars_per_war(year.season)
         market = projected * price
-        salary, source = _salary_for_year(player, index, year_season, market)
+        salary, source = _salary_of(year, previous_salary, platform, market)
+        if year.terms is YearTerms.CLUB_OPTION and market <= salary:
+            break  # the club declines the option: he leaves, and so do the later years
         surplus = market - salary
         discount = (1 + DISCOUNT_RATE) ** index
         years.append(
             ControlYear(
-                season=year_season,
+                season=year.season,
                 age=age,
                 projected_war=round(projected, 3),
                 dollars_per_war=round(price, 2),
@@ -320,10 +389,13 @@ def value_player(player: PlayerValuationInput, season: int) -> PlayerValue:
                 salary_source=source,
                 surplus=round(surplus, 2),
                 discounted_surplus=round(surplus / discount, 2),
+                basis=year.basis.value,
+                terms=year.terms.value,
             )
         )
         surplus_total += surplus / discount
         war_value_total += market / discount
+        previous_salary, platform = salary, projected
     risk, factors = risk_of(player)
     return PlayerValue(
         player_id=player.player_id,
@@ -336,6 +408,8 @@ def value_player(player: PlayerValuationInput, season: int) -> PlayerValue:
         war_value=round(war_value_total, 2),
         risk=risk,
         risk_factors=factors,
+        contract_kind=contract.kind.value,
+        contract_signed=contract.signed,
     )
 
 

@@ -18,7 +18,9 @@ then the layers that may refuse a request, each its own middleware:
 5. trusted host: refuse unknown Host headers;
 6. CORS: answer preflights before limits are spent on them;
 7. body limit: refuse oversized bodies before the app reads them;
-8. rate limit: the last gate before the application.
+8. rate limit: the last gate before the application;
+9. HEAD as GET: a HEAD runs the GET route and its body is dropped (after the gates, so a HEAD
+   is limited and counted as itself).
 
 Starlette's own error middleware stays outermost (it answers unhandled exceptions with the
 problem handler from `app.errors`), and its exception middleware innermost.
@@ -34,6 +36,7 @@ from starlette.middleware import Middleware
 from app.middleware.body_limit import BodyLimitMiddleware
 from app.middleware.cors import CORSMiddleware
 from app.middleware.edge import EdgeMiddleware
+from app.middleware.head import HeadAsGetMiddleware
 from app.middleware.https import HTTPSEnforcementMiddleware
 from app.middleware.metrics import RequestMetrics
 from app.middleware.rate_limit import RateLimitMiddleware
@@ -66,6 +69,7 @@ def middleware_stack(app: FastAPI, settings: Settings) -> list[Middleware]:
         parts["security"] = SecurityHeaders(proxies=security.proxies)
     stack = [Middleware(EdgeMiddleware, **parts)] if parts else []
     stack.extend(security_layers(settings, security))
+    stack.append(Middleware(HeadAsGetMiddleware))
     return stack
 
 
@@ -74,12 +78,24 @@ def security_layers(settings: Settings, security: SecurityServices) -> list[Midd
     layers: list[Middleware] = []
     if settings.ENABLE_SECURITY_MIDDLEWARE:
         if settings.https_enforced:
-            layers.append(Middleware(HTTPSEnforcementMiddleware, proxies=security.proxies))
+            layers.append(
+                Middleware(
+                    HTTPSEnforcementMiddleware,
+                    proxies=security.proxies,
+                    allowed_hosts=settings.ALLOWED_HOSTS,
+                )
+            )
         if "*" not in settings.ALLOWED_HOSTS:
             layers.append(Middleware(TrustedHostMiddleware, allowed_hosts=settings.ALLOWED_HOSTS))
         if settings.CORS_ORIGINS:
             layers.append(Middleware(CORSMiddleware, origins=settings.CORS_ORIGINS))
-        layers.append(Middleware(BodyLimitMiddleware, max_bytes=settings.MAX_BODY_SIZE))
+        layers.append(
+            Middleware(
+                BodyLimitMiddleware,
+                max_bytes=settings.MAX_BODY_SIZE,
+                read_timeout=settings.BODY_READ_TIMEOUT,
+            )
+        )
     if settings.RATE_LIMIT_ENABLED:
         default = Limit(
             settings.RATE_LIMIT_REQUESTS, settings.RATE_LIMIT_WINDOW, settings.RATE_LIMIT_BURST

@@ -13,8 +13,9 @@ from typing import Any
 from starlette.datastructures import Headers
 from starlette.middleware.cors import CORSMiddleware as StarletteCORS
 from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 
-from app.errors import PROBLEM_JSON, problem_body
+from app.errors import PROBLEM_JSON, ensure_request_id, problem_body
 
 ALLOWED_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 ALLOWED_HEADERS = ("Authorization", "Content-Type", "X-Request-ID", "traceparent")
@@ -43,15 +44,25 @@ class CORSMiddleware(StarletteCORS):
             max_age=max_age,
         )
 
-    def preflight_response(self, request_headers: Headers) -> Response:
-        response = super().preflight_response(request_headers)
-        if response.status_code < 400:
-            return response
-        body = problem_body(
-            status=400,
-            detail=bytes(response.body).decode(errors="replace"),
-            instance="",
-            request_id=None,
-            type_slug="cors-refused",
-        )
-        return Response(json.dumps(body), status_code=400, media_type=PROBLEM_JSON)
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "OPTIONS":
+            headers = Headers(scope=scope)
+            if "origin" in headers and "access-control-request-method" in headers:
+                response = self.preflight_response(request_headers=headers)
+                if response.status_code >= 400:
+                    response = _refused(scope, response)
+                await response(scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
+
+
+def _refused(scope: Scope, refused: Response) -> Response:
+    """Starlette's plain-text refusal as problem+json naming the request, like every error."""
+    body = problem_body(
+        status=400,
+        detail=bytes(refused.body).decode(errors="replace"),
+        instance=str(scope.get("path", "")),
+        request_id=ensure_request_id(scope),
+        type_slug="cors-refused",
+    )
+    return Response(json.dumps(body), status_code=400, media_type=PROBLEM_JSON)

@@ -1,15 +1,19 @@
 """HTTPS enforcement: plain-HTTP GET/HEAD are redirected (308), other methods refused (403).
 
 The scheme comes from X-Forwarded-Proto only when the peer is a trusted proxy. Probe and
-scrape paths stay reachable over HTTP, because the kubelet and Prometheus talk to pods
-directly.
+scrape paths stay reachable over HTTP for GET and HEAD only, because the kubelet and
+Prometheus talk to pods directly; anything else under them (an admin acknowledging an alert)
+needs HTTPS like every other route. A redirect names only a host of ALLOWED_HOSTS: with
+ALLOWED_HOSTS `*` any Host header could be sent back, so plain HTTP is refused instead.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from app.errors import send_problem
+from app.middleware.trusted_host import TrustedHostMiddleware
 from app.security.client_ip import TrustedProxies
 
 Scope = dict[str, Any]
@@ -23,10 +27,12 @@ class HTTPSEnforcementMiddleware:
         *,
         proxies: TrustedProxies,
         exempt: tuple[str, ...] = PROBE_PATHS,
+        allowed_hosts: Iterable[str] = ("*",),
     ) -> None:
         self.app = app
         self.proxies = proxies
         self.exempt = exempt
+        self.hosts = TrustedHostMiddleware(app, allowed_hosts=allowed_hosts)
 
     def _plain_http(self, scope: Scope) -> bool:
         """True only when the client is known to have used plain HTTP.
@@ -48,12 +54,13 @@ class HTTPSEnforcementMiddleware:
             await self.app(scope, receive, send)
             return
         path = str(scope.get("path", ""))
-        if path.startswith(self.exempt):
+        safe = scope.get("method") in ("GET", "HEAD")
+        if safe and path.startswith(self.exempt):
             await self.app(scope, receive, send)
             return
-        if scope.get("method") in ("GET", "HEAD"):
+        if safe:
             host = _host(scope)
-            if host:
+            if host and not self.hosts.allow_any and self.hosts.allows(host):
                 query = scope.get("query_string", b"").decode("latin-1")
                 raw = scope.get("raw_path") or path.encode()
                 target = f"https://{host}{raw.decode('latin-1')}" + (f"?{query}" if query else "")

@@ -1,5 +1,8 @@
 """Rate limiting per client (user when a valid bearer token is sent, IP otherwise) and per
-endpoint, with RateLimit-* headers on every counted response and 429 problem+json past it."""
+endpoint, with RateLimit-* headers on every counted response and 429 problem+json past it.
+
+Login, register and refresh are always keyed by client IP, whatever token is presented: a
+token must not move its holder into a fresh budget (one per account) on them."""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from app.errors import request_id_of, send_problem
 from app.monitoring.metrics import RATE_LIMIT_REJECTIONS
+from app.security.auth_limits import CREDENTIAL_PATHS
 from app.security.ratelimit import Limit, parse_route_limits
 
 if TYPE_CHECKING:
@@ -40,7 +44,9 @@ class RateLimitMiddleware:
                 return route.name, route.limit
         return "default", self.default
 
-    def _identity(self, scope: Scope) -> tuple[str, str]:
+    def _identity(self, scope: Scope, path: str) -> tuple[str, str]:
+        if path in CREDENTIAL_PATHS:
+            return "ip", self.security.proxies.client_ip(scope)
         for key, value in scope.get("headers", ()):
             if key == b"authorization":
                 scheme, _, token = value.decode("latin-1").partition(" ")
@@ -61,7 +67,7 @@ class RateLimitMiddleware:
             await self.app(scope, receive, send)
             return
         name, limit = self._rule(method, path)
-        kind, who = self._identity(scope)
+        kind, who = self._identity(scope, path)
         decision = await self.security.limiter.hit(f"{name}|{kind}:{who}", limit)
         if not decision.allowed:
             headers = decision.headers(limit.policy())

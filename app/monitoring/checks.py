@@ -29,6 +29,8 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
+from app.security.masking import mask_secrets
+
 
 class Status(StrEnum):
     PASS = "pass"  # noqa: S105 (a health status, not a password)
@@ -146,6 +148,11 @@ def ietf_checks(outcomes: Iterable[CheckOutcome]) -> dict[str, list[dict[str, An
         if result.observed_unit is not None:
             entry["observedUnit"] = result.observed_unit
         if result.output:
-            entry["output"] = result.output
-        checks[outcome.check.name] = [{**entry, **d} for d in result.details] or [entry]
+            entry["output"] = mask_secrets(result.output)
+        # Component ids and outputs can quote configured URLs: never their credentials.
+        details = [
+            {k: mask_secrets(v) if isinstance(v, str) else v for k, v in d.items()}
+            for d in result.details
+        ]
+        checks[outcome.check.name] = [{**entry, **d} for d in details] or [entry]
     return checks

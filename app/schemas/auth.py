@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from app.security.sanitize import Username
+
+
+def _utc(value: datetime) -> datetime:
+    """SQLite hands stored times back without their zone; every stored time is UTC."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(_utc)]
 
 # A hard ceiling on what is even parsed; the configurable policy (PASSWORD_MAX_LENGTH) is
 # checked after, and nothing longer is ever hashed.
@@ -15,7 +23,12 @@ PASSWORD_CEILING = 4096
 
 
 class Credentials(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"username": "casey.stengel", "password": "ninety feet of chalk"}]
+        },
+    )
 
     username: Username = Field(max_length=64, examples=["casey.stengel"])
     password: str = Field(min_length=1, max_length=PASSWORD_CEILING)
@@ -30,13 +43,17 @@ class LoginRequest(Credentials):
 
 
 class RefreshRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"refresh_token": "eyJhbGciOiJIUzI1NiJ9"}]}
+    )
 
     refresh_token: str = Field(min_length=1, max_length=4096)
 
 
 class LogoutRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"refresh_token": "eyJhbGciOiJIUzI1NiJ9"}]}
+    )
 
     refresh_token: str | None = Field(None, max_length=4096)
 
@@ -56,14 +73,14 @@ class UserPublic(BaseModel):
     username: str
     role: str
     scopes: list[str]
-    created_at: datetime | None = None
+    created_at: UtcDatetime | None = None
 
 
 class AuditEntryPublic(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
-    created_at: datetime
+    created_at: UtcDatetime
     event: str
     outcome: str
     user_id: int | None

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.db.tables.baseball import Player, PlayerSeason
 
@@ -33,12 +33,32 @@ class SeasonStats(BaseModel):
     salary_source: str | None
 
 
+class ContractYear(BaseModel):
+    season: int
+    salary: float | None = Field(
+        description="Null for an arbitration year: the award depends on the platform season "
+        "(a trade evaluation prices it from the projection)."
+    )
+    basis: Literal["actual", "estimated", "stated"]
+    terms: Literal["guaranteed", "club_option", "pre_arbitration", "arbitration"]
+    arbitration_year: int | None = None
+
+
 class Contract(BaseModel):
     salary: int | None
     salary_source: str | None
     service_years: float
     status: str
     years_of_control: int
+    kind: Literal["team_control", "extension", "free_agent", "stated", "unknown"] = Field(
+        description="Derived from the salary history: renewals and arbitration, an extension, "
+        "a free-agent deal, or unknown (no salary this season)."
+    )
+    signed: int | None = Field(description="First season of the deal (estimated).")
+    guaranteed_years_left: int
+    years: list[ContractYear] = Field(
+        description="This season and every later one the club controls, each salary marked."
+    )
 
 
 class PlayerSummary(BaseModel):

@@ -8,23 +8,24 @@ from __future__ import annotations
 import math
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import func, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.engine import session_scope
 from app.db.tables.security import (
-    LoginFailure,
     RefreshFamily,
     RefreshToken,
+    RevokedToken,
     User,
     as_utc,
     utcnow,
 )
 from app.errors import Conflict, ProblemError
 from app.monitoring.metrics import AUTH_EVENTS
+from app.security.lockout import attempt_keys, ip_key, user_key
 from app.security.services import SecurityServices
 from app.security.tokens import InvalidToken, IssuedToken, TokenClaims
 
@@ -118,40 +119,21 @@ async def register(
     return user
 
 
-async def _locked_for(security: SecurityServices, *, username: str, ip: str) -> int:
-    """Seconds the account name or the IP stays locked (0 when neither is)."""
-    settings = security.settings
-    window_start = utcnow() - timedelta(seconds=settings.LOCKOUT_DURATION)
-    longest = 0.0
-    async with security.database().sessions() as session:
-        for column, value in ((LoginFailure.username, username), (LoginFailure.ip, ip)):
-            rows = await session.scalars(
-                select(LoginFailure.created_at)
-                .where(column == value, LoginFailure.created_at > window_start)
-                .order_by(LoginFailure.created_at.desc())
-                .limit(settings.MAX_LOGIN_ATTEMPTS)
-            )
-            times = list(rows)
-            if len(times) >= settings.MAX_LOGIN_ATTEMPTS:
-                unlock = as_utc(times[-1]) + timedelta(seconds=settings.LOCKOUT_DURATION)
-                longest = max(longest, (unlock - utcnow()).total_seconds())
-    return max(1, math.ceil(longest)) if longest > 0 else 0
-
-
 async def login(
     security: SecurityServices, *, username: str, password: str, meta: RequestMeta
 ) -> TokenPair:
     """Tokens for a correct password; 401 otherwise, 429 while the name or IP is locked."""
     audit, settings = security.audit, security.settings
-    locked = await _locked_for(security, username=username, ip=meta.ip)
-    if locked:
+    db = security.database()
+    keys = attempt_keys(username=username, ip=meta.ip)
+    claim = await security.lockout.claim(db, keys)
+    if not claim.granted:
         AUTH_EVENTS.labels("login_locked").inc()
         await audit.record(
             "login_locked", outcome="denied", username=username, ip=meta.ip,
-            request_id=meta.request_id, retry_after=locked,
+            request_id=meta.request_id, retry_after=claim.retry_after,
         )  # fmt: skip
-        raise LoginLocked(locked)
-    db = security.database()
+        raise LoginLocked(claim.retry_after)
     async with db.sessions() as session:
         user = await session.scalar(select(User).where(User.username == username))
     usable = user is not None and user.is_active
@@ -159,28 +141,27 @@ async def login(
         user.password_hash if usable and user else None, password
     )
     if not verdict.ok or user is None:
-        async with session_scope(db.sessions) as session:
-            session.add(LoginFailure(username=username, ip=meta.ip, created_at=utcnow()))
         AUTH_EVENTS.labels("login_failure").inc()
         await audit.record(
             "login_failure", outcome="failure", username=username, ip=meta.ip,
             request_id=meta.request_id,
         )  # fmt: skip
-        if await _locked_for(security, username=username, ip=meta.ip):
+        if claim.exhausted:
             AUTH_EVENTS.labels("lockout").inc()
             await audit.record(
                 "lockout", outcome="denied", username=username, ip=meta.ip,
                 request_id=meta.request_id, lockout_seconds=settings.LOCKOUT_DURATION,
+                locked=[key.split(":", 1)[0] for key in claim.exhausted],
             )  # fmt: skip
         raise InvalidCredentials()
     family = uuid.uuid4().hex
     now = utcnow()
+    await security.lockout.succeeded(db, username_key=user_key(username), ip_key=ip_key(meta.ip))
     async with session_scope(db.sessions) as session:
         values: dict[str, object] = {"last_login_at": now}
         if verdict.new_hash is not None:
             values["password_hash"] = verdict.new_hash
         await session.execute(update(User).where(User.id == user.id).values(**values))
-        await session.execute(delete(LoginFailure).where(LoginFailure.username == username))
         session.add(RefreshFamily(id=family, user_id=user.id, created_at=now))
         pair = await _issue_pair(session, security, user, family)
     AUTH_EVENTS.labels("login_success").inc()
@@ -195,7 +176,10 @@ async def _issue_pair(
     session: AsyncSession, security: SecurityServices, user: User, family: str
 ) -> TokenPair:
     scopes = user.scope_list
-    access = security.tokens.issue(user_id=user.id, role=user.role, scopes=scopes, kind="access")
+    # The access token names its login family too, so revoking the family revokes it.
+    access = security.tokens.issue(
+        user_id=user.id, role=user.role, scopes=scopes, kind="access", family=family
+    )
     refresh = security.tokens.issue(
         user_id=user.id, role=user.role, scopes=scopes, kind="refresh", family=family
     )
@@ -212,7 +196,11 @@ async def _issue_pair(
 
 
 def _valid_for(user: User | None, claims: TokenClaims) -> bool:
+    """Active, and the token was issued to this account: never before it was created (an id
+    reused by a new account cannot inherit old tokens) nor before its last logout-all."""
     if user is None or not user.is_active:
+        return False
+    if claims.iat < _ms_floor(as_utc(user.created_at)):
         return False
     cutoff = user.tokens_valid_after
     return cutoff is None or claims.iat >= _ms_floor(as_utc(cutoff))
@@ -278,8 +266,10 @@ async def logout(
             raise InvalidToken("The refresh token belongs to another user.")
         family = claims.family
     await security.denylist.revoke(principal.token.jti, expires_at=principal.token.exp)
-    if family is not None:
-        await _revoke_families(security, [family], reason="logout")
+    # The session ends whole: the access token's own login family and the one named.
+    families = sorted({f for f in (family, principal.token.family) if f is not None})
+    if families:
+        await _revoke_families(security, families, reason="logout")
     AUTH_EVENTS.labels("logout").inc()
     await security.audit.record(
         "logout", user_id=principal.id, username=principal.username, ip=meta.ip,
@@ -310,14 +300,34 @@ async def logout_all(
 
 
 async def authenticate(security: SecurityServices, token: str) -> Principal:
-    """The Principal of a bearer access token; InvalidToken for any failure."""
+    """The Principal of a bearer access token; InvalidToken for any failure.
+
+    One query reads the user, whether the token's id was revoked (logout, on any worker) and
+    whether its login family was revoked (refresh reuse, logout, logout-all).
+    """
     claims = security.tokens.decode(token, expected="access")
-    if await security.denylist.is_revoked(claims.jti):
+    if security.denylist.revoked_here(claims.jti):
         raise InvalidToken("The token has been revoked.")
+    revoked = select(RevokedToken.jti).where(RevokedToken.jti == claims.jti).exists()
+    family_revoked = (
+        select(RefreshFamily.revoked_at)
+        .where(RefreshFamily.id == claims.family)
+        .scalar_subquery()
+        .isnot(None)
+        if claims.family is not None
+        else literal(False)
+    )
     async with security.database().sessions() as session:
-        user = await session.get(User, claims.user_id)
-    if user is None or not _valid_for(user, claims):
+        row = (
+            await session.execute(
+                select(
+                    User, revoked.label("revoked"), family_revoked.label("family_revoked")
+                ).where(User.id == claims.user_id)
+            )
+        ).one_or_none()
+    if row is None or row.revoked or row.family_revoked or not _valid_for(row.User, claims):
         raise InvalidToken("The token has been revoked.")
+    user = row.User
     return Principal(
         id=user.id, username=user.username, role=user.role, scopes=user.scope_list, token=claims
     )

@@ -34,7 +34,10 @@ def has_controls(text: str) -> bool:
 
 
 def clean_text(value: str) -> str:
-    """NFKC, strip control characters, trim; raise UnsafeText when markup or script remains."""
+    """NFKC, strip control characters (bidi overrides too), trim; raise UnsafeText for a NUL
+    (no database text column stores one faithfully) or when markup or script remains."""
+    if "\x00" in value:
+        raise UnsafeText("must not contain NUL characters")
     text = strip_controls(unicodedata.normalize("NFKC", value)).strip()
     if MARKUP_RE.search(text):
         raise UnsafeText("must not contain markup or script")

@@ -9,9 +9,11 @@ from typing import TYPE_CHECKING
 from redis.asyncio import Redis
 
 from app.security.audit import AuditLog
+from app.security.auth_limits import AuthLimits
 from app.security.client_ip import TrustedProxies
 from app.security.denylist import Denylist
 from app.security.health import rate_limit_check
+from app.security.lockout import LoginLockout
 from app.security.passwords import PasswordService
 from app.security.ratelimit import RateLimiter
 from app.security.tokens import TokenService
@@ -46,7 +48,11 @@ class SecurityServices:
         self.tokens = TokenService(settings)
         self.passwords = PasswordService(settings)
         self.denylist = Denylist(self.redis)
+        self.lockout = LoginLockout(
+            max_attempts=settings.MAX_LOGIN_ATTEMPTS, window_seconds=settings.LOCKOUT_DURATION
+        )
         self.limiter = RateLimiter(self.redis, block_seconds=settings.RATE_LIMIT_BLOCK_SECONDS)
+        self.auth_limits = AuthLimits(settings, self.limiter)
         self.proxies = TrustedProxies(settings.TRUSTED_PROXIES)
         self.audit = AuditLog()
         self.db: Database | None = None
@@ -55,6 +61,7 @@ class SecurityServices:
     async def running(self, db: Database | None) -> AsyncIterator[SecurityServices]:
         self.db = db
         self.audit.db = db
+        self.denylist.db = db
         try:
             yield self
         finally:

@@ -19,6 +19,9 @@ from app.settings import Settings
 ALGORITHM = "HS256"
 ALGORITHMS = [ALGORITHM]
 REQUIRED_CLAIMS = ["exp", "iat", "nbf", "sub", "jti", "iss", "aud", "type"]
+# User ids are 32-bit integers in every database; a `sub` beyond them names no one.
+MAX_USER_ID = 2**31 - 1
+MAX_JTI_LENGTH = 32
 LEEWAY_SECONDS = 5
 TokenType = Literal["access", "refresh"]
 
@@ -131,10 +134,20 @@ class TokenService:
         if payload.get("type") != expected:
             raise InvalidToken(f"An {expected} token is required.")
         sub, jti = payload.get("sub"), payload.get("jti")
-        if not (isinstance(sub, str) and sub.isdigit() and isinstance(jti, str) and jti):
+        if not (
+            isinstance(sub, str)
+            and sub.isascii()
+            and sub.isdigit()
+            and len(sub) <= 10
+            and 0 < int(sub) <= MAX_USER_ID
+            and isinstance(jti, str)
+            and 0 < len(jti) <= MAX_JTI_LENGTH
+        ):
             raise InvalidToken()
         family = payload.get("fam")
-        if expected == "refresh" and not isinstance(family, str):
+        if family is not None and not (isinstance(family, str) and 0 < len(family) <= 32):
+            raise InvalidToken()
+        if expected == "refresh" and family is None:
             raise InvalidToken()
         scope = payload.get("scope", "")
         return TokenClaims(

@@ -63,8 +63,11 @@ def create_proxied_worker_app() -> ASGIApp:
     """The app behind X-Forwarded-* handling, for servers that have none of their own."""
     from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+    from app.server.http_limits import RequestLineLimit
+
     settings = get_settings()
     proxied = ProxyHeadersMiddleware(
         cast(Any, _build(settings)), trusted_hosts=settings.TRUSTED_PROXIES
     )
-    return cast("ASGIApp", proxied)
+    # granian bounds the head as a whole; the request line's own limit is checked here.
+    return RequestLineLimit(cast("ASGIApp", proxied), limit=settings.HTTP_MAX_REQUEST_LINE)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from granian.constants import Interfaces, Loops
+from granian.http import HTTP1Settings
 from granian.log import LogLevels
 from granian.server import MPServer
 
@@ -58,6 +59,8 @@ def run_granian(options: ServeOptions) -> bool:
         loop=Loops.uvloop,
         backlog=options.backlog,
         backpressure=options.limit_concurrency,
+        # hyper refuses a head that outgrows its read buffer (431) or has over 100 fields.
+        http1_settings=HTTP1Settings(max_buffer_size=max(8192, options.head_limits.total)),
         log_access=False,
         log_level=LogLevels(options.log_level),
         log_dictconfig=logging_dict_config(options.log_level),

@@ -12,6 +12,20 @@ PROXIED_APP_FACTORY = "app.server.factory:create_proxied_worker_app"
 
 
 @dataclass(frozen=True)
+class HeadLimits:
+    """Request-head limits the servers enforce (HTTP_MAX_* settings)."""
+
+    request_line: int = 4096
+    header_bytes: int = 16384
+    headers: int = 100
+
+    @property
+    def total(self) -> int:
+        """The whole head: request line and header fields."""
+        return self.request_line + self.header_bytes
+
+
+@dataclass(frozen=True)
 class ServeOptions:
     """Process-level options; application settings travel through the environment."""
 
@@ -25,6 +39,7 @@ class ServeOptions:
     trusted_proxies: list[str] = field(default_factory=list)
     log_level: str = "info"
     metrics_dir: Path | None = None
+    head_limits: HeadLimits = field(default_factory=HeadLimits)
 
     @property
     def graceful_seconds(self) -> int:

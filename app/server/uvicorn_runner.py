@@ -13,6 +13,7 @@ shutdown then gets only the rest, instead of each waiting GRACEFUL_TIMEOUT in tu
 from __future__ import annotations
 
 import asyncio
+import functools
 import signal
 from collections.abc import Callable
 from pathlib import Path
@@ -24,6 +25,7 @@ from uvicorn import Config, Server
 from uvicorn.supervisors import ChangeReload, Multiprocess
 
 from app.server.factory import logging_dict_config
+from app.server.http_limits import LimitedHttpToolsProtocol
 from app.server.metrics_dir import retire_worker
 from app.server.options import APP_FACTORY, ServeOptions
 from app.services import shutdown
@@ -113,7 +115,8 @@ def uvicorn_config(options: ServeOptions) -> Config:
         port=options.port,
         workers=options.workers,
         loop="uvloop",
-        http="httptools",
+        # httptools with the request-head limits (HTTP_MAX_*): uvicorn has none of its own.
+        http=functools.partial(LimitedHttpToolsProtocol, limits=options.head_limits),  # type: ignore[arg-type]
         lifespan="on",
         proxy_headers=True,
         forwarded_allow_ips=options.trusted_proxies or [],

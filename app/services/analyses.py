@@ -64,7 +64,13 @@ def _player(value: PlayerValue) -> dict[str, Any]:
         "projected_war": value.war_this_season,
         "salary": value.salary_this_season,
         "surplus_value": value.surplus_value,
+        "war_value": value.war_value,
         "years_of_control": len(value.years),
+        "contract_kind": value.contract_kind,
+        "contract": [
+            {"season": y.season, "salary": y.salary, "basis": y.basis, "terms": y.terms}
+            for y in value.years
+        ],
         "risk": value.risk,
     }
 
@@ -83,6 +89,11 @@ def proposals_json(search: ProposalSearch) -> list[dict[str, Any]]:
                 "winner": e.winner,
                 "recommendation": e.recommendation,
                 "grades": {e.team_a.team: e.team_a.grade, e.team_b.team: e.team_b.grade},
+                "team_recommendations": {
+                    e.team_a.team: e.team_a.recommendation,
+                    e.team_b.team: e.team_b.recommendation,
+                },
+                "value_exchanged": e.value_exchanged,
                 "net_value": {e.team_a.team: e.team_a.net_value, e.team_b.team: e.team_b.net_value},
                 "payroll_change": e.team_a.payroll.change,
                 "fit_score": p.fit_score,

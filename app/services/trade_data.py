@@ -1,7 +1,8 @@
 """Read players and teams from the baseball tables into the valuation model's inputs.
 
 The model needs each player's last three seasons, his role (pitchers split into starters and
-relievers), salary and contract; each team needs its payroll and its ranked needs. The data
+relievers), his contract (derived from his salary history, `app.domain.contracts`) and the
+league's mean WAR rate for his role; each team needs its payroll and its ranked needs. The data
 changes only when it is re-seeded, so the whole league is kept for CACHE_TTL seconds.
 
 Building the league turns a few thousand rows into the model's inputs, which takes long enough
@@ -23,9 +24,17 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.db.repositories import teams as team_repo
 from app.db.tables.baseball import Player, PlayerSeason, Salary, Team
+from app.db.tables.contracts import SalaryHistory
+from app.domain.contracts import SalaryRecord, derive_contract
 from app.domain.team_needs import rank_positions
 from app.domain.trades import TeamContext
-from app.domain.valuation import ContractStatus, PlayerValuationInput, SeasonLine
+from app.domain.valuation import (
+    BATTERS_FACED_PER_INNING,
+    LEAGUE_MEAN_WAR_PER_PA,
+    ContractStatus,
+    PlayerValuationInput,
+    SeasonLine,
+)
 
 HISTORY_SEASONS = 3
 STARTER_INNINGS_PER_GAME = team_repo.STARTER_INNINGS_PER_GAME
@@ -65,8 +74,10 @@ class SeasonRecord:
     innings_pitched: float
     war: float
     salary: int | None
+    salary_source: str | None
     contract_status: str
     years_of_control: int
+    service_years: float
 
 
 _RECORD_COLUMNS = tuple(getattr(PlayerSeason, name) for name in SeasonRecord.__slots__)
@@ -82,6 +93,8 @@ class LeagueRows:
     teams: Sequence[tuple[str, str]]
     payrolls: Mapping[str, float]
     war_by_position: Mapping[str, Mapping[str, float]]
+    salary_history: Sequence[Sequence[Any]] = ()
+    """(player_id, season, team_key, amount, service_years entering) of the season's players."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +102,8 @@ class League:
     season: int
     teams: dict[str, TeamContext]
     players: dict[str, PlayerValuationInput]
+    salaries_estimated: bool = False
+    """The season has no salary data: every salary is the model's estimate."""
 
     def roster(self, team_key: str) -> list[PlayerValuationInput]:
         return [p for p in self.players.values() if p.team == team_key]
@@ -120,11 +135,56 @@ def attributes_of(role: str, season: SeasonRecord) -> frozenset[str]:
     return frozenset(found)
 
 
-def to_input(player_id: str, name: str, history: Sequence[SeasonRecord]) -> PlayerValuationInput:
+def role_group(role: str) -> str:
+    """Hitters, starters and relievers each regress toward their own league mean."""
+    return role if role in {"SP", "RP"} else "hitter"
+
+
+def playing_time_of(record: SeasonRecord) -> float:
+    if record.position == "P":
+        return record.innings_pitched * BATTERS_FACED_PER_INNING
+    return float(record.plate_appearances)
+
+
+def mean_war_rates(records: Iterable[SeasonRecord]) -> dict[str, float]:
+    """The league's WAR per unit of playing time for hitters, starters and relievers."""
+    war: dict[str, float] = defaultdict(float)
+    time_: dict[str, float] = defaultdict(float)
+    for record in records:
+        group = role_group(role_of(record))
+        war[group] += record.war
+        time_[group] += playing_time_of(record)
+    return {g: war[g] / time_[g] for g in time_ if time_[g] > 0 and war[g] > 0}
+
+
+def to_input(
+    player_id: str,
+    name: str,
+    history: Sequence[SeasonRecord],
+    salaries: Sequence[SalaryRecord] = (),
+    mean_rates: Mapping[str, float] | None = None,
+) -> PlayerValuationInput:
     """`history` newest first; the first row is the season being valued."""
     current = history[0]
     role = role_of(current)
     pitcher = current.position == "P"
+    paid = list(salaries)
+    # A season without salary data carries the status model's estimate: it is no contract.
+    salary = float(current.salary) if current.salary is not None else None
+    if current.salary_source == "estimated":
+        salary = None
+    if salary is not None and not any(r.season == current.season for r in paid):
+        # A database seeded without the salary history still knows this season's salary.
+        paid.append(SalaryRecord(current.season, current.team_key, salary,
+                                 max(current.service_years - 1.0, 0.0)))  # fmt: skip
+    contract = derive_contract(
+        season=current.season,
+        age=current.age or 28,
+        team=current.team_key,
+        service_through=current.service_years,
+        salary=salary,
+        history=paid,
+    )
     lines = tuple(
         SeasonLine(
             season=s.season,
@@ -141,25 +201,33 @@ def to_input(player_id: str, name: str, history: Sequence[SeasonRecord]) -> Play
         age=current.age or 28,
         position=role,
         team=current.team_key,
-        salary=float(current.salary) if current.salary is not None else None,
+        salary=salary,
         contract_status=_STATUS.get(current.contract_status, ContractStatus.FREE_AGENT),
-        years_of_control=current.years_of_control + 1,  # this season plus the years left
+        years_of_control=len(contract.years),
         seasons=lines,
         attributes=attributes_of(role, current),
+        contract=contract,
+        mean_war_rate=(mean_rates or {}).get(role_group(role), LEAGUE_MEAN_WAR_PER_PA),
     )
 
 
-def _group(rows: Iterable[Sequence[Any]], season: int) -> list[PlayerValuationInput]:
+def _group(
+    rows: Iterable[Sequence[Any]], season: int, salary_rows: Iterable[Sequence[Any]] = ()
+) -> list[PlayerValuationInput]:
     histories: dict[str, list[SeasonRecord]] = defaultdict(list)
     names: dict[str, str] = {}
     for player_id, name, *stats in rows:
         names[player_id] = name
         histories[player_id].append(SeasonRecord(*stats))
+    salaries: dict[str, list[SalaryRecord]] = defaultdict(list)
+    for player_id, year, team_key, amount, service in salary_rows:
+        salaries[player_id].append(SalaryRecord(year, team_key, float(amount), float(service)))
+    rates = mean_war_rates(r for h in histories.values() for r in h if r.season == season)
     inputs = []
     for pid, history in histories.items():
         history.sort(key=lambda s: s.season, reverse=True)
         if history[0].season == season:  # only players active in the season being valued
-            inputs.append(to_input(pid, names[pid], history))
+            inputs.append(to_input(pid, names[pid], history, salaries.get(pid, ()), rates))
     return inputs
 
 
@@ -174,8 +242,8 @@ def _team_contexts(rows: LeagueRows) -> dict[str, TeamContext]:
 
 def build_league(rows: LeagueRows) -> League:
     """The model's inputs from fetched rows: pure CPU work, run off the event loop."""
-    players = {p.player_id: p for p in _group(rows.history, rows.season)}
-    return League(rows.season, _team_contexts(rows), players)
+    players = {p.player_id: p for p in _group(rows.history, rows.season, rows.salary_history)}
+    return League(rows.season, _team_contexts(rows), players, salaries_estimated=not rows.payrolls)
 
 
 def _history_query(season: int) -> Select[Any]:
@@ -195,8 +263,18 @@ async def fetch_league_rows(session: AsyncSession, season: int) -> LeagueRows:
         .where(Salary.season == season)
         .group_by(Salary.team_key)
     )
+    salary_history = await session.execute(
+        select(
+            SalaryHistory.player_id,
+            SalaryHistory.season,
+            SalaryHistory.team_key,
+            SalaryHistory.amount,
+            SalaryHistory.service_years,
+        ).where(SalaryHistory.data_season == season)
+    )
     return LeagueRows(
         season=season,
+        salary_history=salary_history.all(),
         history=history,
         teams=[(key, name) for key, name in teams.all()],
         payrolls={key: float(total or 0) for key, total in payroll_rows.all()},

@@ -39,7 +39,7 @@ def btai_loadtest(host: str, duration: int, users: int, tmp: Path) -> float:
     out = tmp / "btai.json"
     subprocess.run(
         [BTAI, "loadtest", "--scenario", "simple", "--host", host, "-u", str(users),
-         "-t", f"{duration}s", "--json", str(out)],
+         "-t", f"{duration}s", "--output", str(out)],
         check=False, capture_output=True, cwd=ROOT,
     )  # fmt: skip
     return float(json.loads(out.read_text())["total"]["rps"])

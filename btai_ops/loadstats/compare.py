@@ -1,44 +1,66 @@
-"""Compare two sets of results metric by metric: change, significance, tolerance, verdict.
+"""Compare two sets of results statistic by statistic: change, test, tolerance, verdict.
 
 Inputs are `btai loadtest` summaries, `btai benchmark run` results, or the report's tables
-(benchmarks/baselines/report.yaml). Latency samples are the 1% histograms; throughput samples
-are the responses counted in each whole second of the run.
+(benchmarks/baselines/report.yaml). Each statistic has its own test, so a tail that moved is
+found even when the median did not: a percentile (p50, p95, p99, p99.9 with enough samples,
+and the corrected ones of `--rate` runs) by a bootstrap interval of its difference from the
+1% histograms of successful requests; req/s by a bootstrap of the mean of the per-second
+counts; the fail ratio by a two-proportion test.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from btai_ops.errors import ConfigError, UsageProblem
+from btai_ops.loadstats.bootstrap import (
+    Difference,
+    mean_difference,
+    percentile_difference,
+    proportion_difference,
+)
 from btai_ops.loadstats.histogram import Histogram
-from btai_ops.loadstats.mannwhitney import mann_whitney, plain
 
-LATENCY_KEYS = ("p50", "p95", "p99")
-DEFAULT_TOLERANCE = {"p50": 0.15, "p90": 0.20, "p95": 0.20, "p99": 0.30, "rps": 0.10}
+PERCENTILES = (("p50", 50.0), ("p95", 95.0), ("p99", 99.0), ("p99.9", 99.9))
+TAIL_SAMPLES = 5
+"""A percentile is tested only with this many samples beyond it on both sides (p99: 500
+requests); p99.9 is not even shown with fewer (5,000 requests)."""
+DEFAULT_TOLERANCE = {"p50": 0.15, "p90": 0.20, "p95": 0.20, "p99": 0.30, "p99.9": 0.50}
+DEFAULT_TOLERANCE |= {"rps": 0.10}
 FAIL_RATIO_TOLERANCE = 0.01  # absolute
-MIN_EFFECT = 0.14  # |A - 0.5|: Vargha and Delaney's "medium" effect starts at A = 0.64
 Samples = list[tuple[float, int]]
 
 
 @dataclass
 class Metric:
-    key: str
+    key: str  # "scenario.stat", or "rps" for the peak
     label: str
     value: float | None
     unit: str
     lower_is_better: bool
-    samples: Samples | None = None
+    stat: str = ""  # p50 … p99.9, corrected_p50 …, rps, fail_ratio
+    samples: Samples | None = None  # latency buckets (percentiles)
+    rates: list[float] | None = None  # per-second responses (rps)
+    counts: tuple[int, int] | None = None  # failures, requests (fail_ratio)
+
+    @property
+    def quantile(self) -> float | None:
+        name = self.stat.removeprefix("corrected_")
+        return dict(PERCENTILES).get(name)
 
 
 @dataclass
 class MetricSet:
     source: str
     metrics: dict[str, Metric] = field(default_factory=dict)
-    latencies: dict[str, Histogram] = field(default_factory=dict)  # scenario -> all requests
+    latencies: dict[str, Histogram] = field(default_factory=dict)  # scenario -> successes
+    before: dict[str, float] = field(default_factory=dict)  # the report's "before" figures
+    reference: MetricSet | None = None  # the bare reference app measured beside it
 
     def add(self, metric: Metric) -> None:
         self.metrics[metric.key] = metric
@@ -64,53 +86,75 @@ def parse_tolerance(text: str) -> tuple[str, Tolerance]:
 
 
 def default_tolerance(metric: Metric) -> Tolerance:
-    stat = metric.key.rsplit(".", 1)[-1]
-    if stat == "fail_ratio":
+    if metric.stat == "fail_ratio":
         return Tolerance(FAIL_RATIO_TOLERANCE, True, absolute=True)
-    return Tolerance(DEFAULT_TOLERANCE.get(stat, 0.10), metric.lower_is_better)
+    limit = DEFAULT_TOLERANCE.get(metric.stat.removeprefix("corrected_"), 0.10)
+    return Tolerance(limit, metric.lower_is_better)
 
 
-def throughput_samples(summary: dict[str, Any]) -> Samples:
+def throughput_samples(summary: dict[str, Any]) -> list[float]:
     """Responses per whole second, leaving out the partial first and last seconds."""
-    counts = [n for _, n in summary.get("timeline", [])][1:-1]
-    return plain(counts)
+    return [float(n) for _, n in summary.get("timeline", [])][1:-1]
 
 
-def _scenario_metrics(out: MetricSet, scenario: str, runs: list[dict[str, Any]]) -> None:
+def _merged(runs: list[dict[str, Any]], which: str, source: str, scenario: str) -> Histogram:
     hist = Histogram()
     for run in runs:
-        for block in run["histograms"].values():
-            hist.merge(Histogram.from_dict(block["service"]))
+        blocks = run.get("histograms")
+        if not isinstance(blocks, dict) or not blocks:
+            raise ConfigError(f"{source}: no latency samples ('histograms') for {scenario}")
+        for block in blocks.values():
+            if which in block:
+                hist.merge(Histogram.from_dict(block[which]))
+    return hist
+
+
+def _scenario_metrics(
+    out: MetricSet, scenario: str, runs: list[dict[str, Any]], source: str
+) -> None:
+    hist = _merged(runs, "service", source, scenario)
     out.latencies[scenario] = hist
-    grouped = list(hist.weighted_values())
-    for stat in LATENCY_KEYS:
-        q = float(stat[1:])
-        out.add(
-            Metric(
-                f"{scenario}.{stat}", f"{scenario} {stat}", hist.percentile(q), "ms", True, grouped
-            )
-        )
+    kinds = [("", hist)]
+    if any(run.get("config", {}).get("rate") for run in runs):
+        kinds.append(("corrected_", _merged(runs, "corrected", source, scenario)))
+    for prefix, h in kinds:
+        grouped = list(h.weighted_values())
+        for name, q in PERCENTILES:
+            if q > 99 and h.count * (1 - q / 100) < TAIL_SAMPLES:
+                continue  # too few samples beyond p99.9 to say anything about it
+            stat = prefix + name
+            label = f"{scenario} {stat.replace('_', ' ')}"
+            value = h.percentile(q) if h.count else None
+            out.add(Metric(f"{scenario}.{stat}", label, value, "ms", True, stat, grouped))
+    if any(not isinstance(r.get("timeline"), list) for r in runs):
+        raise ConfigError(f"{source}: no per-second throughput samples ('timeline') for {scenario}")
+    rates = [s for r in runs for s in throughput_samples(r)]  # empty for runs under 3 s
     rps = sum(r["total"]["rps"] for r in runs) / len(runs)
-    rps_samples = [s for r in runs for s in throughput_samples(r)]
-    out.add(Metric(f"{scenario}.rps", f"{scenario} req/s", rps, "req/s", False, rps_samples))
-    requests = sum(r["total"]["requests"] for r in runs)
-    failures = sum(r["total"]["failures"] for r in runs)
+    rows = rates or None
+    out.add(Metric(f"{scenario}.rps", f"{scenario} req/s", rps, "req/s", False, "rps", rates=rows))
+    requests = sum(int(r["total"]["requests"]) for r in runs)
+    failures = sum(int(r["total"]["failures"]) for r in runs)
     ratio = failures / requests if requests else 0.0
-    out.add(Metric(f"{scenario}.fail_ratio", f"{scenario} fail ratio", ratio, "", True))
+    out.add(
+        Metric(
+            f"{scenario}.fail_ratio", f"{scenario} fail ratio", ratio, "", True, "fail_ratio",
+            counts=(failures, requests) if requests else None,
+        )
+    )  # fmt: skip
 
 
 def _suite_rps(out: MetricSet) -> None:
-    candidates = [m for k, m in out.metrics.items() if k.endswith(".rps")]
+    candidates = [m for m in out.metrics.values() if m.stat == "rps"]
     if candidates:
         best = max(candidates, key=lambda m: m.value or 0.0)
-        out.add(Metric("rps", "peak req/s", best.value, "req/s", False, best.samples))
+        out.add(Metric("rps", "peak req/s", best.value, "req/s", False, "rps", rates=best.rates))
 
 
 def from_loadtest(summary: dict[str, Any], source: str) -> MetricSet:
     config = summary["config"]
     scenario = config.get("scenario") or "run"
     out = MetricSet(source)
-    _scenario_metrics(out, scenario, [summary])
+    _scenario_metrics(out, scenario, [summary], source)
     _suite_rps(out)
     return out
 
@@ -123,22 +167,30 @@ def from_benchmark(results: dict[str, Any], source: str, target: str | None) -> 
     out = MetricSet(f"{source} [{name}]")
     for scenario, runs in targets[name]["scenarios"].items():
         if runs:
-            _scenario_metrics(out, scenario, runs)
+            _scenario_metrics(out, scenario, runs, source)
     _suite_rps(out)
+    if name != "reference" and "reference" in targets:
+        out.reference = from_benchmark(results, source, "reference")
     return out
 
 
 def from_report(data: dict[str, Any], source: str) -> MetricSet:
     column = data.get("compare_with", "after")
     out = MetricSet(f"{source} (the report's '{column}' figures)")
+    other = "before" if column == "after" else "after"
     for scenario, row in data["response_time_ms"].items():
         label = f"{row['label']} ({scenario}) p50"
-        out.add(Metric(f"{scenario}.p50", label, float(row[column]), "ms", True))
+        out.add(Metric(f"{scenario}.p50", label, float(row[column]), "ms", True, "p50"))
+        if other in row:
+            out.before[f"{scenario}.p50"] = float(row[other])
     units = {"concurrent_users": "users", "memory_usage_mb": "MB", "cpu_efficiency_percent": "%"}
     for key, row in data["throughput"].items():
         name = "rps" if key == "requests_per_second" else key
         lower = key == "memory_usage_mb"
-        out.add(Metric(name, row["label"], float(row[column]), units.get(key, "req/s"), lower))
+        unit = units.get(key, "req/s")
+        out.add(Metric(name, row["label"], float(row[column]), unit, lower, name))
+        if other in row:
+            out.before[name] = float(row[other])
     return out
 
 
@@ -159,7 +211,7 @@ def load_metrics(path: Path, target: str | None = None) -> MetricSet:
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: not a results file (expected a mapping)")
     kind, version = data.get("kind"), data.get("schema_version")
-    readers = {"btai.loadtest": 1, "btai.benchmark": 1, "btai.report-baseline": 1}
+    readers = {"btai.loadtest": 2, "btai.benchmark": 2, "btai.report-baseline": 1}
     if kind not in readers:
         raise ConfigError(
             f"{path}: unknown results kind {kind!r} (expected one of {list(readers)})"
@@ -191,18 +243,22 @@ class Row:
     tolerance: Tolerance
     verdict: str
     note: str = ""
-    effect: float | None = None  # Vargha-Delaney A: P(current > baseline), ties half
+    stat: str = ""
+    difference: Difference | None = None  # current - baseline, with its interval
+    significant: bool = False  # the move is real (its test, or values only)
 
     def to_dict(self) -> dict[str, Any]:
+        d = self.difference
         return {
             "metric": self.key,
+            "statistic": self.stat,
             "label": self.label,
             "unit": self.unit,
             "baseline": self.baseline,
             "current": self.current,
             "change_percent": None if self.change is None else round(self.change * 100, 2),
             "p_value": self.p_value,
-            "effect_a": None if self.effect is None else round(self.effect, 3),
+            "difference_interval": None if d is None else [round(d.low, 6), round(d.high, 6)],
             "tolerance": ("+" if self.tolerance.worse_when_higher else "-")
             + (
                 f"{self.tolerance.limit:g}"
@@ -215,8 +271,29 @@ class Row:
 
 
 def _tolerance_for(metric: Metric, overrides: dict[str, Tolerance]) -> Tolerance:
-    stat = metric.key.rsplit(".", 1)[-1]
-    return overrides.get(metric.key) or overrides.get(stat) or default_tolerance(metric)
+    return overrides.get(metric.key) or overrides.get(metric.stat) or default_tolerance(metric)
+
+
+def _test(cur: Metric, base: Metric, alpha: float, margin: float) -> Difference | None:
+    """The statistic's own test, when both sides have what it needs."""
+    if cur.quantile is not None and cur.samples and base.samples:
+        return percentile_difference(
+            cur.samples, base.samples, cur.quantile, alpha=alpha, margin=margin
+        )
+    if cur.rates and base.rates:
+        return mean_difference(cur.rates, base.rates, alpha=alpha)
+    if cur.counts and base.counts:
+        return proportion_difference(
+            (cur.counts[0], base.counts[0]), (cur.counts[1], base.counts[1]), alpha=alpha
+        )
+    return None
+
+
+def _enough_tail(metric: Metric) -> bool:
+    if metric.quantile is None or not metric.samples:
+        return True
+    count = sum(n for _, n in metric.samples)
+    return count * (1 - metric.quantile / 100) >= TAIL_SAMPLES
 
 
 def compare(
@@ -226,18 +303,14 @@ def compare(
     tolerances: dict[str, Tolerance] | None = None,
     alpha: float = 0.01,
     noise_floor_ms: float = 1.0,
-    min_effect: float = MIN_EFFECT,
 ) -> list[Row]:
-    """One row per baseline metric.
+    """One row per baseline statistic.
 
-    A metric regressed when it moved the wrong way by more than its tolerance (and, for
-    latencies, by more than `noise_floor_ms`), and — where both sides have samples — the
-    Mann-Whitney test finds the samples different at `alpha`, in that direction, with at
-    least a medium effect (Vargha-Delaney A outside 0.5 ± `min_effect`); for latencies the
-    current samples are first moved back by the noise floor, so the test asks whether they
-    are slower by more than it. With thousands of requests per run, a busy machine alone makes
-    tiny shifts "significant"; the margin and the effect size keep those out.
-    Moved beyond tolerance otherwise: "not significant". Within tolerance: "unchanged".
+    A statistic regressed when it moved the wrong way by more than its tolerance (and, for
+    latencies, by more than `noise_floor_ms`), and — where both sides have samples — its own
+    test finds the move real: the (1 - alpha) interval of the difference lies wholly beyond
+    the noise floor in that direction. Moved beyond tolerance otherwise: "not significant".
+    Within tolerance: "unchanged".
     """
     rows = []
     for key, base in baseline.metrics.items():
@@ -246,42 +319,39 @@ def compare(
         if cur is None or cur.value is None or base.value is None:
             rows.append(
                 Row(key, base.label, base.unit, base.value, None, None, None, tolerance,
-                    "not measured", "no matching figure in the current results")
+                    "not measured", "no matching figure in the current results", base.stat)
             )  # fmt: skip
             continue
         diff = cur.value - base.value
         if tolerance.absolute:
             change, moved = diff, abs(diff) > tolerance.limit
         else:
-            change = diff / base.value if base.value else (0.0 if not diff else float("inf"))
+            change = diff / base.value if base.value else (0.0 if not diff else math.inf)
             moved = abs(change) > tolerance.limit
-        if base.unit == "ms" and abs(diff) <= noise_floor_ms:
+        margin = noise_floor_ms if base.unit == "ms" else 0.0
+        if abs(diff) <= margin:
             moved = False
         worse = moved and ((diff > 0) == tolerance.worse_when_higher)
-        p_value = effect = None
+        test = _test(cur, base, alpha, margin)
         note = ""
-        if cur.samples and base.samples:
-            samples = cur.samples
-            if base.unit == "ms":
-                # Test "moved by more than the noise floor", not "moved at all".
-                margin = noise_floor_ms if diff > 0 else -noise_floor_ms
-                samples = [(value - margin, n) for value, n in samples]
-            test = mann_whitney(samples, base.samples)
-            p_value, effect = test.p_value, test.prob_first_larger
-            significant = (
-                p_value < alpha and abs(effect - 0.5) >= min_effect and (effect > 0.5) == (diff > 0)
-            )
-        else:
+        if test is None:
             significant = True
             note = "values only: no samples on one side (e.g. the report's single figures)"
+        elif not _enough_tail(cur) or not _enough_tail(base):
+            significant = False  # a handful of samples beyond a percentile decide nothing
+            note = f"too few samples beyond a percentile (fewer than {TAIL_SAMPLES}) to test it"
+        else:
+            significant = test.p_value < alpha and test.beyond(margin)
         if not moved:
             verdict = "unchanged"
         elif not significant:
             verdict = "not significant"
         else:
             verdict = "regressed" if worse else "improved"
+        label = cur.label if cur.samples or cur.rates else base.label
         rows.append(
-            Row(key, cur.label if cur.samples else base.label, base.unit, base.value, cur.value,
-                change, p_value, tolerance, verdict, note, effect)
+            Row(key, label, base.unit, base.value, cur.value,
+                change, None if test is None else test.p_value, tolerance, verdict, note,
+                base.stat, test, significant and abs(diff) > margin)
         )  # fmt: skip
     return rows

@@ -89,96 +89,146 @@ def as_json(rows: list[Row], current: MetricSet, baseline: MetricSet) -> dict[st
     }
 
 
-def _cdf_svg(title: str, series: list[tuple[str, str, Histogram]]) -> str:
-    """Latency distribution: percentile (y) against latency on a log axis (x)."""
-    width, height, pad = 640, 300, 48
-    values = [v for _, _, h in series for v, _ in h.weighted_values() if v > 0]
-    if not values:
+COLORS = {"baseline": "#7f8c8d", "current": "#1f6fb2", "reference": "#d35400"}
+COLORS["before"] = "#b9c2c8"
+_SPECTRUM = (50.0, 90.0, 99.0, 99.9, 99.99)
+
+
+def _spectrum_svg(title: str, series: list[tuple[str, str, Histogram]]) -> str:
+    """Latency (log axis, y) at each percentile (x, spaced by 1/(1 - q) so tails show)."""
+    width, height, left, right, top, bottom = 1200, 380, 90, 170, 40, 60
+    series = [(label, color, h) for label, color, h in series if h.count]
+    if not series:
         return ""
-    lo, hi = math.log10(min(values)), math.log10(max(values))
-    hi = hi if hi > lo else lo + 1
+    top_q = max(q for q in _SPECTRUM if all(h.count * (1 - q / 100) >= 1 for _, _, h in series))
+    qs = [q for q in _SPECTRUM if q <= top_q]
+    values = [h.percentile(q) for _, _, h in series for q in qs] + [h.min_ms for _, _, h in series]
+    lo = math.floor(math.log10(max(min(values), 1e-3)))
+    hi = math.ceil(math.log10(max(max(values), 10**lo * 1.01)))
+    hi = max(hi, lo + 1)
+    span_x = math.log10(1 / (1 - top_q / 100)) - math.log10(2)
 
-    def x(v: float) -> float:
-        return pad + (math.log10(max(v, 10**lo)) - lo) / (hi - lo) * (width - 2 * pad)
-
-    def y(q: float) -> float:
-        return height - pad - q * (height - 2 * pad)
-
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}">']
-    parts.append(f'<text x="{pad}" y="20" font-weight="bold">{html.escape(title)}</text>')
-    parts.append(
-        f'<line x1="{pad}" y1="{y(0)}" x2="{width - pad}" y2="{y(0)}" stroke="#888"/>'
-        f'<line x1="{pad}" y1="{y(0)}" x2="{pad}" y2="{y(1)}" stroke="#888"/>'
-    )
-    for decade in range(math.floor(lo), math.ceil(hi) + 1):
-        if lo <= decade <= hi:
-            parts.append(
-                f'<text x="{x(10**decade):.1f}" y="{height - pad + 16}" font-size="11" '
-                f'text-anchor="middle">{10**decade:g} ms</text>'
-            )
-    for q in (0.5, 0.9, 0.99):
-        parts.append(
-            f'<text x="{pad - 6}" y="{y(q) + 4:.1f}" font-size="11" text-anchor="end">'
-            f"p{q * 100:g}</text>"
+    def x(q: float) -> float:
+        return left + (math.log10(1 / (1 - q / 100)) - math.log10(2)) / span_x * (
+            width - left - right
         )
-    for i, (label, color, hist) in enumerate(series):
-        seen, points = 0, []
-        for value, n in hist.weighted_values():
-            seen += n
-            points.append(f"{x(value):.1f},{y(seen / hist.count):.1f}")
+
+    def y(v: float) -> float:
+        frac = (math.log10(max(v, 10**lo)) - lo) / (hi - lo)
+        return height - bottom - frac * (height - top - bottom)
+
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+        f'width="100%" role="img" aria-label="{html.escape(title)}">',
+        f'<text x="{left}" y="24" font-size="18" font-weight="bold">{html.escape(title)}</text>',
+        f'<rect x="{left}" y="{top}" width="{width - left - right}" '
+        f'height="{height - top - bottom}" fill="none" stroke="#999"/>',
+    ]
+    for decade in range(lo, hi + 1):
+        for m in (1, 2, 5):
+            v = m * 10.0**decade
+            if 10**lo <= v <= 10**hi:
+                weight = "#ccc" if m == 1 else "#eee"
+                parts.append(
+                    f'<line x1="{left}" x2="{width - right}" y1="{y(v):.1f}" y2="{y(v):.1f}" '
+                    f'stroke="{weight}"/><text x="{left - 8}" y="{y(v) + 5:.1f}" '
+                    f'font-size="14" text-anchor="end">{v:g}</text>'
+                )
+    for q in qs:
         parts.append(
-            f'<polyline fill="none" stroke="{color}" stroke-width="2" points="{" ".join(points)}"/>'
-            f'<text x="{width - pad}" y="{height - pad - 10 - 14 * i}" fill="{color}" '
-            f'font-size="12" text-anchor="end">{html.escape(label)}</text>'
+            f'<line x1="{x(q):.1f}" x2="{x(q):.1f}" y1="{top}" y2="{height - bottom}" '
+            f'stroke="#eee"/><text x="{x(q):.1f}" y="{height - bottom + 20}" font-size="14" '
+            f'text-anchor="middle">p{q:g}</text>'
+        )
+    parts.append(
+        f'<text x="{(left + width - right) / 2}" y="{height - 12}" font-size="15" '
+        'text-anchor="middle">percentile (successful requests)</text>'
+        f'<text transform="translate(22 {(top + height - bottom) / 2}) rotate(-90)" '
+        'font-size="15" text-anchor="middle">latency (ms, log scale)</text>'
+    )
+    for i, (label, color, hist) in enumerate(series):
+        points = " ".join(f"{x(q):.1f},{y(hist.percentile(q)):.1f}" for q in qs)
+        dash = ' stroke-dasharray="8 5"' if label.startswith("reference") else ""
+        parts.append(
+            f'<polyline class="series" fill="none" stroke="{color}" stroke-width="3"{dash} '
+            f'points="{points}"/>'
+            + "".join(
+                f'<circle cx="{x(q):.1f}" cy="{y(hist.percentile(q)):.1f}" r="4" fill="{color}"/>'
+                for q in qs
+            )
+            + f'<rect x="{width - right + 16}" y="{top + 8 + 24 * i}" width="18" height="4" '
+            f'fill="{color}"/><text x="{width - right + 40}" y="{top + 14 + 24 * i}" '
+            f'font-size="15">{html.escape(label)}</text>'
         )
     parts.append("</svg>")
     return "".join(parts)
 
 
-def _bars_svg(rows: list[Row]) -> str:
+def _bars_svg(rows: list[Row], current: MetricSet, baseline: MetricSet) -> str:
+    """Per row: the report's "before" (when the baseline is the report), the baseline, the
+    current figure and the reference app's beside it (when the results hold it)."""
+    reference = current.reference.metrics if current.reference else {}
     rows = [r for r in rows if r.baseline is not None and r.current is not None]
-    bar, gap, label_w, width = 12, 10, 260, 640
-    height = len(rows) * (2 * bar + gap) + 30
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}">']
-    colors = {"regressed": "#c0392b", "improved": "#27ae60"}
-    for i, row in enumerate(rows):
-        top = 20 + i * (2 * bar + gap)
-        scale = max(abs(row.baseline or 0), abs(row.current or 0)) or 1.0
-        for j, (value, color) in enumerate(
-            (
-                (row.baseline or 0.0, "#95a5a6"),
-                (row.current or 0.0, colors.get(row.verdict, "#2980b9")),
-            )
-        ):
-            w = abs(value) / scale * (width - label_w - 90)
-            parts.append(
-                f'<rect x="{label_w}" y="{top + j * bar}" width="{w:.1f}" height="{bar - 1}" '
-                f'fill="{color}"/><text x="{label_w + w + 4:.1f}" y="{top + j * bar + bar - 2}" '
-                f'font-size="10">{html.escape(_num(value, row.unit))}</text>'
-            )
+    if not rows:
+        return ""
+    width, label_w, bar, gap = 1200, 380, 16, 18
+    bars_per_row = [
+        [
+            *(
+                [("report before", baseline.before[r.key], COLORS["before"])]
+                if r.key in baseline.before
+                else []
+            ),
+            ("baseline", r.baseline or 0.0, COLORS["baseline"]),
+            ("current", r.current or 0.0, COLORS["current"]),
+            *(
+                [("reference app", reference[r.key].value or 0.0, COLORS["reference"])]
+                if r.key in reference and reference[r.key].value is not None
+                else []
+            ),
+        ]
+        for r in rows
+    ]
+    height = 30 + sum(len(b) * bar + gap for b in bars_per_row)
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+        'width="100%" role="img" aria-label="before and after">'
+    ]
+    top = 20
+    for row, bars in zip(rows, bars_per_row, strict=True):
+        scale = max(abs(v) for _, v, _ in bars) or 1.0
         parts.append(
-            f'<text x="0" y="{top + bar + 4}" font-size="12">{html.escape(row.label)} '
-            f"({html.escape(row.verdict)})</text>"
+            f'<text x="0" y="{top + 14}" font-size="15" text-anchor="start">'
+            f"{html.escape(row.label)}</text>"
+            f'<text x="0" y="{top + 32}" font-size="13" fill="#555" text-anchor="start">'
+            f"{html.escape(row.verdict)}</text>"
         )
+        for j, (name, value, color) in enumerate(bars):
+            w = abs(value) / scale * (width - label_w - 220)
+            y0 = top + j * bar
+            parts.append(
+                f'<rect class="bar" x="{label_w}" y="{y0}" width="{w:.1f}" height="{bar - 2}" '
+                f'fill="{color}"/><text x="{label_w + w + 6:.1f}" y="{y0 + bar - 4}" '
+                f'font-size="13">{html.escape(name)}: {html.escape(_num(value, row.unit))}</text>'
+            )
+        top += len(bars) * bar + gap
     parts.append("</svg>")
     return "".join(parts)
 
 
 def html_report(rows: list[Row], current: MetricSet, baseline: MetricSet) -> str:
     """One self-contained page: no script, no stylesheet, no font fetched from anywhere."""
-    charts = [
-        _cdf_svg(
-            f"{scenario}: latency distribution",
-            [
-                ("baseline", "#7f8c8d", baseline.latencies[scenario]),
-                ("current", "#2980b9", hist),
-            ]
-            if scenario in baseline.latencies
-            else [("current", "#2980b9", hist)],
-        )
-        for scenario, hist in current.latencies.items()
-        if hist.count
-    ]
+    charts = []
+    for scenario, hist in current.latencies.items():
+        series = []
+        if scenario in baseline.latencies:
+            series.append(("baseline", COLORS["baseline"], baseline.latencies[scenario]))
+        series.append(("current", COLORS["current"], hist))
+        if current.reference and scenario in current.reference.latencies:
+            series.append(
+                ("reference app", COLORS["reference"], current.reference.latencies[scenario])
+            )
+        charts.append(_spectrum_svg(f"{scenario}: latency distribution by percentile", series))
     cells = "".join(
         "<tr>"
         + "".join(
@@ -195,16 +245,23 @@ def html_report(rows: list[Row], current: MetricSet, baseline: MetricSet) -> str
         f"<th>{h}</th>"
         for h in ("metric", "baseline", "current", "change", "p-value", "tolerance", "verdict")
     )
+    style = (
+        "body{font-family:sans-serif;margin:2em auto;max-width:1300px;padding:0 1em;"
+        "font-size:16px}table{border-collapse:collapse}"
+        "td,th{border:1px solid #ccc;padding:4px 10px;text-align:right}"
+        "td:first-child,th:first-child,td:last-child,th:last-child{text-align:left}"
+        "figure{margin:1.5em 0}"
+    )
     return (
-        "<!doctype html><html><head><meta charset='utf-8'><title>btai benchmark comparison"
-        "</title><style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
-        "td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}</style></head><body>"
+        "<!doctype html><html><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width'><title>btai benchmark comparison"
+        f"</title><style>{style}</style></head><body>"
         f"<h1>Benchmark comparison</h1><p>current: {html.escape(current.source)}<br>"
         f"baseline: {html.escape(baseline.source)}</p><table><tr>{head}</tr>{cells}</table>"
         + "".join(f"<p>{html.escape(n)}</p>" for n in notes(rows))
-        + "<h2>Before and after</h2>"
-        + _bars_svg(rows)
-        + "<h2>Latency distributions</h2>"
-        + "".join(f"<div>{c}</div>" for c in charts)
+        + "<h2>Before and after</h2><figure>"
+        + _bars_svg(rows, current, baseline)
+        + "</figure><h2>Latency distributions</h2>"
+        + "".join(f"<figure>{c}</figure>" for c in charts if c)
         + "</body></html>\n"
     )

@@ -59,8 +59,31 @@ def _ms(value: float | None) -> str:
     return "—" if value is None else f"{value:,.2f}"
 
 
+def failures_table(summary: dict[str, Any]) -> Table:
+    """Failed requests by endpoint and reason, with their latencies apart from the successes."""
+    table = Table(title="Failures", title_justify="left", box=box.SIMPLE_HEAD)
+    table.add_column("endpoint", overflow="fold", min_width=12)
+    table.add_column("reason", overflow="fold")
+    table.add_column("count", justify="right", no_wrap=True)
+    table.add_column("p50 ms", justify="right", no_wrap=True)
+    for row in summary["failures"][:20]:
+        failed = summary["endpoints"][row["endpoint"]].get("failed_latency_ms") or {}
+        table.add_row(
+            f"{row['method']} {row['endpoint']}".strip(),
+            row["reason"],
+            f"{row['count']:,}",
+            _ms(failed.get("p50")),
+        )
+    if len(summary["failures"]) > 20:
+        table.add_row("…", f"{len(summary['failures']) - 20} more reasons in the JSON", "", "")
+    return table
+
+
 def summary_view(summary: dict[str, Any], width: int = 140) -> Group:
-    """The endpoint table, the thresholds and the verdict; p90 and p99.9 need width ≥ 120."""
+    """The endpoint table, the thresholds and the verdict; p90 and p99.9 need width ≥ 120.
+
+    Latencies are those of successful requests; failures are listed apart by reason.
+    """
     rate_mode = bool(summary["config"].get("rate"))
     table = Table(title="Load test (latencies in ms)", title_justify="left", box=box.SIMPLE_HEAD)
     stats = (
@@ -77,13 +100,13 @@ def summary_view(summary: dict[str, Any], width: int = 140) -> Group:
             table.add_column(name, justify="right", no_wrap=True)
     rows = [*summary["endpoints"].items(), ("total", summary["total"])]
     for name, block in rows:
-        lat = block["latency_ms"]
+        lat = block["latency_ms"] or {}
         table.add_row(
             name,
             f"{block['requests']:,}",
             f"{block['failures']:,}",
             f"{block['rps']:,.1f}",
-            *(_ms(lat[k]) for k in stats),
+            *(_ms(lat.get(k)) for k in stats),
             *([f"{block['late']:,}"] if show_late else []),
         )
         if rate_mode and block.get("corrected_ms"):
@@ -98,6 +121,8 @@ def summary_view(summary: dict[str, Any], width: int = 140) -> Group:
                 style="dim",
             )
     parts: list[Any] = [table]
+    if summary["failures"]:
+        parts.append(failures_table(summary))
     if rate_mode:
         parts.append(
             Text(
@@ -112,20 +137,36 @@ def summary_view(summary: dict[str, Any], width: int = 140) -> Group:
         for name in ("threshold", "value", "result"):
             checks.add_column(name)
         for t in summary["thresholds"]:
-            shown = "missing" if t["value"] is None else f"{t['value']:,.4g}"
+            if t["value"] is None:
+                shown = "missing"
+            elif t["metric"] == "fail_ratio":
+                shown = f"{t['value']:.2%}"
+            else:
+                shown = f"{t['value']:,.4g}"
             unit = " ms" if t["unit"] == "ms" and t["value"] is not None else ""
             result = Text("pass", "green") if t["passed"] else Text("FAIL", "bold red")
             checks.add_row(t["expression"], shown + unit, result)
         parts.append(checks)
     for reason in summary["invalid_reasons"]:
         parts.append(Text(f"Warning: run invalid: {reason}", style="bold yellow"))
+    for reason in summary["verdict_reasons"]:
+        parts.append(Text(f"Failed: {reason}", style="red"))
     cpu = summary["generator"].get("max_cpu_percent", 0.0)
-    verdict = "PASSED" if summary["passed"] else ("INVALID" if not summary["valid"] else "FAILED")
+    lag = summary["generator"].get("loop_lag_ms") or {}
+    if summary["state"] != "finished":
+        verdict = "INTERRUPTED"
+    elif summary["passed"]:
+        verdict = "PASSED"
+    else:
+        verdict = "INVALID" if not summary["valid"] else "FAILED"
     style = "bold green" if summary["passed"] else "bold red"
+    excluded = summary["in_flight_excluded"]
     parts.append(
         Text(
-            f"{verdict}: {summary['total']['requests']:,} requests in {summary['elapsed_s']:.1f}s, "
-            f"busiest generator process {cpu:.0f}% CPU",
+            f"{verdict}: {summary['total']['requests']:,} requests in {summary['span_s']:.1f}s"
+            + (f" ({excluded:,} in flight at the stop left out)" if excluded else "")
+            + f", busiest generator process {cpu:.0f}% CPU"
+            + (f", event-loop lag p99 {lag['p99']:.1f} ms" if lag else ""),
             style=style,
         )
     )

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -59,11 +61,13 @@ class LocustRun:
             "--exit-code-on-error",
             "0",
         ]
-        if self.expect_workers:
+        if self.expect_workers:  # workers come from other machines: listen on every address
             cmd += ["--master", "--expect-workers", str(self.expect_workers)]
             cmd += ["--master-bind-port", str(self.master_port)]
-        elif self.processes > 1:
-            cmd += ["--processes", str(self.processes)]
+        elif self.processes > 1:  # local workers only: the master listens on loopback
+            cmd += ["--processes", str(self.processes), "--master-bind-host", "127.0.0.1"]
+            cmd += ["--master-bind-port", str(self.master_port)]
+            cmd += ["--master-port", str(self.master_port)]
         if self.csv_prefix:
             cmd += ["--csv", self.csv_prefix]
         if self.html_file:
@@ -140,8 +144,11 @@ def run_locust(
     run: LocustRun,
     work_dir: Path,
     on_progress: Callable[[Progress], None] | None = None,
-) -> tuple[Recording, dict[str, Any]]:
-    """Run Locust to the end; returns the merged recording and the generator CPU report."""
+) -> tuple[Recording, dict[str, Any], str]:
+    """Run Locust to the end: the merged recording, the generator CPU report, and the state.
+
+    Ctrl-C stops Locust (it writes what it measured) and the state is "interrupted".
+    """
     env = {
         **os.environ,
         **run.extra_env,
@@ -159,9 +166,11 @@ def run_locust(
     watch.sample(keep=False)
     start = time.monotonic()
     deadline = start + run.duration_s + 120 + run.users / max(run.spawn_rate, 0.1)
+    interrupted = False
     try:
         while process.poll() is None:
-            time.sleep(1.0)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=1.0)
             live = _read(work_dir / "live.json")
             # Start-up (imports, spawning) is not load generation: count from the first answer.
             cpu = watch.sample(keep=bool(live and live.get("started_at")))
@@ -169,9 +178,18 @@ def run_locust(
                 on_progress(Progress(time.monotonic() - start, live, cpu))
             if time.monotonic() > deadline:
                 raise BtaiError("Locust did not finish in time", exit_code=2)
+    except KeyboardInterrupt:
+        # On a terminal Locust got the same Ctrl-C; from `kill -INT` only we did: pass it on.
+        interrupted = True
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=30)
     finally:
         stop_process(process, timeout=10)
-    final = _read(work_dir / "final.json")
+    final = _read(work_dir / "final.json") or (
+        _read(work_dir / "live.json") if interrupted else None
+    )
     if final is None:
         tail = log_path.read_text(errors="replace").strip().splitlines()[-15:]
         raise BtaiError(
@@ -179,7 +197,8 @@ def run_locust(
             + "\n".join(tail),
             exit_code=2,
         )
-    return Recording.from_dict(final), watch.report()
+    state = "interrupted" if interrupted else str(final.get("state", "finished"))
+    return Recording.from_dict(final), watch.report(), state
 
 
 def _read(path: Path) -> dict[str, Any] | None:

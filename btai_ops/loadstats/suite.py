@@ -24,7 +24,7 @@ from btai_ops.errors import BtaiError
 from btai_ops.output import stderr
 from btai_ops.processes import free_port, stop_process
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: summaries keep failed requests apart (loadtest schema 2)
 KIND = "btai.benchmark"
 PACKAGES = ("btai", "fastapi", "starlette", "uvicorn", "pydantic", "sqlalchemy", "locust")
 ROOT = Path(__file__).resolve().parents[2]
@@ -144,13 +144,14 @@ def run_suite(
                         duration_s=duration_s,
                         rate=rate,
                     )
-                    summary = execute(run, [], scenario=scenario, show_progress=False)
+                    summary = execute(run, [], scenario=scenario, show_progress=True)
                     total = summary["total"]
+                    latency = total["latency_ms"] or {"p50": 0.0, "p99": 0.0}
                     stderr.print(
                         f"[{round_no}/{repeat}] {name:<9} {scenario:<9} "
-                        f"{total['rps']:>9,.1f} req/s  p50 {total['latency_ms']['p50']:.2f} ms  "
-                        f"p99 {total['latency_ms']['p99']:.2f} ms  failures {total['failures']}"
-                        + ("" if summary["valid"] else "  [yellow](invalid: generator CPU)[/]")
+                        f"{total['rps']:>9,.1f} req/s  p50 {latency['p50']:.2f} ms  "
+                        f"p99 {latency['p99']:.2f} ms  failures {total['failures']}"
+                        + ("" if summary["valid"] else "  [yellow](invalid run)[/]")
                     )
                     targets[name]["scenarios"][scenario].append(summary)
     config = {"scenarios": scenarios, "repeat": repeat, "duration_s": duration_s}
@@ -172,7 +173,7 @@ def _mean(values: list[float]) -> float:
 
 def _stat(summary: dict[str, Any], key: str) -> float:
     total = summary["total"]
-    return float(total["rps"] if key == "rps" else total["latency_ms"][key])
+    return float(total["rps"] if key == "rps" else (total["latency_ms"] or {}).get(key, 0.0))
 
 
 def ratios(targets: dict[str, Any]) -> dict[str, Any]:
@@ -202,8 +203,8 @@ def ratio_table(results: dict[str, Any]) -> Table:
                 name,
                 scenario,
                 f"{_mean([r['total']['rps'] for r in runs]):,.1f}",
-                f"{_mean([r['total']['latency_ms']['p50'] for r in runs]):.2f}",
-                f"{_mean([r['total']['latency_ms']['p99'] for r in runs]):.2f}",
+                f"{_mean([_stat(r, 'p50') for r in runs]):.2f}",
+                f"{_mean([_stat(r, 'p99') for r in runs]):.2f}",
                 str(len(runs)),
             )
     for scenario, row in results["ratios"].items():

@@ -1,6 +1,8 @@
 """k6-style thresholds: `p95<50ms`, `fail_ratio<0.01`, `rps>1000`, `name:/api/v1/teams p95<20ms`.
 
-Parsed once, before any load starts, and evaluated against a run summary.
+Parsed once, before any load starts, and evaluated against a run summary. Unless the user
+sets a `fail_ratio` threshold of their own, `fail_ratio<=1%` applies: a run whose requests
+fail is never a pass.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ UNIT      := ms | s | us   (latency; default ms)   % (fail_ratio)
 examples:  p95<50ms  p99<=0.2s  fail_ratio<0.01  fail_ratio<1%  rps>1000
            name:/api/v1/teams/NYA p95<20ms"""
 
+DEFAULT_FAIL_RATIO = 0.01
 _LATENCY = ("p50", "p90", "p95", "p99", "p99.9", "min", "mean", "max")
 _COUNTS = ("rps", "fail_ratio", "requests", "failures")
 _OPS: dict[str, Callable[[float, float], bool]] = {
@@ -55,6 +58,7 @@ class Threshold:
     op: str
     limit: float  # milliseconds for latencies, a ratio for fail_ratio
     endpoint: str | None = None
+    default: bool = False  # added by btai, not written by the user
 
     @property
     def is_latency(self) -> bool:
@@ -87,6 +91,34 @@ def parse_threshold(expression: str) -> Threshold:
     return Threshold(text, metric, match["op"], number, match["name"])
 
 
+def with_default_fail_ratio(thresholds: list[Threshold]) -> list[Threshold]:
+    """The user's thresholds, plus `fail_ratio<=1%` when none of them limits fail_ratio."""
+    if any(t.metric == "fail_ratio" for t in thresholds):
+        return list(thresholds)
+    default = Threshold(
+        f"fail_ratio<={DEFAULT_FAIL_RATIO:.0%}", "fail_ratio", "<=", DEFAULT_FAIL_RATIO, None, True
+    )
+    return [*thresholds, default]
+
+
+def inapplicable(
+    thresholds: list[Threshold], *, rate_mode: bool, endpoints: set[str] | None
+) -> str | None:
+    """Why a threshold can never be measured by this run (None when all can).
+
+    `endpoints` are the request names the scenario can send (None when not known).
+    """
+    for t in thresholds:
+        if t.metric.startswith("corrected_") and not rate_mode:
+            return (
+                f"{t.expression!r} needs --rate: corrected latencies exist only in the open model"
+            )
+        if t.endpoint is not None and endpoints is not None and t.endpoint not in endpoints:
+            known = ", ".join(sorted(endpoints)) or "none"
+            return f"{t.expression!r} names {t.endpoint!r}, which no scenario requests ({known})"
+    return None
+
+
 def evaluate(thresholds: list[Threshold], summary: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Each threshold with its measured value and whether it passed.
 
@@ -106,6 +138,7 @@ def evaluate(thresholds: list[Threshold], summary: Mapping[str, Any]) -> list[di
                 "unit": "ms" if threshold.is_latency else None,
                 "value": value,
                 "passed": value is not None and threshold.check(value),
+                "default": threshold.default,
             }
         )
     return results

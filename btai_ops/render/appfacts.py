@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 SECRET_WORDS = ("KEY", "SECRET", "TOKEN", "PASSWORD", "PASSWD", "CREDENTIAL")
 # Stands in for a Secret's value only while checking types and building the app in-process.
 PLACEHOLDER = "secret-reference-checked-at-render-time-" + "x" * 24
+DATABASE_PLACEHOLDER = "postgresql+asyncpg://secret-reference@checked-at-render-time/btai"
+DATABASE_URLS = ("DATABASE_URL", "DATABASE_READ_URL")
 
 
 @dataclass(frozen=True)
@@ -94,7 +96,13 @@ def check_environment(loaded: LoadedConfig) -> Settings:
     for name in config.env.keys() & config.secrets.keys():
         raise ConfigError(f"{loaded.where(('secrets', name))}: {name} is in both env and secrets")
     values = {name: env_text(entry.value) for name, entry in config.env.items()}
-    values.update(dict.fromkeys(config.secrets, PLACEHOLDER))
+    # A database URL secret stands in as a URL: the settings check its scheme.
+    values.update(
+        {
+            name: DATABASE_PLACEHOLDER if name in DATABASE_URLS else PLACEHOLDER
+            for name in config.secrets
+        }
+    )
     _declared_settings(values, loaded)
     # The app is built (for its routes) without connection URLs: it parses them eagerly.
     for name in config.secrets:

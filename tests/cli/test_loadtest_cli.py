@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from btai_ops.cli import app
 from tests.support.loadtest import btai, stall_server
 from tests.support.services import free_port
+from tests.support.terminal import terminal
 
 runner = CliRunner()
 
@@ -23,8 +24,8 @@ from locust.contrib.fasthttp import FastHttpUser
 _out = open(os.environ["RAW_SAMPLES"], "a")
 
 @events.request.add_listener
-def _raw(name, response_time, **kwargs):
-    _out.write(f"{name} {response_time!r}\\n")
+def _raw(name, response_time, start_time, **kwargs):
+    _out.write(f"{name} {response_time!r} {start_time!r}\\n")
     _out.flush()
 
 class Probe(FastHttpUser):
@@ -53,7 +54,7 @@ def test_stalling_server_shows_in_corrected_latency_not_service_time(tmp_path: P
         result = btai(
             "loadtest", "--host", server.base_url, "--rate", "40", "-u", "1", "-t", "6s",
             "--threshold", "corrected_p95<100ms", "--threshold", "p50<1s",
-            "--json", str(out),
+            "--output", str(out),
         )  # fmt: skip
     assert result.returncode == 1, result.stderr
     summary = json.loads(out.read_text())
@@ -64,7 +65,12 @@ def test_stalling_server_shows_in_corrected_latency_not_service_time(tmp_path: P
     assert total["latency_ms"]["p95"] * 2 < total["corrected_ms"]["p95"]
     assert total["late"] > 0
     assert summary["passed"] is False
-    assert [t["passed"] for t in summary["thresholds"]] == [False, True]
+    expressions = [(t["expression"], t["passed"]) for t in summary["thresholds"]]
+    assert expressions == [
+        ("corrected_p95<100ms", False),
+        ("p50<1s", True),
+        ("fail_ratio<=1%", True),
+    ]
     assert "corrected" in result.stdout
     assert "FAIL" in result.stdout
 
@@ -82,17 +88,22 @@ def test_summary_percentiles_equal_raw_samples_and_passing_thresholds_exit_0(
         result = btai(
             "loadtest", "--locustfile", str(locustfile), "--host", server.base_url,
             "-u", "4", "-t", "3s", "--threshold", "p99<5s", "--threshold", "fail_ratio<1%",
-            "--threshold", "name:/fast requests>10", "--json", str(out),
+            "--threshold", "name:/fast requests>10", "--output", str(out),
             "--csv", str(tmp_path / "run"),
         )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
     summary = json.loads(out.read_text())
-    assert summary["schema_version"] == 1
+    assert summary["schema_version"] == 2
     assert summary["passed"] is True
     samples: dict[str, list[float]] = {}
+    late = 0
     for line in raw.read_text().splitlines():
-        name, value = line.split()
+        name, value, start = line.split()
+        if float(start) + float(value) / 1000 > summary["cutoff"]:
+            late += 1  # answered after the stop: in flight, left out of every figure
+            continue
         samples.setdefault(name, []).append(float(value))
+    assert late == summary["in_flight_excluded"]
     assert set(summary["endpoints"]) == {"/fast", "/other"}
     for name, values in samples.items():
         block = summary["endpoints"][name]
@@ -124,7 +135,7 @@ def test_unreachable_host_exits_2_before_any_load(tmp_path: Path) -> None:
     out = tmp_path / "summary.json"
     port = free_port()
     result = runner.invoke(
-        app, ["loadtest", "--host", f"http://127.0.0.1:{port}", "-t", "2s", "--json", str(out)]
+        app, ["loadtest", "--host", f"http://127.0.0.1:{port}", "-t", "2s", "--output", str(out)]
     )
     assert result.exit_code == 2
     assert "unreachable" in result.output
@@ -138,13 +149,14 @@ def test_processes_send_every_request_to_the_master_and_share_the_rate(tmp_path:
     with stall_server(tmp_path) as server:
         result = btai(
             "loadtest", "--host", server.base_url, "--processes", "2", "--rate", "50",
-            "-u", "4", "-t", "3s", "--json", "-", "--csv", str(tmp_path / "run"),
+            "-u", "4", "-t", "3s", "--json", "--csv", str(tmp_path / "run"),
         )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
     summary = json.loads(result.stdout)  # nothing but the JSON on stdout
     with (tmp_path / "run_stats.csv").open() as handle:
         locust_rows = {row["Name"]: row for row in csv.DictReader(handle)}
-    assert summary["total"]["requests"] == int(locust_rows["Aggregated"]["Request Count"])
+    reported = summary["total"]["requests"] + summary["in_flight_excluded"]
+    assert reported == int(locust_rows["Aggregated"]["Request Count"])
     assert 0.6 * 150 <= summary["total"]["requests"] <= 1.2 * 150  # 50/s in total, not each
     assert len(summary["generator"]["processes"]) == 3  # the master and two workers
 
@@ -160,7 +172,7 @@ def test_workers_join_a_master_with_master_host(tmp_path: Path) -> None:
     with stall_server(tmp_path) as server:
         master = subprocess.Popen(
             [BTAI, "loadtest", "--host", server.base_url, "--expect-workers", "1",
-             "--master-port", str(port), "-u", "2", "-t", "2s", "--json", "-"],
+             "--master-port", str(port), "-u", "2", "-t", "2s", "--json"],
             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )  # fmt: skip
         worker = btai("loadtest", "--master-host", "127.0.0.1", "--master-port", str(port))
@@ -170,3 +182,148 @@ def test_workers_join_a_master_with_master_host(tmp_path: Path) -> None:
     summary = json.loads(out)
     assert summary["config"]["expect_workers"] == 1
     assert summary["total"]["requests"] > 0
+
+
+@pytest.mark.slow
+def test_a_server_answering_404_fails_the_run_and_the_summary_names_the_404s(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "summary.json"
+    with stall_server(tmp_path, "--status", "404") as server:
+        result = btai(
+            "loadtest", "--host", server.base_url, "--rate", "50", "-u", "2", "-t", "3s",
+            "--json", str(out),
+        )  # fmt: skip
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "HTTP 404" in result.stdout
+    assert "100.00% of requests failed" in result.stdout
+    assert "FAILED" in result.stdout
+    summary = json.loads(out.read_text())
+    total = summary["total"]
+    assert total["failures"] == total["requests"] > 0
+    assert summary["failures"] == [
+        {
+            "endpoint": "/api/v1/health/liveness",
+            "method": "GET",
+            "reason": "HTTP 404",
+            "count": total["requests"],
+        }
+    ]
+    assert total["latency_ms"] is None  # no success: no success latency
+    assert total["failed_latency_ms"]["p50"] > 0
+    assert summary["thresholds"][-1]["default"] is True
+
+
+@pytest.mark.slow
+def test_a_server_failing_half_a_percent_passes_and_keeps_failures_apart(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "summary.json"
+    with stall_server(tmp_path, "--fail-every", "200", "--delay-ms", "1") as server:
+        result = btai(
+            "loadtest", "--host", server.base_url, "--rate", "250", "-u", "8", "-t", "5s",
+            "--json", str(out),
+        )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    summary = json.loads(out.read_text())
+    total = summary["total"]
+    assert total["requests"] >= 600
+    assert total["failures"] == pytest.approx(total["requests"] / 200, abs=2)
+    assert [(f["reason"], f["count"]) for f in summary["failures"]] == [
+        ("HTTP 500", total["failures"])
+    ]
+    histogram = summary["histograms"]["/api/v1/health/liveness"]
+    assert histogram["service"]["count"] == total["requests"] - total["failures"]
+    assert histogram["failed"]["count"] == total["failures"]
+
+
+@pytest.mark.slow
+def test_processes_report_what_the_server_counted_over_the_span(tmp_path: Path) -> None:
+    from tests.support.loadtest import served
+
+    users = 8
+    with stall_server(tmp_path, "--delay-ms", "2") as server:
+        result = btai(
+            "loadtest", "--host", server.base_url, "--processes", "2", "-u", str(users),
+            "-t", "4s", "--json", "-",
+        )  # fmt: skip
+        counted = served(server)["count"]
+    assert result.returncode in (0, 2), result.stdout + result.stderr  # 2: a busy machine
+    summary = json.loads(result.stdout)
+    total, excluded = summary["total"]["requests"], summary["in_flight_excluded"]
+    # Every request the server saw is counted, or was answered after the stop (left out),
+    # or was still in flight when the users stopped (at most one per user).
+    assert total + excluded <= counted <= total + excluded + users
+    assert summary["total"]["rps"] == pytest.approx(counted / summary["span_s"], rel=0.02)
+    assert summary["total"]["rps"] == pytest.approx(total / summary["span_s"], rel=0.001)
+
+
+def test_two_runs_with_processes_get_their_own_master_ports() -> None:
+    from btai_ops.loadstats.runner import LocustRun
+
+    def command(port: int) -> list[str]:
+        run = LocustRun(Path("f.py"), [], "http://x", 1, 1.0, 1.0, processes=2, master_port=port)
+        return run.command()
+
+    cmd = command(6001)
+    assert cmd[cmd.index("--master-bind-port") + 1] == "6001"
+    assert cmd[cmd.index("--master-port") + 1] == "6001"
+    assert cmd[cmd.index("--master-bind-host") + 1] == "127.0.0.1"
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--threshold", "corrected_p99<200ms"], "needs --rate"),
+        (["--threshold", "name:/nope p95<20ms"], "which no scenario requests"),
+        (["--host", "127.0.0.1:8000"], "http://127.0.0.1:8000"),
+    ],
+)
+def test_impossible_thresholds_and_a_host_without_scheme_exit_2_before_any_load(
+    argv: list[str], message: str
+) -> None:
+    result = runner.invoke(app, ["loadtest", "-t", "1s", *argv])
+    assert result.exit_code == 2
+    assert message in result.output
+    assert "unreachable" not in result.output  # refused before even probing the host
+
+
+@pytest.mark.slow
+def test_loadtest_on_a_terminal_shows_the_live_line_then_the_summary(tmp_path: Path) -> None:
+    with (
+        stall_server(tmp_path) as server,
+        terminal(
+            "btai", "loadtest", "--host", server.base_url, "-t", "5s", "--rate", "50", "-u", "2"
+        ) as term,
+    ):
+        term.wait_for(lambda t: "/5s" in t.text(), timeout=90)
+        live = term.text()
+        code = term.finish(timeout=90)
+    assert "req/s" in live
+    assert "generator CPU" in live
+    assert code in (0, 2), term.text()  # 2 only when a busy machine starved the generator
+    assert "Load test (latencies in ms)" in term.text()
+    assert "requests in" in term.text()
+    assert "Traceback" not in term.output
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_the_load_prints_the_summary_marked_interrupted_and_writes_outputs(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "summary.json"
+    with stall_server(tmp_path) as server, terminal(
+        "btai", "loadtest", "--host", server.base_url, "-t", "120s", "--rate", "50", "-u", "2",
+        "--json", str(out), "--csv", str(tmp_path / "run"),
+    ) as term:  # fmt: skip
+        term.wait_for(lambda t: "/120s" in t.text(), timeout=90)
+        term.interrupt()
+        code = term.finish(timeout=90)
+    assert code == 130, term.text()
+    assert "INTERRUPTED" in term.text()
+    summary = json.loads(out.read_text())
+    assert summary["state"] == "interrupted"
+    assert summary["valid"] is False
+    assert summary["total"]["requests"] > 0
+    assert (tmp_path / "run_exact.csv").exists()
+    assert "Traceback" not in term.output

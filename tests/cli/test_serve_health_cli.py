@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -15,8 +16,10 @@ from btai_ops.cli import app
 from btai_ops.errors import ConfigError
 from btai_ops.health_view import build_view, failing_checks, render_view
 from btai_ops.serve import environment_settings
+from tests.support.loadtest import stall_server
 from tests.support.server import BTAI
 from tests.support.services import free_port
+from tests.support.terminal import terminal
 
 runner = CliRunner()
 
@@ -186,16 +189,126 @@ def test_project_environments_give_valid_settings(name: str) -> None:
     assert settings.ENVIRONMENT.value == name
 
 
-def test_watch_repeats_until_interrupted_and_exits_with_the_last_status() -> None:
+def test_piped_watch_prints_every_view_and_ctrl_c_exits_130_quietly() -> None:
     import signal
-    import time
 
     url = f"http://127.0.0.1:{free_port()}"
     watch = subprocess.Popen(
-        [BTAI, "health", url, "--watch", "0.2", "--json"], stdout=subprocess.PIPE, text=True
+        [BTAI, "health", url, "--watch", "0.2", "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
-    time.sleep(2.0)
+    assert watch.stdout is not None
+    seen = 0
+    for line in watch.stdout:  # each view ends with its closing brace
+        seen += line.startswith('  "status": "unreachable"')
+        if seen == 2:
+            break
     watch.send_signal(signal.SIGINT)
-    out, _ = watch.communicate(timeout=10)
-    assert watch.returncode == 3
-    assert out.count('"status": "unreachable"') >= 2
+    _, err = watch.communicate(timeout=30)
+    assert watch.returncode == 130
+    assert err == ""
+
+
+def test_watch_on_a_terminal_redraws_in_place_and_ctrl_c_exits_130(tmp_path: Path) -> None:
+    with (
+        stall_server(tmp_path) as server,
+        terminal("btai", "health", server.base_url, "--watch", "1") as term,
+    ):
+        term.wait_for(lambda t: t.output.count(server.base_url) >= 3)
+        screen = term.text()
+        term.interrupt()
+        code = term.finish()
+    assert code == 130
+    assert screen.count(server.base_url) == 1  # redrawn over itself, not scrolled
+    assert "PASS  (ready)" in screen
+    assert "readiness: pass (HTTP 200" in screen
+    assert max(len(line) for line in screen.splitlines()) <= 80
+    assert "Error" not in term.text()
+    assert "Traceback" not in term.output
+
+
+def test_watch_under_no_color_draws_no_colour(tmp_path: Path) -> None:
+    with (
+        stall_server(tmp_path) as server,
+        terminal("btai", "health", server.base_url, "--watch", "1", env={"NO_COLOR": "1"}) as term,
+    ):
+        term.wait_for(lambda t: t.output.count(server.base_url) >= 2)
+        term.interrupt()
+        assert term.finish() == 130
+    assert "PASS" in term.text()
+    colours = re.findall(r"\x1b\[[0-9;]*m", term.output)
+    assert not [c for c in colours if re.search(r"[;\[](3[0-8]|9[0-7])[;m]", c)]
+
+
+def test_wait_ready_on_a_terminal_shows_the_wait_and_then_the_ready_view(
+    tmp_path: Path,
+) -> None:
+    with (
+        stall_server(tmp_path) as server,
+        terminal("btai", "health", server.base_url, "--wait-ready", "--timeout", "30") as term,
+    ):
+        code = term.finish()
+    assert code == 0, term.text()
+    assert "PASS  (ready)" in term.text()
+
+
+def test_wait_ready_on_a_terminal_ctrl_c_exits_130_quietly() -> None:
+    url = f"http://127.0.0.1:{free_port()}"
+    with terminal("btai", "health", url, "--wait-ready", "--timeout", "120") as term:
+        term.wait_for_text(f"waiting for {url} to be ready")
+        term.interrupt()
+        code = term.finish()
+    assert code == 130
+    assert "Traceback" not in term.output
+    assert "Error" not in term.text()
+
+
+def test_serve_on_a_terminal_shows_its_banner_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+    port = free_port()
+    env = {
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/btai.db",
+        "API_HOST": "127.0.0.1",
+        "API_PORT": str(port),
+    }
+    with terminal("btai", "serve", env=env, cwd=tmp_path) as term:
+        term.wait_for_text(f"btai serving on http://127.0.0.1:{port}", timeout=120)
+        url = f"http://127.0.0.1:{port}/api/v1/health/liveness"
+        term.wait_for(lambda _: _answers(url), timeout=120)
+        term.interrupt()
+        code = term.finish()
+    assert code == 0, term.text()
+    assert "Traceback" not in term.output
+    assert not _answers(url)
+
+
+def _answers(url: str) -> bool:
+    import httpx
+
+    try:
+        return httpx.get(url, timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def test_an_unexpected_exception_is_one_error_line_with_exit_4(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from btai_ops import health as health_module
+
+    def broken(*_: object, **__: object) -> None:
+        raise ZeroDivisionError("division by zero")
+
+    monkeypatch.setattr(health_module, "probe", broken)
+    result = runner.invoke(app, ["health", "http://127.0.0.1:1"])
+    assert result.exit_code == 4
+    lines = result.output.strip().splitlines()
+    assert lines == [
+        "Error: internal error ZeroDivisionError: division by zero (a bug in btai; run "
+        "with --debug for the traceback)"
+    ]
+    debug = runner.invoke(app, ["--debug", "health", "http://127.0.0.1:1"])
+    assert debug.exit_code == 4
+    assert "Traceback" in debug.output
+    assert 'raise ZeroDivisionError("division by zero")' in debug.output

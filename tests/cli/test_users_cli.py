@@ -31,6 +31,7 @@ def test_create_admin_then_log_in_as_it(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     created = json.loads(result.stdout)
     assert created == {"id": 1, "username": "root.admin", "role": "admin"}
+    assert "username 'Root.Admin' normalised to 'root.admin'" in result.stderr
 
     async def log_in() -> str:
         settings = Settings(_env_file=None, DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/btai.db")  # type: ignore[call-arg]

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from app.db.tables.security import LoginFailure, RefreshFamily, User
+from app.db.tables.security import LoginAttempt, RefreshFamily, User
 from app.settings import Settings
 from tests.support.security import (  # noqa: F401  (fixtures)
     STRONG_PASSWORD,
@@ -123,7 +123,7 @@ async def test_ten_thousand_character_password_at_login_is_422(api: RunningApp) 
     await api.register("gehrig")
     body = assert_problem(await api.login("gehrig", "x" * 10_000), 422)
     assert body["errors"][0]["field"] == "body.password"
-    assert await api.count(LoginFailure) == 0
+    assert await api.count(LoginAttempt) == 0
 
 
 @pytest.mark.parametrize(
@@ -136,7 +136,7 @@ async def test_malformed_json_is_422_and_stores_nothing(api: RunningApp, body: b
         )
         assert_problem(response, 422)
     assert await api.users() == 0
-    assert await api.count(LoginFailure) == 0
+    assert await api.count(LoginAttempt) == 0
 
 
 async def test_refresh_rotates_and_reuse_revokes_the_whole_family(api: RunningApp) -> None:

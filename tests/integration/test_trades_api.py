@@ -18,6 +18,7 @@ from tests.support.ai_stub import AIStub
 EVALUATE = "/api/v1/trades/evaluate"
 ANALYZE = "/api/v1/trades/analyze"
 TROUT, AROD = "troutmi01", "rodrial01"  # a star (LAA) and a replacement-level veteran (NYA)
+KERSHAW, SCHERZER = "kershcl01", "scherma01"  # two aces on free-agent deals (LAN, WAS)
 FIRST_BASE = {"team": "NYA", "request": "We need a power-hitting first baseman under $15M"}
 
 
@@ -101,6 +102,81 @@ async def test_bad_trades_are_422_naming_the_field(
     assert field in [e["field"] for e in response.json()["errors"]]
 
 
+async def test_aces_on_long_contracts_are_valued_year_by_year_and_graded_fair(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.post(EVALUATE, json=trade([SCHERZER], [KERSHAW], a="LAN", b="WAS"))
+    assert response.status_code == 200, response.text
+    body = response.json()
+    for side in ("team_a", "team_b"):
+        years = body[side]["received"][0]["years"]
+        assert len(years) > 1
+        assert years[0]["basis"] == "actual"
+        assert {y["basis"] for y in years[1:]} == {"estimated"}
+        assert body[side]["received"][0]["contract_kind"] == "free_agent"
+        assert body[side]["grade"] in {"A", "B", "C"}
+    assert body["fairness"] >= 70
+    assert body["salaries_estimated"] is False
+    assert body["value_exchanged"] > 0
+    # The deal's recommendation is for both teams and follows theirs.
+    team_says = {body["team_a"]["recommendation"], body["team_b"]["recommendation"]}
+    expected = "reject" if "reject" in team_says else "accept" if team_says == {"accept"} else None
+    assert body["recommendation"] == (expected or "negotiate")
+
+
+async def test_contract_overrides_replace_the_derived_contract(client: httpx.AsyncClient) -> None:
+    override = {"player_id": TROUT, "years": 2, "salaries": [30e6, 35e6], "club_options": [40e6]}
+    payload = {**trade([TROUT], [AROD]), "contract_overrides": [override]}
+    response = await client.post(EVALUATE, json=payload)
+    assert response.status_code == 200, response.text
+    trout = response.json()["team_a"]["received"][0]
+    assert trout["contract_kind"] == "stated"
+    assert [(y["salary"], y["basis"]) for y in trout["years"][:2]] == [
+        (30e6, "stated"), (35e6, "stated"),
+    ]  # fmt: skip
+    assert len(trout["years"]) == 3  # the option is worth exercising for Trout
+    assert trout["years"][2]["terms"] == "club_option"
+    derived = (await client.post(EVALUATE, json=trade([TROUT], [AROD]))).json()
+    assert derived["team_a"]["received"][0]["surplus_value"] != trout["surplus_value"]
+
+
+async def test_a_player_shows_his_derived_contract_year_by_year(client: httpx.AsyncClient) -> None:
+    contract = (await client.get(f"/api/v1/players/{TROUT}")).json()["contract"]
+    assert contract["kind"] == "extension"
+    assert contract["signed"] == 2014
+    assert [y["season"] for y in contract["years"]] == [2016, 2017, 2018, 2019, 2020]
+    assert [y["basis"] for y in contract["years"]] == ["actual"] + ["estimated"] * 4
+    assert contract["years"][0]["salary"] == 16_083_333
+    assert contract["guaranteed_years_left"] >= 2
+
+
+def _override(**fields: Any) -> dict[str, Any]:
+    return {**trade([TROUT], [AROD]), "contract_overrides": [{"player_id": TROUT, **fields}]}
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        (_override(player_id=KERSHAW, years=1, salary=1e6), "body.contract_overrides.0.player_id"),
+        (_override(years=2, salary=-1), "body.contract_overrides.0.salary"),
+        (_override(years=2, salaries=[1e6, -5]), "body.contract_overrides.0.salaries.1"),
+        (_override(years=-1, salary=1e6), "body.contract_overrides.0.years"),
+        (_override(years=16, salary=1e6), "body.contract_overrides.0.years"),
+        (_override(years=2, salaries=[1e6]), "body.contract_overrides.0.salaries"),
+        (_override(years=2), "body.contract_overrides.0.salary"),
+        (_override(years=10, salary=1e6, club_options=[1e6] * 6),
+         "body.contract_overrides.0.club_options"),
+    ],
+)  # fmt: skip
+async def test_bad_contract_overrides_are_422_naming_the_field(
+    client: httpx.AsyncClient, payload: dict[str, Any], field: str
+) -> None:
+    response = await client.post(EVALUATE, json=payload)
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert field in [e["field"] for e in response.json()["errors"]]
+
+
 async def test_analysis_is_queued_then_completes_with_ranked_proposals(
     client: httpx.AsyncClient,
 ) -> None:
@@ -120,6 +196,10 @@ async def test_analysis_is_queued_then_completes_with_ranked_proposals(
         assert proposal["receive"][0]["position"] == "1B"
         assert proposal["receive"][0]["team"] != "NYA"
         assert proposal["payroll_change"] <= 15_000_000
+        assert set(proposal["grades"].values()) <= {"A", "B", "C"}
+        assert proposal["receive"][0]["contract"][0]["basis"] in {"actual", "estimated"}
+    gains = [p["net_value"]["NYA"] for p in result["proposals"]]
+    assert gains == sorted(gains, reverse=True)
     assert result["ai"]["provider"] == "local"
     recent = (await client.get("/api/v1/trades/recent")).json()["items"]
     assert recent[0]["analysis_id"] == body["analysis_id"]

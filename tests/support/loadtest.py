@@ -4,15 +4,32 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
-from tests.support.server import BTAI, ServerProcess, wait_until_live
+import httpx
+
+from tests.support.server import BTAI, ServerProcess
 from tests.support.services import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 STALL_SERVER = Path(__file__).with_name("stall_server.py")
+
+
+def _wait_until_up(server: ServerProcess, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise RuntimeError(f"stall server exited early:\n{server.log()}")
+        try:
+            httpx.get(f"{server.base_url}/__count", timeout=1)
+            return
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    raise TimeoutError(f"stall server at {server.base_url} did not answer in {timeout}s")
 
 
 @contextmanager
@@ -28,10 +45,15 @@ def stall_server(tmp_path: Path, *args: str) -> Iterator[ServerProcess]:
         )
     server = ServerProcess(process, f"http://127.0.0.1:{port}", port, log_path)
     try:
-        wait_until_live(server.base_url, process, timeout=20)
+        _wait_until_up(server, timeout=20)
         yield server
     finally:
         server.stop(timeout=10)
+
+
+def served(server: ServerProcess, what: str = "count") -> Any:
+    """What the stall server itself counted (`count`) or timed (`timings`)."""
+    return httpx.get(f"{server.base_url}/__{what}", timeout=10).json()
 
 
 def btai(*args: str, cwd: Path = ROOT, timeout: float = 120) -> subprocess.CompletedProcess[str]:

@@ -76,7 +76,8 @@ async def _truncate(database: str) -> None:
     conn = await asyncpg.connect(f"postgresql://postgres@{PG_HOST}:{PG_PORT}/{database}")
     try:
         await conn.execute(
-            "TRUNCATE users, refresh_families, refresh_tokens, login_failures, audit_log "
+            "TRUNCATE users, refresh_families, refresh_tokens, login_attempts, revoked_tokens, "
+            "audit_log "
             "RESTART IDENTITY CASCADE"
         )
     finally:

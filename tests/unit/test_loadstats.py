@@ -7,11 +7,21 @@ import random
 
 import pytest
 
+from btai_ops.loadstats.bootstrap import (
+    mean_difference,
+    percentile_difference,
+    proportion_difference,
+)
 from btai_ops.loadstats.histogram import PERCENTILES, Histogram
-from btai_ops.loadstats.mannwhitney import mann_whitney, plain
 from btai_ops.loadstats.recorder import Recording
 from btai_ops.loadstats.summary import build_summary, exit_code, finish
-from btai_ops.loadstats.thresholds import ThresholdSyntaxError, evaluate, parse_threshold
+from btai_ops.loadstats.thresholds import (
+    ThresholdSyntaxError,
+    evaluate,
+    inapplicable,
+    parse_threshold,
+    with_default_fail_ratio,
+)
 
 
 def nearest_rank(samples: list[float], q: float) -> float:
@@ -69,6 +79,78 @@ def test_recording_counts_late_scheduled_sends_and_corrects_latency() -> None:
     assert (stats.requests, stats.failures, stats.late) == (2, 1, 1)
     assert stats.corrected.max_ms == pytest.approx(502.0)
     assert stats.service.max_ms == 2.0
+    assert (stats.service.count, stats.failed.count, stats.reasons) == (1, 1, {"boom": 1})
+
+
+def test_failed_requests_keep_their_latency_apart_and_answers_after_the_cutoff_count_nowhere() -> (
+    None
+):
+    recording = Recording(cutoff=110.0)
+    for i in range(100):
+        recording.record(
+            method="GET", name="/a", response_ms=5.0, error=None, start_time=100.0 + i * 0.05,
+            scheduled=None,
+        )  # fmt: skip
+    for _ in range(10):
+        recording.record(
+            method="GET", name="/a", response_ms=0.5, error="HTTP 404", start_time=101.0,
+            scheduled=None,
+        )  # fmt: skip
+    recording.record(
+        method="GET", name="/a", response_ms=900.0, error=None, start_time=109.5, scheduled=None
+    )  # answered at 110.4, after the stop: its teardown-inflated latency is left out
+    merged = Recording().merge(Recording.from_dict(recording.to_dict()))
+    summary = build_summary(merged, config={"rate": None}, generator={})
+    total = summary["total"]
+    assert (total["requests"], total["failures"], summary["in_flight_excluded"]) == (110, 10, 1)
+    assert total["latency_ms"]["max"] == 5.0
+    assert total["failed_latency_ms"]["max"] == 0.5
+    assert summary["failures"] == [
+        {"endpoint": "/a", "method": "GET", "reason": "HTTP 404", "count": 10}
+    ]
+    assert summary["span_s"] == pytest.approx(4.955)  # 100.0 .. 104.95 + 5 ms
+
+
+def test_default_fail_ratio_fails_a_run_with_more_than_one_percent_failures() -> None:
+    recording = Recording()
+    for i in range(100):
+        recording.record(
+            method="GET", name="/a", response_ms=1.0, error="HTTP 429" if i < 2 else None,
+            start_time=100.0 + i / 100, scheduled=None,
+        )  # fmt: skip
+    summary = build_summary(recording, config={"rate": None}, generator={})
+    rules = with_default_fail_ratio([parse_threshold("p95<1s")])
+    finish(summary, evaluate(rules, summary))
+    assert (summary["passed"], exit_code(summary)) == (False, 1)
+    assert "2.00% of requests failed" in summary["verdict_reasons"][0]
+    own = with_default_fail_ratio([parse_threshold("fail_ratio<5%")])
+    assert [t.expression for t in own] == ["fail_ratio<5%"]  # the user's rule replaces it
+
+
+def test_a_lagging_generator_loop_makes_the_run_invalid_whatever_its_cpu() -> None:
+    recording = Recording()
+    for i in range(100):
+        recording.record(
+            method="GET", name="/a", response_ms=10.0, error=None, start_time=100.0 + i / 100,
+            scheduled=None,
+        )  # fmt: skip
+    for _ in range(50):
+        recording.loop_lag.record(0.2)
+    assert build_summary(recording, config={}, generator={"max_cpu_percent": 11})["valid"]
+    for _ in range(100):
+        recording.loop_lag.record(4.0)  # median 4 ms against a 10 ms median latency
+    summary = build_summary(recording, config={}, generator={"max_cpu_percent": 11})
+    assert summary["valid"] is False
+    assert "median event-loop lag" in summary["invalid_reasons"][0]
+
+
+def test_thresholds_the_run_cannot_have_are_named() -> None:
+    corrected = [parse_threshold("corrected_p99<1s")]
+    assert "needs --rate" in (inapplicable(corrected, rate_mode=False, endpoints=None) or "")
+    assert inapplicable(corrected, rate_mode=True, endpoints=None) is None
+    named = [parse_threshold("name:/b p95<1s")]
+    assert "'/b'" in (inapplicable(named, rate_mode=False, endpoints={"/a"}) or "")
+    assert inapplicable(named, rate_mode=False, endpoints=None) is None
 
 
 @pytest.mark.parametrize(
@@ -122,33 +204,47 @@ def test_thresholds_evaluate_against_a_summary_and_missing_values_fail() -> None
     assert results[3]["value"] is None
 
 
-def test_mann_whitney_u_counts_pairs_with_ties_as_half() -> None:
-    rng = random.Random(3)
-    a = [float(rng.randint(0, 20)) for _ in range(60)]
-    b = [float(rng.randint(3, 25)) for _ in range(45)]
-    result = mann_whitney(plain(a), plain(b))
-    brute = sum(1.0 if x > y else 0.5 if x == y else 0.0 for x in a for y in b)
-    assert result.u == pytest.approx(brute)
-    assert result.p_value < 0.05
-    assert result.prob_first_larger < 0.5
+def test_bootstrap_finds_a_tail_that_moved_while_the_median_did_not() -> None:
+    rng = random.Random(5)
+    steady = Histogram.of(rng.lognormvariate(1, 0.3) for _ in range(20_000))
+    # every 50th request 200 ms slower: p99 moves, p50 does not
+    tail = Histogram.of(
+        rng.lognormvariate(1, 0.3) + (200 if i % 50 == 0 else 0) for i in range(20_000)
+    )
+    cur, base = list(tail.weighted_values()), list(steady.weighted_values())
+    p99 = percentile_difference(cur, base, 99, margin=1.0)
+    assert p99.p_value < 0.01
+    assert p99.beyond(1.0)
+    assert 150 < p99.low <= p99.observed <= p99.high < 250
+    p50 = percentile_difference(cur, base, 50, margin=1.0)
+    assert not p50.beyond(1.0)
+    assert p50.p_value == 1.0
 
 
-def test_mann_whitney_matches_the_textbook_normal_approximation() -> None:
-    # 1..5 against 6..10: U = 0, z = (0 - 12.5 + 0.5) / sqrt(25 * 11 / 12), p = 0.01219
-    result = mann_whitney(plain(range(1, 6)), plain(range(6, 11)))
-    assert result.u == 0
-    assert result.z == pytest.approx(-2.50672, rel=1e-4)
-    assert result.p_value == pytest.approx(0.012186, rel=1e-3)
+def test_bootstrap_percentile_replicates_follow_real_resampling() -> None:
+    # The beta shortcut against resampling the values themselves: same spread of p90.
+    rng = random.Random(9)
+    values = sorted(rng.expovariate(1 / 10) for _ in range(400))
+    grouped = [(v, 1) for v in values]
+    shortcut = percentile_difference(grouped, [(0.0, 1)], 90, alpha=0.1, replicates=4000)
+    direct = sorted(nearest_rank(rng.choices(values, k=len(values)), 90) for _ in range(4000))
+    assert shortcut.low == pytest.approx(direct[200], rel=0.05)
+    assert shortcut.high == pytest.approx(direct[3799], rel=0.05)
 
 
-def test_mann_whitney_same_distribution_is_not_significant() -> None:
-    rng = random.Random(11)
-    a = Histogram.of(rng.lognormvariate(0, 0.5) for _ in range(5000))
-    b = Histogram.of(rng.lognormvariate(0, 0.5) for _ in range(5000))
-    assert mann_whitney(a.weighted_values(), b.weighted_values()).p_value > 0.01
-    c = Histogram.of(rng.lognormvariate(0, 0.5) + 0.05 for _ in range(5000))
-    assert mann_whitney(a.weighted_values(), c.weighted_values()).p_value < 1e-6
-    assert mann_whitney(plain([1, 1, 1]), plain([1, 1])).p_value == 1.0
+def test_the_same_samples_differ_by_nothing_with_p_1() -> None:
+    hist = Histogram.of(random.Random(2).lognormvariate(0, 1) for _ in range(3000))
+    same = percentile_difference(list(hist.weighted_values()), list(hist.weighted_values()), 99)
+    assert (same.observed, same.low, same.high, same.p_value) == (0.0, 0.0, 0.0, 1.0)
+    assert mean_difference([100.0, 101.0, 99.0], [99.0, 100.0, 101.0]).p_value == 1.0
+
+
+def test_fail_ratio_difference_is_a_two_proportion_test() -> None:
+    assert proportion_difference((0, 0), (1000, 1000)).p_value == 1.0
+    worse = proportion_difference((60, 10), (2000, 2000))
+    assert worse.p_value < 1e-6
+    assert worse.low > 0
+    assert proportion_difference((11, 10), (2000, 2000)).p_value > 0.5
 
 
 def _summary(cpu: float, rules: list[str]) -> dict[str, object]:
@@ -156,7 +252,7 @@ def _summary(cpu: float, rules: list[str]) -> dict[str, object]:
     for i in range(200):
         recording.record(
             method="GET", name="/a", response_ms=1.0 + i / 100, error=None,
-            start_time=None, scheduled=None,
+            start_time=100.0 + i / 100, scheduled=None,
         )  # fmt: skip
     summary = build_summary(
         recording, config={"scenario": "simple", "rate": None}, generator={"max_cpu_percent": cpu}
@@ -174,6 +270,8 @@ def test_busy_generator_makes_the_run_invalid_and_exit_2() -> None:
 def test_exit_codes_follow_the_thresholds_of_a_valid_run() -> None:
     passing = _summary(40.0, ["p95<1s", "rps>50"])
     assert (passing["valid"], passing["passed"], exit_code(passing)) == (True, True, 0)
-    assert passing["total"]["rps"] == 100.0  # type: ignore[index]
+    # 200 requests from the first send (100.0) to the last answer (101.99 + 2.99 ms)
+    assert passing["span_s"] == pytest.approx(1.993, abs=1e-3)
+    assert passing["total"]["rps"] == pytest.approx(200 / 1.99299, rel=1e-4)  # type: ignore[index]
     failing = _summary(40.0, ["p95<1s", "rps>500"])
     assert (failing["passed"], exit_code(failing)) == (False, 1)

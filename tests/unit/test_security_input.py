@@ -19,9 +19,14 @@ class Note(BaseModel):
 
 
 def test_free_text_is_normalised_and_stripped_of_controls() -> None:
-    note = Note(text="  Ｔｒａｄｅ\u200b for\x00 an ace\x1b[31m\n ", author="Ｃasey")
+    note = Note(text="  Ｔｒａｄｅ\u200b for an ace\x1b[31m\u202e\n ", author="Ｃasey")
     assert note.text == "Trade for an ace[31m"
     assert note.author == "casey"
+
+
+def test_free_text_with_a_nul_is_refused_not_stripped() -> None:
+    with pytest.raises(ValidationError, match="NUL"):
+        Note(text="Trade for\x00 an ace", author="casey")
 
 
 @pytest.mark.parametrize(

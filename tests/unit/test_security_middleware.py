@@ -81,7 +81,7 @@ async def test_hsts_only_over_https_or_from_a_trusted_proxy_saying_so() -> None:
 
 
 async def test_https_enforcement_redirects_reads_and_refuses_writes() -> None:
-    app = HTTPSEnforcementMiddleware(tiny_app(), proxies=PROXIES)
+    app = HTTPSEnforcementMiddleware(tiny_app(), proxies=PROXIES, allowed_hosts=["api.test"])
     async with client(app) as c:
         get = await c.get("/api/v1/echo?x=1")
         post = await c.post("/api/v1/echo", content=b"{}")
@@ -93,6 +93,26 @@ async def test_https_enforcement_redirects_reads_and_refuses_writes() -> None:
     assert probe.status_code == 404  # passed through to the app, not redirected
     async with client(app, base="https://api.test") as c:
         assert (await c.post("/api/v1/echo", content=b"{}")).status_code == 200
+
+
+async def test_https_redirect_never_names_a_host_outside_allowed_hosts() -> None:
+    for allowed in (["*"], ["api.test"]):
+        app = HTTPSEnforcementMiddleware(tiny_app(), proxies=PROXIES, allowed_hosts=allowed)
+        async with client(app) as c:
+            evil = await c.get("/api/v1/echo", headers={"Host": "evil.example"})
+        assert evil.status_code == 403
+        assert "location" not in evil.headers
+        assert evil.headers["content-type"] == "application/problem+json"
+
+
+async def test_only_probe_reads_are_exempt_from_https() -> None:
+    app = HTTPSEnforcementMiddleware(tiny_app(), proxies=PROXIES, allowed_hosts=["api.test"])
+    async with client(app) as c:
+        probe = await c.get("/api/v1/health")
+        acknowledge = await c.post("/api/v1/health/alerts/abc/acknowledge")
+    assert probe.status_code == 404  # passed through to the app
+    assert acknowledge.status_code == 403
+    assert acknowledge.headers["content-type"] == "application/problem+json"
 
 
 async def test_https_enforcement_trusts_forwarded_proto_only_from_trusted_proxies() -> None:

@@ -90,7 +90,9 @@ async def assert_refused(api: RunningApp, token: str) -> None:
 
 async def test_a_genuine_token_passes(api: RunningApp) -> None:
     await api.tokens("honest.abe")
-    token = jwt.encode(claims(1, role="user"), SECRET, algorithm="HS256")
+    # Issued after the account was created (to the millisecond, as the service issues them):
+    # a token older than its account is refused.
+    token = jwt.encode(claims(1, role="user", iat=round(time.time(), 3)), SECRET, algorithm="HS256")
     response = await api.client.get("/api/v1/auth/me", headers=bearer(token))
     assert response.status_code == 200
     # Role comes from the database, not from the token's claim.

@@ -179,7 +179,8 @@ def test_needs_parser_finds_nothing_in_small_talk() -> None:
 
 
 def test_proposals_fill_the_need_within_budget() -> None:
-    roster = [player(f"a{i}", (2.0 + i, 2.0, 2.0), position=pos, control=3)
+    # Regulars of 1 to 2 WAR: packages of them can balance the shortstops on offer.
+    roster = [player(f"a{i}", (1.0 + 0.25 * i, 1.5, 1.5), position=pos, control=3)
               for i, pos in enumerate(["1B", "LF", "RF", "C", "2B"])]  # fmt: skip
     others = {}
     for t in ("BBB", "CCC", "DDD"):
@@ -210,7 +211,8 @@ def test_proposals_fill_the_need_within_budget() -> None:
 
 
 def test_a_request_for_relief_is_not_answered_with_starters() -> None:
-    roster = [player(f"a{i}", (3.0, 3.0, 3.0), position=pos, control=3)
+    # Two-win regulars: one of them balances the two-win reliever asked for.
+    roster = [player(f"a{i}", (2.0, 2.0, 2.0), position=pos, control=3)
               for i, pos in enumerate(["1B", "LF", "SP", "C"])]  # fmt: skip
     starters = [player(f"b-sp{i}", (4.0, 4.0, 4.0), team="BBB", position="SP", control=3)
                 for i in range(3)]  # fmt: skip
@@ -223,3 +225,20 @@ def test_a_request_for_relief_is_not_answered_with_starters() -> None:
     assert search.proposals
     assert {p.receive[0].player_id for p in search.proposals} == {"b-rp"}
     assert all(p.evaluation.fairness >= 50 for p in search.proposals)
+
+
+def test_a_fairly_paid_star_is_not_offered_for_a_scrub_even_at_equal_surplus() -> None:
+    # A 6-win shortstop paid his market value has about as little surplus as a scrub.
+    star = player("b-star", (6.0, 6.0, 6.0), team="BBB", position="SS", control=3,
+                  salary=41e6, status=ContractStatus.FREE_AGENT)  # fmt: skip
+    scrubs = [player(f"a-scrub{i}", (0.3, 0.3, 0.3), position="LF", control=1,
+                     salary=4e6, status=ContractStatus.FREE_AGENT) for i in range(3)]  # fmt: skip
+    swap = evaluate_trade(team_a=TEAM_A, team_a_receives=[star], team_b=TEAM_B,
+                          team_b_receives=scrubs[:1], season=SEASON)  # fmt: skip
+    assert swap.fairness >= 85  # even in surplus: only the wins exchanged tell it apart
+    search = search_proposals(
+        team=TEAM_A, roster=scrubs, needs=parse_needs("a shortstop"),
+        others={"BBB": (TEAM_B, [star])}, season=SEASON, budget=None,
+        include_prospects=True, max_trade_partners=1,
+    )  # fmt: skip
+    assert search.proposals == ()

@@ -9,7 +9,9 @@ from app.data.seasons import SeasonRows, age_in, build_rows, season_stints
 from app.domain.contracts import (
     ContractStatus,
     SeasonAppearances,
+    arbitration_ceiling,
     contract_for,
+    dollars_per_war,
     estimated_salary,
     league_minimum,
     service_years,
@@ -201,13 +203,16 @@ def test_service_time_sets_status_and_years_of_control() -> None:
     assert veteran.years_of_control == 0
 
 
-def test_estimated_salaries_follow_the_arbitration_scale() -> None:
+def test_estimated_salaries_follow_the_arbitration_model() -> None:
     assert estimated_salary(contract_for(1.0), 5.0, 2017) == league_minimum(2017)
     arb1 = estimated_salary(contract_for(3.1), 4.0, 2017)
+    arb2 = estimated_salary(contract_for(4.1), 4.0, 2017)
     arb3 = estimated_salary(contract_for(5.1), 4.0, 2017)
-    assert arb1 == round(4.0 * 8_000_000 * 0.4)
-    assert arb3 == round(4.0 * 8_000_000 * 0.8)
-    assert estimated_salary(contract_for(7.0), 4.0, 2017) == 32_000_000
+    # Each arbitration year raises the salary before it by a share of the platform's value.
+    assert arb1 == round(league_minimum(2017) + 0.16 * 4.0 * dollars_per_war(2017))
+    assert arb1 < arb2 < arb3 <= arbitration_ceiling(3, 2017)
+    assert estimated_salary(contract_for(5.1), 12.0, 2017) == arbitration_ceiling(3, 2017)
+    assert estimated_salary(contract_for(7.0), 4.0, 2017) == round(4.0 * dollars_per_war(2017))
 
 
 def test_trout_contract_and_age_in_2016(rows_2016: SeasonRows) -> None:

@@ -11,6 +11,8 @@ from sqlalchemy import ColumnElement, and_, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.tables.baseball import Player, PlayerSeason
+from app.db.tables.contracts import SalaryHistory
+from app.domain.contracts import SalaryRecord
 
 SortKey = Literal["war", "-war", "salary", "-salary", "name", "-name", "age", "-age"]
 SORT_KEYS: tuple[str, ...] = ("war", "-war", "salary", "-salary", "name", "-name", "age", "-age")
@@ -203,6 +205,21 @@ async def player_seasons(
         .limit(count)
     )
     return result.all()
+
+
+async def salary_history(
+    session: AsyncSession, player_id: str, *, data_season: int
+) -> list[SalaryRecord]:
+    """The player's salaries up to `data_season`, with his service entering each season."""
+    result = await session.execute(
+        select(
+            SalaryHistory.season,
+            SalaryHistory.team_key,
+            SalaryHistory.amount,
+            SalaryHistory.service_years,
+        ).where(SalaryHistory.data_season == data_season, SalaryHistory.player_id == player_id)
+    )
+    return [SalaryRecord(s, t, float(a), float(v)) for s, t, a, v in result.all()]
 
 
 async def get_player_season(

@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, String
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Double,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base
@@ -25,6 +35,8 @@ def as_utc(value: datetime) -> datetime:
 
 class User(Base):
     __tablename__ = "users"
+    # AUTOINCREMENT: SQLite otherwise hands a deleted user's id to the next account.
+    __table_args__ = ({"sqlite_autoincrement": True},)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     username: Mapped[str] = mapped_column(String(32), unique=True)
@@ -67,19 +79,29 @@ class RefreshToken(Base):
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
-class LoginFailure(Base):
-    """Failed logins inside the lockout window, per account name and per client IP."""
+class LoginAttempt(Base):
+    """Passwords checked per account name (`user:<name>`) or client IP (`ip:<address>`)
+    in the current lockout window. A login claims one attempt on both keys with a
+    conditional UPDATE before its password is checked, so parallel requests can never check
+    more than MAX_LOGIN_ATTEMPTS passwords in one window."""
 
-    __tablename__ = "login_failures"
-    __table_args__ = (
-        Index("ix_login_failures_username_at", "username", "created_at"),
-        Index("ix_login_failures_ip_at", "ip", "created_at"),
-    )
+    __tablename__ = "login_attempts"
 
-    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    username: Mapped[str] = mapped_column(String(64))
-    ip: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # Unix seconds: arithmetic and comparison work alike on SQLite and PostgreSQL.
+    window_ends: Mapped[float] = mapped_column(Double, default=0.0)
+
+
+class RevokedToken(Base):
+    """Token ids (jti) revoked by logout, kept until the token would expire anyway: every
+    worker and replica reads the same list without Redis."""
+
+    __tablename__ = "revoked_tokens"
+    __table_args__ = (Index("ix_revoked_tokens_expires_at", "expires_at"),)
+
+    jti: Mapped[str] = mapped_column(String(32), primary_key=True)
+    expires_at: Mapped[float] = mapped_column(Double)
 
 
 class AuditEntry(Base):

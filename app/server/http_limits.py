@@ -1,0 +1,160 @@
+"""Limits on the request head (request line, header count, header bytes) under uvicorn.
+
+httptools accepts a head of any size and joins a header's pieces by `+=`, so one 64 MB header
+costs a worker far more than 64 MB before the app ever sees it. The protocol below counts
+the head's bytes as they arrive, before they reach the parser, and answers 431 (header
+fields) or 400 (request line) with problem+json and closes the connection once a limit is
+passed; nothing of the oversized head is kept.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from app.server.options import HeadLimits
+
+HEAD_END = b"\r\n\r\n"
+
+
+TITLES = {400: "Bad Request", 431: "Request Header Fields Too Large"}
+SLUGS = {400: "request-line-too-long", 431: "header-fields-too-large"}
+
+
+def _problem(status: int, detail: str) -> bytes:
+    """A problem+json body, written here because the app never sees these requests."""
+    return json.dumps(
+        {
+            "type": f"https://btai.dev/problems/{SLUGS[status]}",
+            "title": TITLES[status],
+            "status": status,
+            "detail": detail,
+            "instance": "",
+            "request_id": uuid.uuid4().hex,
+        }
+    ).encode()
+
+
+class HeadTooLarge(Exception):
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+
+
+class LimitedHttpToolsProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol, refusing heads past `limits`."""
+
+    def __init__(self, *args: Any, limits: HeadLimits, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.limits = limits
+        self._in_head = True
+        self._head_bytes = 0
+        self._tail = b""
+        self._refused: HeadTooLarge | None = None
+        self._header_total = 0
+
+    def data_received(self, data: bytes) -> None:
+        if self._in_head:
+            window = self._tail + data
+            end = window.find(HEAD_END)
+            if end == -1:
+                self._head_bytes += len(data)
+                self._tail = window[-3:]
+            else:
+                self._head_bytes += end + len(HEAD_END) - len(self._tail)
+                self._in_head = False
+                self._tail = b""
+            if self._head_bytes > self.limits.total:
+                self._refuse(HeadTooLarge(431, self._too_many_bytes()))
+                return
+        super().data_received(data)
+        if self._refused is not None:
+            self._refuse(self._refused)
+
+    def send_400_response(self, msg: str) -> None:
+        # A parser error raised by our own callbacks is the limit, not a malformed request.
+        if self._refused is not None:
+            self._refuse(self._refused)
+            return
+        super().send_400_response(msg)
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._header_total = 0
+
+    def on_url(self, url: bytes) -> None:
+        super().on_url(url)
+        if len(self.url) > self.limits.request_line:
+            self._refused = HeadTooLarge(
+                400, f"The request line is longer than {self.limits.request_line} bytes."
+            )
+            raise self._refused
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._header_total += len(name) + len(value) + 4
+        if len(self.headers) >= self.limits.headers:
+            self._refused = HeadTooLarge(
+                431, f"The request has more than {self.limits.headers} header fields."
+            )
+            raise self._refused
+        if self._header_total > self.limits.header_bytes:
+            self._refused = HeadTooLarge(431, self._too_many_bytes())
+            raise self._refused
+        super().on_header(name, value)
+
+    def on_message_complete(self) -> None:
+        super().on_message_complete()
+        # The next request on this connection starts a new head.
+        self._in_head = True
+        self._head_bytes = 0
+        self._tail = b""
+
+    def _too_many_bytes(self) -> str:
+        return f"The request header fields are larger than {self.limits.header_bytes} bytes."
+
+    def _refuse(self, error: HeadTooLarge) -> None:
+        if self.transport.is_closing():
+            return
+        body = _problem(error.status, error.detail)
+        title = TITLES[error.status]
+        head = (
+            f"HTTP/1.1 {error.status} {title}\r\n"
+            "content-type: application/problem+json\r\n"
+            f"content-length: {len(body)}\r\n"
+            "connection: close\r\n\r\n"
+        ).encode()
+        self.transport.write(head + body)
+        self.transport.close()
+
+
+class RequestLineLimit:
+    """The request-line limit as pure ASGI, for servers that bound only the whole head."""
+
+    def __init__(self, app: ASGIApp, *, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            target = len(scope.get("raw_path") or b"") + len(scope.get("query_string", b""))
+            if target + len(scope.get("method", "")) + 10 > self.limit:
+                body = _problem(400, f"The request line is longer than {self.limit} bytes.")
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": 400,
+                        "headers": [
+                            (b"content-type", b"application/problem+json"),
+                            (b"content-length", str(len(body)).encode()),
+                            (b"connection", b"close"),
+                        ],
+                    }
+                )
+                await send({"type": "http.response.body", "body": body})
+                return
+        await self.app(scope, receive, send)
