@@ -1,7 +1,8 @@
 """Logging: JSON lines in staging and production, readable lines in development.
 
 Every record gets the request id and trace id of the request being served (from the
-request-context contextvar); the performance middleware adds route, status and duration_ms.
+request-context contextvar); the access line and slow-request logs add route, status and
+duration_ms.
 uvicorn's loggers are routed through the same handler so one process writes one format.
 """
 
@@ -14,7 +15,7 @@ from typing import Any, TextIO
 
 import orjson
 
-from app.middleware.request_context import current_request
+from app.context import current_request
 from app.security.masking import mask_secrets
 from app.settings import Settings
 
@@ -142,8 +143,7 @@ def configure_logging(settings: Settings, stream: TextIO | None = None) -> loggi
             uvicorn_logger.removeHandler(old)
         uvicorn_logger.propagate = True
         uvicorn_logger.setLevel(settings.LOG_LEVEL)
-    # uvicorn formats an access line for every response while its access logger has handlers,
-    # even when the level then drops it; below INFO it gets none, so nothing is formatted.
-    access = logging.getLogger("uvicorn.access")
-    access.propagate = access.isEnabledFor(logging.INFO)
+    # The edge layer writes the access line (`app.middleware.access_log`); uvicorn's would be
+    # a second, poorer one, and it formats it whenever its logger has handlers.
+    logging.getLogger("uvicorn.access").propagate = False
     return handler

@@ -43,6 +43,7 @@ from app.services import shutdown
 from app.services.ai_provider import AIProvider
 from app.services.analyses import AnalysisService
 from app.services.cache import Cache
+from app.services.player_search import PlayerSearch
 from app.services.queue import TaskQueue
 from app.settings import Environment, Settings, get_settings
 
@@ -70,6 +71,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 Database.open(settings, close_within=lambda: _left_to_close(settings))
             )
             app.state.cache = await stack.enter_async_context(Cache.open(settings))
+            app.state.player_search = None
+            if settings.ENABLE_CACHING:
+                app.state.player_search = PlayerSearch(
+                    app.state.db.read_sessions, ttl=settings.CACHE_TTL
+                )
+                stack.push_async_callback(app.state.player_search.aclose)
             await stack.enter_async_context(app.state.security.running(app.state.db))
             await stack.enter_async_context(app.state.health.running())
             # Queue workers start once the database is open and stop first, within the grace.

@@ -3,67 +3,121 @@
 # valgrind's callgrind. Unlike requests/s, the count does not move with the machine's load, so
 # it settles small differences that wrk rounds on a shared machine cannot.
 #
-# Each server runs under callgrind with counting off; after a warm-up the count runs for
-# N requests sent one after another on one keep-alive connection, then stops. Same uvicorn
-# settings as benchmarks/overhead.sh (one worker, the whole middleware stack on, the rate
-# limiter counting every request). Needs valgrind (Debian package `valgrind`).
-# Run from the repository root:  bash benchmarks/instructions.sh [PATH] [N]
+# Each server starts once under callgrind with counting off. For every endpoint in turn it gets
+# a warm-up, then the count runs for N requests sent one after another on one keep-alive
+# connection, and is dumped; so one call measures several endpoints, each from its own dump.
+# A server also runs timers while it serves (the queue's poll, the health monitor), and under
+# valgrind on a busy machine a request takes long enough for them to fire often: each server
+# is first counted idle, and "net" subtracts that idle rate over each endpoint's wall time
+# ("gross" keeps it). The reference app has no timers, so its net equals its gross.
+# Same uvicorn settings as benchmarks/overhead.sh (one worker, the whole middleware stack on,
+# the rate limiter counting every request). Needs valgrind (Debian package `valgrind`).
+#
+# Run from the repository root:
+#   bash benchmarks/instructions.sh                      # the report's four endpoint types
+#   bash benchmarks/instructions.sh /api/v1/teams/NYA 'POST /api/v1/trades/evaluate BODY.json'
+# An endpoint is `[METHOD ]PATH[ BODY_FILE]`; a body is sent as JSON. Environment:
+#   REQUESTS   requests counted per endpoint (default 1000)
+#   IDLE_SECONDS  how long each server is first counted idle (default 20)
+#   KEEP_DIR   keep the callgrind dumps there, one per server and endpoint, for
+#              `callgrind_annotate --inclusive=yes FILE`
+#   ENVIRONMENT, LOG_LEVEL, JWT_SECRET_KEY, DATABASE_URL are passed to the service
+#   (LOG_LEVEL defaults to WARNING; ENVIRONMENT=staging LOG_LEVEL=INFO counts the JSON access
+#   line production writes per request).
 set -euo pipefail
 BIN=.venv/bin
-REQUEST_PATH=${1:-/api/v1/health/liveness}
-N=${2:-2000}
+N=${REQUESTS:-1000}
+IDLE=${IDLE_SECONDS:-20}
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
+echo '{"team_a":"NYA","team_a_receives":["troutmi01"],"team_b":"LAA","team_b_receives":["rodrial01","gardnbr01"]}' >"$WORK/trade.json"
+if [ $# -eq 0 ]; then
+  set -- /api/v1/health/liveness /api/v1/teams/NYA '/api/v1/players?position=SS' \
+    "POST /api/v1/trades/evaluate $WORK/trade.json"
+fi
+ENDPOINTS=("$@")
 export DATABASE_URL=${DATABASE_URL:-sqlite+aiosqlite:///$WORK/btai.db}
-export LOG_LEVEL=WARNING RATE_LIMIT_REQUESTS=100000000
+export LOG_LEVEL=${LOG_LEVEL:-WARNING} RATE_LIMIT_REQUESTS=100000000
+if [ "${ENVIRONMENT:-development}" != development ]; then
+  export JWT_SECRET_KEY=${JWT_SECRET_KEY:-instructions-benchmark-signing-key-0123456789}
+fi
 $BIN/btai db seed >/dev/null
 
-send() {  # send PORT COUNT: COUNT sequential GETs on one connection, each must answer 200
-  $BIN/python - "$1" "$2" "$REQUEST_PATH" <<'PY'
+send() {  # send PORT COUNT ENDPOINT: COUNT sequential requests on one connection, each 2xx
+  $BIN/python - "$1" "$2" "$3" <<'PY'
 import http.client, sys
-port, count, path = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
-connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+port, count, spec = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3].split()
+method = spec.pop(0) if spec[0].isupper() else "GET"
+path = spec[0]
+body = open(spec[1], "rb").read() if len(spec) > 1 else None
+headers = {"Content-Type": "application/json"} if body is not None else {}
+connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
 for _ in range(count):
-    connection.request("GET", path)
+    connection.request(method, path, body=body, headers=headers)
     response = connection.getresponse()
     response.read()
-    if response.status != 200:
-        sys.exit(f"GET {path} answered {response.status}")
+    if not 200 <= response.status < 300:
+        sys.exit(f"{method} {path} answered {response.status}")
 PY
 }
 
-count() {  # count NAME COMMAND...: prints instructions per request
-  local name=$1 port
-  shift
-  port=$($BIN/python -c 'from btai_ops.processes import free_port; print(free_port())')
-  valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$WORK/$name.%p" \
-    "${@//\{port\}/$port}" >"$WORK/$name.log" 2>&1 &
-  local server=$!
-  for _ in $(seq 300); do
-    curl -sf -o /dev/null "http://127.0.0.1:$port$REQUEST_PATH" && break
-    sleep 1
-  done
-  send "$port" 200
-  callgrind_control -i on "$server" >/dev/null 2>&1
-  send "$port" "$N"
-  callgrind_control -i off "$server" >/dev/null 2>&1
-  callgrind_control -d "$server" >/dev/null 2>&1
-  kill "$server"
-  wait "$server" 2>/dev/null || true
-  local total
-  total=$(callgrind_annotate "$(ls -S "$WORK/$name".[0-9]* | head -1)" 2>/dev/null |
-    awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1; exit}')
-  echo $((total / N))
+dumped() {  # dumped SERVER NAME NUMBER: dump the count so far, print its total instructions
+  callgrind_control -d "$1" >/dev/null 2>&1
+  local file="$WORK/$2.out.$3"
+  for _ in $(seq 120); do [ -s "$file" ] && break; sleep 1; done
+  [ -n "${KEEP_DIR:-}" ] && mkdir -p "$KEEP_DIR" && cp "$file" "$KEEP_DIR/$2.$3.callgrind"
+  callgrind_annotate "$file" 2>/dev/null |
+    awk '/PROGRAM TOTALS/ && !seen {gsub(",", "", $1); print $1; seen = 1}'
 }
 
-btai=$(count btai $BIN/btai serve --port '{port}' --no-migrate)
-reference=$(count reference $BIN/uvicorn benchmarks.reference_app:app --port '{port}' \
-  --no-access-log --log-level warning)
-$BIN/python - "$btai" "$reference" "$REQUEST_PATH" "$N" <<'PY'
+count() {  # count NAME COMMAND...: per endpoint "gross net" instructions per request
+  local name=$1 port dump=0
+  shift
+  port=$($BIN/python -c 'from btai_ops.processes import free_port; print(free_port())')
+  valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$WORK/$name.out" \
+    "${@//\{port\}/$port}" >"$WORK/$name.log" 2>&1 &
+  local server=$!
+  # count runs in its own subshell: stop its server however that subshell ends
+  trap 'kill "$server" 2>/dev/null || true' EXIT
+  for _ in $(seq 300); do
+    curl -sf -o /dev/null "http://127.0.0.1:$port/api/v1/health/liveness" && break
+    sleep 1
+  done
+  # What the idle server runs in a second (its timers: queue poll, health monitor, ...).
+  callgrind_control -i on "$server" >/dev/null 2>&1
+  sleep "$IDLE"
+  callgrind_control -i off "$server" >/dev/null 2>&1
+  local idle_rate
+  dump=$((dump + 1))
+  idle_rate=$(( $(dumped "$server" "$name" "$dump") / IDLE ))
+  for endpoint in "${ENDPOINTS[@]}"; do
+    send "$port" 200 "$endpoint"
+    local started total
+    started=$(date +%s%N)
+    callgrind_control -i on "$server" >/dev/null 2>&1
+    send "$port" "$N" "$endpoint"
+    callgrind_control -i off "$server" >/dev/null 2>&1
+    dump=$((dump + 1))
+    total=$(dumped "$server" "$name" "$dump")
+    local idle=$(( idle_rate * ($(date +%s%N) - started) / 1000000000 ))
+    echo "$((total / N)) $(( (total - idle) / N ))"
+  done
+  kill "$server"
+  wait "$server" 2>/dev/null || true
+}
+
+mapfile -t btai < <(count btai $BIN/btai serve --port '{port}' --no-migrate)
+mapfile -t reference < <(count reference $BIN/uvicorn benchmarks.reference_app:app \
+  --port '{port}' --no-access-log --log-level warning)
+$BIN/python - "$N" "${#ENDPOINTS[@]}" "${ENDPOINTS[@]}" "${btai[@]}" "${reference[@]}" <<'PY'
 import sys
-btai, reference, path, n = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
-print(f"instructions per request, GET {path}, {n} requests each")
-print(f"  btai       {btai:>10,}")
-print(f"  reference  {reference:>10,}")
-print(f"  ratio (reference / btai): {reference / btai:.3f}")
+n, k = sys.argv[1], int(sys.argv[2])
+endpoints = sys.argv[3 : 3 + k]
+btai = [[int(x) for x in line.split()] for line in sys.argv[3 + k : 3 + 2 * k]]
+reference = [[int(x) for x in line.split()] for line in sys.argv[3 + 2 * k : 3 + 3 * k]]
+print(f"instructions per request, {n} requests per endpoint (ratio = reference / btai)")
+print(f"  {'endpoint':<40} {'btai net':>11} {'gross':>11} {'reference':>10} {'ratio':>6} {'gross':>6}")
+for endpoint, (gross, net), (ref, _) in zip(endpoints, btai, reference, strict=True):
+    name = " ".join(endpoint.split()[:2])
+    print(f"  {name:<40} {net:>11,} {gross:>11,} {ref:>10,} {ref / net:>6.3f} {ref / gross:>6.3f}")
 PY

@@ -78,6 +78,57 @@ def port_owner(port: int) -> str | None:
     return None
 
 
+_ERRORS: dict[str, type[BtaiError]] = {
+    "BtaiError": BtaiError,
+    "ServiceUnreachable": ServiceUnreachable,
+    "ConfigError": ConfigError,
+    "UsageProblem": UsageProblem,
+}
+
+
+def prepare_database_in_child() -> None:
+    """`prepare_shared_database` in a short-lived child process.
+
+    Migrating and seeding load SQLAlchemy, alembic and the embedded dataset: tens of
+    megabytes that a supervisor, which serves no request, would otherwise hold for its whole
+    life. The child builds the same settings from the environment this command prepared and
+    reports a failure as the error it raised.
+    """
+    import json
+    import subprocess
+    import sys
+
+    code = "from btai_ops.serve import _prepare_and_report; _prepare_and_report()"
+    done = subprocess.run(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, check=False
+    )
+    if done.returncode == 0:
+        return
+    try:
+        report = json.loads(done.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        raise BtaiError(
+            f"preparing the database failed (exit {done.returncode})", hint="see `btai db`"
+        ) from None
+    error = _ERRORS.get(report["kind"], BtaiError)
+    raise error(report["message"], hint=report["hint"], exit_code=report["exit_code"])
+
+
+def _prepare_and_report() -> None:
+    """The child's side of `prepare_database_in_child`: the error goes back as one JSON line."""
+    import json
+    import sys
+
+    try:
+        prepare_shared_database(load_settings())
+    except BtaiError as exc:
+        kind = type(exc).__name__
+        report = {"kind": kind, "message": exc.message, "hint": exc.hint,
+                  "exit_code": exc.exit_code}  # fmt: skip
+        sys.stdout.write(json.dumps(report) + "\n")
+        sys.exit(1)
+
+
 def prepare_shared_database(settings: Settings) -> None:
     """Migrate and seed before workers start, so they never race each other to do it."""
     from app.db.seed import prepare_database
@@ -233,7 +284,10 @@ def _run(
         prepare_multiprocess_dir(metrics_dir)
     configure_process_logging(settings)
     if migrate:
-        prepare_shared_database(settings)
+        if workers > 1:
+            prepare_database_in_child()  # the supervisor stays small
+        else:
+            prepare_shared_database(settings)
     if metrics_dir is not None:
         _share_metrics_dir(metrics_dir)
     for line in describe(settings, settings.SERVER, workers):

@@ -29,32 +29,78 @@ def _matches(if_none_match: str | None, etag: str) -> bool:
     return "*" in tags or etag in tags
 
 
+class StoredResponse(Response):
+    """A response sent as built when its entry was stored: no rendering, no header encoding."""
+
+    def __init__(self, status_code: int, raw_headers: list[tuple[bytes, bytes]], body: bytes):
+        self.status_code = status_code
+        self.background = None
+        self.body = body
+        self.raw_headers = raw_headers
+
+
+class _Entry:
+    """A cached body with what every response of it repeats, encoded once."""
+
+    __slots__ = ("body", "etag", "etag_header", "length_header")
+
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+        self.etag = etag_of(body)
+        self.etag_header = (b"etag", self.etag.encode())
+        self.length_header = (b"content-length", str(len(body)).encode())
+
+
+# Entries by cache key. A hit hands back the very bytes object that was stored, so an entry
+# whose `body` is that object is current; anything else (a miss, a copy fetched again from
+# Redis) is encoded anew. Bounded: cleared when it outgrows the keys worth remembering.
+_entries: dict[str, _Entry] = {}
+_MAX_ENTRIES = 4096
+_STATE_HEADERS = {state: (b"x-cache", state.encode()) for state in ("hit", "miss", "off")}
+_JSON = (b"content-type", b"application/json")
+
+
+def _entry(key: str, body: bytes) -> _Entry:
+    entry = _entries.get(key)
+    if entry is None or entry.body is not body:
+        if len(_entries) >= _MAX_ENTRIES:
+            _entries.clear()
+        entry = _entries[key] = _Entry(body)
+    return entry
+
+
+def _if_none_match(request: Request) -> str | None:
+    for name, value in request.scope["headers"]:
+        if name == b"if-none-match":
+            return str(value.decode("latin-1"))
+    return None
+
+
 async def cached_json(
     request: Request,
     cache: Cache,
     key: str,
     produce: Callable[[], Awaitable[BaseModel]],
 ) -> Response:
-    """The JSON of `produce()`, from the cache when present; 304 when the client has it."""
+    """The JSON of `produce()`, from the cache when present; 304 when the client has it.
+
+    A hit serves the stored bytes with their ETag, both as they were first encoded."""
     body = await cache.get(key) if cache.enabled else None
     if body is None:
         if cache.enabled:
             _CACHE_MISS.inc()
         body = (await produce()).model_dump_json().encode()
         await cache.set(key, body)
-        state = "miss"
+        state = "miss" if cache.enabled else "off"
     else:
         _CACHE_HIT.inc()
         state = "hit"
-    etag = etag_of(body)
-    headers = {
-        "ETag": etag,
-        "Cache-Control": f"public, max-age={cache.ttl}",
-        "X-Cache": state if cache.enabled else "off",
-    }
-    if _matches(request.headers.get("if-none-match"), etag):
-        return Response(status_code=304, headers=headers)
-    return Response(body, media_type="application/json", headers=headers)
+    entry = _entry(key, body)
+    headers = [entry.etag_header, cache.cache_control_header, _STATE_HEADERS[state]]
+    if _matches(_if_none_match(request), entry.etag):
+        return StoredResponse(304, headers, b"")
+    headers += (entry.length_header, _JSON)
+    return StoredResponse(200, headers, body)
 
 
 async def cached_read(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator
 from typing import Annotated, Literal
 
@@ -24,6 +25,7 @@ from app.schemas.players import (
     PlayerSummary,
     SeasonStats,
 )
+from app.services.player_search import PlayerSearch, page_json
 from app.settings import Settings
 
 router = APIRouter(prefix="/players", tags=["players"])
@@ -58,9 +60,9 @@ async def list_players(
     sort: Annotated[Sort, Query(description="Field, `-` first for descending.")] = "-war",
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
     cursor: Annotated[str | None, Query(max_length=1024)] = None,
-) -> PlayerPage:
+) -> PlayerPage | Response:
+    """A page of the served season's players (from memory; see `app.services.player_search`)."""
     settings: Settings = request.app.state.settings
-    db: Database = request.app.state.db
     filters = PlayerFilter(
         season=settings.DATA_SEASON,
         q=q,
@@ -70,8 +72,35 @@ async def list_players(
         max_salary=max_salary,
     )
     key = cursor_key(settings.JWT_SECRET_KEY.get_secret_value())
-    filter_print = fingerprint(**filters.__dict__)
+    filter_print = _fingerprint(filters)
     after = decode_cursor(key, cursor, sort=sort, filters=filter_print) if cursor else None
+    search: PlayerSearch | None = request.app.state.player_search
+    if search is None:  # ENABLE_CACHING=false: every page from the database
+        return await _page_from_database(request.app.state.db, filters, sort, limit, after, key)
+    season = await search.season(settings.DATA_SEASON)
+    rows = season.search(filters, sort=sort, limit=limit + 1, after=after)
+    page, next_cursor = rows[:limit], None
+    if len(rows) > limit:
+        last = page[-1]
+        keyset = Keyset(last.sort_value(sort.lstrip("-")), last.player_id)
+        next_cursor = _cursor(key, sort, filter_print, keyset)
+    return Response(page_json(page, next_cursor), media_type="application/json")
+
+
+# The same searches come again and again: their fingerprints and next cursors are derived once.
+@functools.lru_cache(maxsize=4096)
+def _fingerprint(filters: PlayerFilter) -> str:
+    return fingerprint(**filters.__dict__)
+
+
+@functools.lru_cache(maxsize=4096)
+def _cursor(key: bytes, sort: str, filter_print: str, keyset: Keyset) -> str:
+    return encode_cursor(key, sort=sort, filters=filter_print, keyset=keyset)
+
+
+async def _page_from_database(
+    db: Database, filters: PlayerFilter, sort: str, limit: int, after: Keyset | None, key: bytes
+) -> PlayerPage:
     async with db.read_sessions() as session:
         rows = await repo.search_player_summaries(
             session, filters, sort=sort, limit=limit + 1, after=after
@@ -81,6 +110,7 @@ async def list_players(
     if more:
         last = page[-1]
         keyset = Keyset(repo.summary_sort_value(last, sort), last["player_id"])
+        filter_print = fingerprint(**filters.__dict__)
         next_cursor = encode_cursor(key, sort=sort, filters=filter_print, keyset=keyset)
     items = [PlayerSummary.from_row(row) for row in page]
     return PlayerPage(items=items, count=len(items), next=next_cursor)

@@ -1,9 +1,9 @@
 """The one place that composes the middleware stack, in one documented order.
 
 Every middleware is a small pure-ASGI class. `install_middleware` adds them to the app so that
-the list in `middleware_stack` reads outermost first. The first three never refuse a request;
+the list in `middleware_stack` reads outermost first. The first four never refuse a request;
 they run as the parts of one edge layer (`app.middleware.edge`), so a response passes one
-`send` wrapper for all three, in this order:
+`send` wrapper for all of them, in this order:
 
 1. request context: assigns X-Request-ID and the W3C trace context first, so every later
    layer, log line and problem response (even a 413 or 429 sent by a security layer) names
@@ -11,16 +11,17 @@ they run as the parts of one edge layer (`app.middleware.edge`), so a response p
 2. performance metrics: wraps everything below it so the rejections of the security layers
    are counted and timed too;
 3. security headers: added to every response, rejections included;
+4. the access line (LOG_LEVEL=INFO or below): one per response, rejections included;
 
 then the layers that may refuse a request, each its own middleware:
 
-4. HTTPS enforcement: redirect or refuse plain HTTP before any other work;
-5. trusted host: refuse unknown Host headers;
-6. CORS: answer preflights before limits are spent on them;
-7. body limit: refuse oversized bodies before the app reads them;
-8. rate limit: the last gate before the application;
-9. HEAD as GET: a HEAD runs the GET route and its body is dropped (after the gates, so a HEAD
-   is limited and counted as itself).
+5. HTTPS enforcement: redirect or refuse plain HTTP before any other work;
+6. trusted host: refuse unknown Host headers;
+7. CORS: answer preflights before limits are spent on them;
+8. body limit: refuse oversized bodies before the app reads them;
+9. rate limit: the last gate before the application;
+10. HEAD as GET: a HEAD runs the GET route and its body is dropped (after the gates, so a
+    HEAD is limited and counted as itself).
 
 Starlette's own error middleware stays outermost (it answers unhandled exceptions with the
 problem handler from `app.errors`), and its exception middleware innermost.
@@ -33,6 +34,7 @@ from typing import Any
 from fastapi import FastAPI
 from starlette.middleware import Middleware
 
+from app.middleware.access_log import AccessLog
 from app.middleware.body_limit import BodyLimitMiddleware
 from app.middleware.cors import CORSMiddleware
 from app.middleware.edge import EdgeMiddleware
@@ -67,6 +69,8 @@ def middleware_stack(app: FastAPI, settings: Settings) -> list[Middleware]:
         )
     if settings.ENABLE_SECURITY_MIDDLEWARE:
         parts["security"] = SecurityHeaders(proxies=security.proxies)
+    if AccessLog.enabled():
+        parts["access"] = AccessLog(readable=settings.is_development)
     stack = [Middleware(EdgeMiddleware, **parts)] if parts else []
     stack.extend(security_layers(settings, security))
     stack.append(Middleware(HeadAsGetMiddleware))
@@ -74,7 +78,7 @@ def middleware_stack(app: FastAPI, settings: Settings) -> list[Middleware]:
 
 
 def security_layers(settings: Settings, security: SecurityServices) -> list[Middleware]:
-    """Layers 4-8: HTTPS, trusted host, CORS, body limit, rate limit."""
+    """Layers 5-9: HTTPS, trusted host, CORS, body limit, rate limit."""
     layers: list[Middleware] = []
     if settings.ENABLE_SECURITY_MIDDLEWARE:
         if settings.https_enforced:

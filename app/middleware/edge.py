@@ -19,6 +19,7 @@ from time import perf_counter_ns
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from app.middleware.access_log import AccessLog
     from app.middleware.metrics import RequestMetrics
     from app.middleware.request_context import RequestIds
     from app.middleware.security_headers import SecurityHeaders
@@ -36,15 +37,20 @@ class EdgeMiddleware:
         context: RequestIds | None = None,
         metrics: RequestMetrics | None = None,
         security: SecurityHeaders | None = None,
+        access: AccessLog | None = None,
     ) -> None:
         self.app = app
         self.context = context
         self.metrics = metrics
         self.security = security
+        self.access = access
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
-            await self.app(scope, receive, send)
+            if scope["type"] == "lifespan" and self.access is not None:
+                await self.app(scope, receive, self._flushing_at_shutdown(send))
+            else:
+                await self.app(scope, receive, send)
             return
         start = perf_counter_ns()
         root_path = scope.get("root_path", "")
@@ -68,16 +74,31 @@ class EdgeMiddleware:
                 message["headers"] = [*headers, *added, *ids]
             await send(message)
 
-        if metrics is None:
+        access = self.access
+        if metrics is None and access is None:
             await self.app(scope, receive, edge_send)
         else:
-            metrics.stats.in_flight += 1
+            if metrics is not None:
+                metrics.stats.in_flight += 1
             try:
                 await self.app(scope, receive, edge_send)
             finally:
-                metrics.finish(scope, root_path, start, status, size)
+                if metrics is not None:
+                    metrics.finish(scope, root_path, start, status, size)
+                if access is not None:
+                    access.write(scope, root_path, status, perf_counter_ns() - start)
         # Reset only on success: after an unhandled exception Starlette's error handler, which
         # runs outside this middleware, logs the traceback and must still name the request.
         # Each request runs in its own task, so the value cannot leak into another request.
         if context is not None and token is not None:
             context.end(token)
+
+    def _flushing_at_shutdown(self, send: Any) -> Any:
+        access = self.access
+
+        async def lifespan_send(message: dict[str, Any]) -> None:
+            if message["type"].startswith("lifespan.shutdown") and access is not None:
+                access.flush()  # the last access lines, before the server exits
+            await send(message)
+
+        return lifespan_send

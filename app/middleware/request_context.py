@@ -8,40 +8,23 @@ log formatter reads, so every log line written while serving a request names it.
 from __future__ import annotations
 
 import re
-from contextvars import ContextVar, Token
-from dataclasses import dataclass
+from contextvars import Token
 from random import getrandbits
 
 from starlette.types import ASGIApp, Scope
 
+from app.context import RequestContext, current_request
 from app.middleware.edge import EdgeMiddleware
 
 REQUEST_ID_HEADER = b"x-request-id"
 TRACEPARENT_HEADER = b"traceparent"
 ResponseHeaders = tuple[tuple[bytes, bytes], ...]
+__all__ = ["RequestContext", "RequestContextMiddleware", "RequestIds", "current_request"]
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
 # version 00 only; ids lowercase hex, never all zeros (W3C Trace Context, section 3.2).
 _TRACEPARENT = re.compile(r"00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})")
 _ZERO_TRACE = "0" * 32
 _ZERO_SPAN = "0" * 16
-
-
-@dataclass(slots=True)
-class RequestContext:
-    """What identifies the request being served (read by logging and error responses)."""
-
-    request_id: str
-    trace_id: str
-    span_id: str
-    parent_span_id: str | None = None
-    trace_flags: str = "01"
-
-    @property
-    def traceparent(self) -> str:
-        return f"00-{self.trace_id}-{self.span_id}-{self.trace_flags}"
-
-
-current_request: ContextVar[RequestContext | None] = ContextVar("current_request", default=None)
 
 
 def new_request_id() -> str:

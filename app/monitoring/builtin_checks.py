@@ -21,7 +21,6 @@ from sqlalchemy import text
 from starlette.datastructures import State
 
 from app.db.engine import is_sqlite
-from app.db.migrate import current_revisions, head_revisions
 from app.monitoring.checks import (
     FULL_ONLY,
     READY_AND_FULL,
@@ -48,6 +47,9 @@ def database_checks(state: State, settings: Settings) -> list[HealthCheck]:
         return CheckResult(Status.PASS, _ms_since(start), "ms")
 
     async def migrations() -> CheckResult:
+        # alembic (some 10 MB) is loaded by the startup probe, not by every worker at start
+        from app.db.migrate import current_revisions, head_revisions
+
         current, heads = await current_revisions(settings.database_url), head_revisions()
         missing = sorted(heads - current)
         if missing:

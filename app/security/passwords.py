@@ -13,7 +13,6 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from zxcvbn import zxcvbn
 
 from app.errors import InvalidInput
 from app.settings import Settings
@@ -87,7 +86,7 @@ class PasswordService:
                 field="body.password",
             )
         result: dict[str, Any] = await self._run(
-            zxcvbn, password[:SCORED_PREFIX], [u for u in user_inputs if u]
+            _score, password[:SCORED_PREFIX], [u for u in user_inputs if u]
         )
         score = int(result["score"])
         if score < settings.PASSWORD_MIN_SCORE:
@@ -104,3 +103,10 @@ class PasswordService:
                 },
             )
         return score
+
+
+def _score(password: str, user_inputs: list[str]) -> Any:
+    # zxcvbn's dictionaries hold some 12 MB: loaded on the first password check, not at start.
+    from zxcvbn import zxcvbn
+
+    return zxcvbn(password, user_inputs)

@@ -73,6 +73,8 @@ class Cache:
     def __init__(self, settings: Settings, redis: Redis | None = None) -> None:
         self.enabled = settings.ENABLE_CACHING
         self.ttl = settings.CACHE_TTL
+        # what every cached response says about its freshness, encoded once
+        self.cache_control_header = (b"cache-control", f"public, max-age={self.ttl}".encode())
         self.memory = MemoryCache(settings.CACHE_MAX_ENTRIES)
         self.redis = redis
         self.redis_url = mask_url(settings.redis_url) if settings.redis_url else None

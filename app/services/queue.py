@@ -46,6 +46,7 @@ from app.monitoring.metrics import (
 )
 from app.services import queue_store, shutdown
 from app.services.queue_store import ClaimedTask, fenced
+from app.services.queue_wake import FALLBACK_POLL, QueueListener, notify
 from app.settings import Settings
 
 logger = logging.getLogger("app.queue")
@@ -117,6 +118,7 @@ class TaskQueue:
         self._depth_labels: set[tuple[str, str]] = set()
         self._claim_failures = 0
         self._unsubscribe: Callable[[], None] | None = None
+        self._listener = QueueListener(db, self._wake.set)
         self.register("queue.echo", _echo, queue=SYSTEM_QUEUE)
         self.register("queue.sleep", _sleep, queue=SYSTEM_QUEUE)
 
@@ -167,6 +169,7 @@ class TaskQueue:
         if session is not None:
             session.add(row)
             await session.flush()
+            await notify(session, self.db.backend)
             self._wake.set()
             return row.id
         try:
@@ -174,6 +177,7 @@ class TaskQueue:
                 own.add(row)
                 await own.flush()
                 task_id = row.id
+                await notify(own, self.db.backend)
         except IntegrityError:
             if dedupe_key is None:
                 raise
@@ -196,6 +200,7 @@ class TaskQueue:
             # An unreachable or unmigrated database must not stop the API from starting;
             # the workers keep trying and health reports the queue.
             logger.exception("queue start: reaping expired leases failed")
+        await self._listener.start()
         self._dispatcher = asyncio.create_task(self._dispatch(), name="queue-dispatcher")
         self._maintenance = asyncio.create_task(self._maintain(), name="queue-maintenance")
         loop = asyncio.get_running_loop()
@@ -254,6 +259,7 @@ class TaskQueue:
         if self._maintenance is not None:
             await _settle([self._maintenance], 0)
         self._dispatcher, self._maintenance = None, None
+        await self._listener.close()
         logger.info(
             "queue stopped: %d finished within grace, %d returned to pending",
             in_flight - returned,
@@ -325,9 +331,31 @@ class TaskQueue:
         self._slots.release()
 
     async def _idle(self) -> None:
+        seconds = await self._idle_seconds()  # before the wait exists: a cancel may come here
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+            await asyncio.wait_for(self._wake.wait(), seconds)
         self._wake.clear()
+
+    async def _idle_seconds(self) -> float:
+        """QUEUE_POLL_INTERVAL, or while new tasks are announced (`app.services.queue_wake`)
+        until the next delayed task is due, FALLBACK_POLL at most."""
+        if not (self._listener.listening or await self._listener.start()):
+            return self.poll_interval
+        try:
+            due = await queue_store.next_due(
+                self.db,
+                queues=sorted({k.queue for k in self._kinds.values()}),
+                kinds=sorted(self._kinds),
+            )
+        except Exception:
+            return self.poll_interval
+        fallback = max(self.poll_interval, FALLBACK_POLL)
+        if due is None:
+            return fallback
+        wait = due - time.time()
+        if wait <= 0:  # due, yet the claim missed it (another process holds it): look again soon
+            wait = min(self.poll_interval, 1.0)
+        return min(wait, fallback)
 
     async def _claim(self) -> ClaimedTask | None:
         task = await queue_store.claim(
@@ -452,7 +480,8 @@ class TaskQueue:
             try:
                 tokens = [t.lease_token for t in self._running.values()]
                 await queue_store.renew_leases(self.db, tokens, self.lease_seconds)
-                await self.reap_expired()
+                if await self.reap_expired():
+                    self._wake.set()  # their tasks are pending again
                 await queue_store.purge_completed(self.db, COMPLETED_RETENTION)
                 await self.stats()  # keeps the depth gauges current
             except Exception as exc:

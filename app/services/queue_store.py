@@ -83,6 +83,18 @@ async def claim(
     )
 
 
+async def next_due(db: Database, *, queues: Sequence[str], kinds: Sequence[str]) -> float | None:
+    """When the earliest pending task of `queues` becomes due (epoch seconds), or None."""
+    t = QueueTask
+    async with db.sessions() as session:
+        due = await session.scalar(
+            select(func.min(t.available_at)).where(
+                t.state == "pending", t.queue.in_(queues), t.kind.in_(kinds)
+            )
+        )
+    return None if due is None else float(due)
+
+
 async def release(db: Database, task: ClaimedTask) -> bool:
     """Give a claimed task back to pending without counting the interrupted attempt."""
     async with session_scope(db.sessions) as session:

@@ -17,6 +17,7 @@ from starlette.types import Receive, Scope, Send
 
 from app.logging_config import configure_logging
 from app.main import create_app
+from app.middleware.access_log import AccessLog
 from app.middleware.metrics import PerformanceMiddleware
 from app.middleware.request_context import RequestContextMiddleware, current_request
 from app.monitoring.request_stats import RequestStats
@@ -344,13 +345,15 @@ async def test_batched_histograms_match_direct_observation() -> None:
 
 @pytest.mark.parametrize(("level", "logged"), [("INFO", True), ("WARNING", False)])
 def test_access_lines_are_only_formatted_when_they_are_written(level: str, logged: bool) -> None:
-    """uvicorn builds an access line whenever its access logger has handlers."""
+    """uvicorn builds an access line whenever its access logger has handlers: it gets none,
+    the edge layer writes the access line, and only at INFO or below."""
     access = logging.getLogger("uvicorn.access")
     root = logging.getLogger()
     saved = (access.propagate, access.level, root.level, list(root.handlers))
     try:
         configure_logging(Settings(_env_file=None, LOG_LEVEL=level), stream=io.StringIO())
-        assert access.hasHandlers() is logged
+        assert access.hasHandlers() is False
+        assert AccessLog.enabled() is logged
     finally:
         access.propagate, access.level = saved[0], saved[1]
         root.setLevel(saved[2])

@@ -169,6 +169,17 @@ async def search_player_summaries(
     return [dict(row) for row in result.mappings()]
 
 
+async def season_player_summaries(session: AsyncSession, *, season: int) -> list[dict[str, Any]]:
+    """Every list row of `season` as mappings of SUMMARY_COLUMNS, in player-id order."""
+    result = await session.execute(
+        select(*SUMMARY_COLUMNS)
+        .join(PlayerSeason, PlayerSeason.player_id == Player.player_id)
+        .where(PlayerSeason.season == season)
+        .order_by(PlayerSeason.player_id)
+    )
+    return [dict(row) for row in result.mappings()]
+
+
 def summary_sort_value(row: dict[str, Any], sort: str) -> Any:
     """The value of `sort_expression(sort)` for a summary mapping, for the next cursor."""
     field = sort.lstrip("-")

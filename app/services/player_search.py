@@ -1,0 +1,249 @@
+"""The served season's player list, held in memory: the search behind `GET /players`.
+
+A season has under two thousand list rows and changes only when it is re-seeded, yet a page
+read from the database costs a query, a thread hop (aiosqlite), row mappings, a pydantic
+model per row and a JSON encoding: some seven million CPU instructions for 25 rows. Here the
+season's rows are read once, each encoded to its JSON once, and kept ordered by every sort
+the API offers; a page is then a filtered walk along one ordering and a join of bytes.
+
+The answers are the database query's (`app.db.repositories.players.search_player_summaries`):
+the same filters, the same order (the sort value, then the player id, both in code-point
+order as SQLite and a C-collated PostgreSQL compare them), the same keyset continuation.
+Like the cached reads, the rows are kept for CACHE_TTL seconds; after that the next search
+still answers from them while one background read replaces them, so a re-seed shows within
+CACHE_TTL and no request waits for the refresh.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.db.repositories import players as repo
+from app.db.repositories.players import SORT_KEYS, Keyset, PlayerFilter
+
+logger = logging.getLogger("app.services.player_search")
+
+# The list row's JSON fields, in the order the PlayerSummary schema writes them.
+ROW_FIELDS = (
+    "player_id", "name", "team_key", "position", "age", "bats", "throws", "season", "war",
+    "salary", "salary_source", "contract_status", "years_of_control",
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class SummaryRow:
+    """One player's list row: what the filters and sorts read, and its JSON, encoded once."""
+
+    player_id: str
+    lower_name: str
+    sort_name: str
+    team_key: str
+    position: str
+    war: float
+    salary: int | None
+    age: int | None
+    json: bytes
+
+    def sort_value(self, field: str) -> Any:
+        """The value `repo.sort_expression` orders by (NULL salary and age count as 0)."""
+        if field == "war":
+            return self.war
+        if field == "salary":
+            return self.salary or 0
+        if field == "age":
+            return self.age or 0
+        return self.sort_name
+
+
+def summary_row(mapping: Mapping[str, Any]) -> SummaryRow:
+    """A row from a mapping of the repository's SUMMARY_COLUMNS."""
+    war = float(mapping["war"])
+    salary = None if mapping["salary"] is None else int(mapping["salary"])
+    age = None if mapping["age"] is None else int(mapping["age"])
+    body = {
+        "player_id": mapping["player_id"],
+        "name": mapping["full_name"],
+        "team_key": mapping["team_key"],
+        "position": mapping["position"],
+        "age": age,
+        "bats": mapping["bats"],
+        "throws": mapping["throws"],
+        "season": int(mapping["season"]),
+        "war": war,
+        "salary": salary,
+        "salary_source": mapping["salary_source"],
+        "contract_status": mapping["contract_status"],
+        "years_of_control": int(mapping["years_of_control"]),
+    }
+    return SummaryRow(
+        player_id=mapping["player_id"],
+        lower_name=str(mapping["full_name"]).lower(),
+        sort_name=mapping["sort_name"],
+        team_key=mapping["team_key"],
+        position=mapping["position"],
+        war=war,
+        salary=salary,
+        age=age,
+        json=orjson.dumps(body),
+    )
+
+
+class _Ordering:
+    """The rows in one sort's order, and where each player stands in it."""
+
+    __slots__ = ("field", "index", "rows", "values")
+
+    def __init__(self, rows: Sequence[SummaryRow], sort: str) -> None:
+        self.field = sort.lstrip("-")
+        by_id = sorted(rows, key=lambda row: row.player_id)
+        # Stable sorts: equal values keep the player-id order, also when reversed.
+        ordered = sorted(
+            by_id, key=lambda row: row.sort_value(self.field), reverse=sort.startswith("-")
+        )
+        self.rows = ordered
+        self.values = [row.sort_value(self.field) for row in ordered]
+        self.index = {row.player_id: position for position, row in enumerate(ordered)}
+
+    def start_after(self, after: Keyset, descending: bool) -> int:
+        """The position of the first row beyond `after` (its value, then its player id)."""
+        known = self.index.get(after.player_id)
+        if known is not None and self.values[known] == after.value:
+            return known + 1
+        # The cursor's row is gone or moved (the data was re-seeded): walk to where it was.
+        for position, row in enumerate(self.rows):
+            value = self.values[position]
+            beyond = value < after.value if descending else value > after.value
+            if beyond or (value == after.value and row.player_id > after.player_id):
+                return position
+        return len(self.rows)
+
+
+class SeasonPlayers:
+    """One season's list rows, ordered by every sort key."""
+
+    def __init__(self, season: int, rows: Sequence[SummaryRow]) -> None:
+        self.season = season
+        self.count = len(rows)
+        self._orderings = {sort: _Ordering(rows, sort) for sort in SORT_KEYS}
+        # A position filter (the commonest) walks only that position's rows.
+        positions = sorted({row.position for row in rows})
+        self._by_position = {
+            (sort, position): _Ordering([r for r in rows if r.position == position], sort)
+            for sort in SORT_KEYS
+            for position in positions
+        }
+
+    def search(
+        self, filters: PlayerFilter, *, sort: str, limit: int, after: Keyset | None = None
+    ) -> list[SummaryRow]:
+        """Up to `limit` rows matching `filters`, in `sort` order, beyond `after`."""
+        if filters.position is not None:
+            ordering = self._by_position.get((sort, filters.position)) or _Ordering([], sort)
+        else:
+            ordering = self._orderings[sort]
+        descending = sort.startswith("-")
+        start = ordering.start_after(after, descending) if after is not None else 0
+        q = filters.q.lower() if filters.q else None
+        position, min_war, max_salary = filters.position, filters.min_war, filters.max_salary
+        team = filters.team.upper() if filters.team else None
+        found: list[SummaryRow] = []
+        rows = ordering.rows
+        for index in range(start, len(rows)):
+            row = rows[index]
+            if position is not None and row.position != position:
+                continue
+            if team is not None and row.team_key != team:
+                continue
+            if min_war is not None and row.war < min_war:
+                continue
+            if max_salary is not None and (row.salary is None or row.salary > max_salary):
+                continue
+            if q is not None and q not in row.lower_name and q not in row.sort_name:
+                continue
+            found.append(row)
+            if len(found) == limit:
+                break
+        return found
+
+
+def page_json(rows: Sequence[SummaryRow], next_cursor: str | None) -> bytes:
+    """The `PlayerPage` body for `rows`: each row's stored JSON, joined."""
+    return b"".join(
+        (
+            b'{"items":[',
+            b",".join(row.json for row in rows),
+            b'],"count":',
+            str(len(rows)).encode(),
+            b',"next":',
+            orjson.dumps(next_cursor),
+            b"}",
+        )
+    )
+
+
+async def read_season(session: AsyncSession, season: int) -> SeasonPlayers:
+    """Every list row of `season` from the database."""
+    rows = await repo.season_player_summaries(session, season=season)
+    return SeasonPlayers(season, [summary_row(row) for row in rows])
+
+
+class PlayerSearch:
+    """The served season's `SeasonPlayers`, read once and refreshed every `ttl` seconds.
+
+    Callers that find nothing yet await one shared read; once there are rows, an expired copy
+    keeps answering while one background read replaces it.
+    """
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], *, ttl: float) -> None:
+        self.sessions = sessions
+        self.ttl = ttl
+        self._current: dict[int, tuple[float, SeasonPlayers]] = {}
+        self._reading: dict[int, asyncio.Task[SeasonPlayers]] = {}
+
+    async def season(self, season: int) -> SeasonPlayers:
+        held = self._current.get(season)
+        if held is not None:
+            if time.monotonic() - held[0] >= self.ttl and season not in self._reading:
+                self._start_read(season)
+            return held[1]
+        reading = self._reading.get(season) or self._start_read(season)
+        return await asyncio.shield(reading)
+
+    def invalidate(self) -> None:
+        """Forget every season read so far (the next search reads again)."""
+        self._current.clear()
+
+    async def aclose(self) -> None:
+        """Stop a read still running (the app is shutting down)."""
+        reads = list(self._reading.values())
+        for read in reads:
+            read.cancel()
+        await asyncio.gather(*reads, return_exceptions=True)
+
+    def _start_read(self, season: int) -> asyncio.Task[SeasonPlayers]:
+        task = asyncio.create_task(self._read(season), name=f"player-search-{season}")
+        self._reading[season] = task
+        task.add_done_callback(_log_failure)
+        return task
+
+    async def _read(self, season: int) -> SeasonPlayers:
+        try:
+            async with self.sessions() as session:
+                players = await read_season(session, season)
+            self._current[season] = (time.monotonic(), players)
+            return players
+        finally:
+            self._reading.pop(season, None)  # a failed read is not remembered
+
+
+def _log_failure(task: asyncio.Task[SeasonPlayers]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        logger.warning("reading the season's players failed: %r", task.exception())
