@@ -3,49 +3,27 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Any
 
 from btai_ops.errors import ConfigError
 from btai_ops.render.appfacts import AppFacts, env_text
+from btai_ops.render.cluster import migration_job, namespace, service_account
 from btai_ops.render.loader import LoadedConfig
 from btai_ops.render.output import to_yaml
+from btai_ops.render.pods import (
+    CONTAINER,
+    PORT_NAME,
+    Obj,
+    common_labels,
+    configmap_name,
+    env_sources,
+    instance_labels,
+    metadata,
+    pod_security_context,
+    security_context,
+    selector_labels,
+    serve_command,
+)
 from btai_ops.render.schema import Probe, RenderConfig
-
-Obj = dict[str, Any]
-CONTAINER = "api"
-PORT_NAME = "http"
-
-
-def selector_labels(config: RenderConfig) -> dict[str, str]:
-    """The labels that pick the pods; never the version, so a rollout keeps its selector."""
-    return {
-        "app.kubernetes.io/name": config.name,
-        "app.kubernetes.io/instance": config.name,
-        "app.kubernetes.io/component": "api",
-    }
-
-
-def instance_labels(config: RenderConfig) -> dict[str, str]:
-    return {"app.kubernetes.io/name": config.name, "app.kubernetes.io/instance": config.name}
-
-
-def common_labels(config: RenderConfig) -> dict[str, str]:
-    return {
-        **config.labels,
-        **selector_labels(config),
-        "app.kubernetes.io/part-of": "btai",
-        "app.kubernetes.io/version": config.image.tag,
-        "app.kubernetes.io/managed-by": "btai-render",
-    }
-
-
-def metadata(config: RenderConfig, name: str | None = None, **extra: Any) -> Obj:
-    return {
-        "name": name or config.name,
-        "namespace": config.namespace,
-        "labels": common_labels(config),
-        **extra,
-    }
 
 
 def replica_floor(config: RenderConfig) -> int:
@@ -60,10 +38,6 @@ def grace_period(config: RenderConfig, facts: AppFacts) -> int:
         + config.shutdown.margin_seconds
     )
     return config.shutdown.termination_grace_period_seconds or needed
-
-
-def configmap_name(config: RenderConfig) -> str:
-    return f"{config.name}-env"
 
 
 def configmap(config: RenderConfig) -> Obj:
@@ -97,52 +71,8 @@ def _pre_stop(config: RenderConfig, version: tuple[int, int]) -> Obj | None:
     return {"preStop": {"exec": {"command": ["sleep", str(seconds)]}}}
 
 
-def serve_command(config: RenderConfig) -> list[str]:
-    # With a migration Job the schema is settled before the rollout; pods only serve.
-    return ["btai", "serve", "--no-migrate"] if config.migration.job else ["btai", "serve"]
-
-
-def _security_context(config: RenderConfig) -> Obj:
-    sec = config.security
-    return {
-        "allowPrivilegeEscalation": False,
-        "readOnlyRootFilesystem": True,
-        "runAsNonRoot": True,
-        "runAsUser": sec.run_as_user,
-        "runAsGroup": sec.run_as_group,
-        "capabilities": {"drop": ["ALL"]},
-        "seccompProfile": {"type": "RuntimeDefault"},
-    }
-
-
-def _pod_security_context(config: RenderConfig) -> Obj:
-    return {
-        "runAsNonRoot": True,
-        "runAsUser": config.security.run_as_user,
-        "runAsGroup": config.security.run_as_group,
-        "fsGroup": config.security.run_as_group,
-        "seccompProfile": {"type": "RuntimeDefault"},
-    }
-
-
-def _env_sources(config: RenderConfig) -> tuple[list[Obj], list[Obj]]:
-    """`env` (Secret references) and `envFrom` (the ConfigMap and whole Secrets)."""
-    env = [
-        {
-            "name": name,
-            "valueFrom": {
-                "secretKeyRef": {"name": ref.secret, "key": ref.key, "optional": ref.optional}
-            },
-        }
-        for name, ref in sorted(config.secrets.items())
-    ]
-    env_from: list[Obj] = [{"configMapRef": {"name": configmap_name(config)}}]
-    env_from += [{"secretRef": {"name": name}} for name in config.env_from_secrets]
-    return env, env_from
-
-
 def _container(config: RenderConfig, facts: AppFacts, version: tuple[int, int]) -> Obj:
-    env, env_from = _env_sources(config)
+    env, env_from = env_sources(config)
     limits = {"memory": config.resources.limits.memory}
     if config.resources.limits.cpu:
         limits["cpu"] = config.resources.limits.cpu
@@ -157,7 +87,7 @@ def _container(config: RenderConfig, facts: AppFacts, version: tuple[int, int]) 
         "ports": [{"name": PORT_NAME, "containerPort": facts.port, "protocol": "TCP"}],
         "envFrom": env_from,
         "resources": {"requests": requests, "limits": limits},
-        "securityContext": _security_context(config),
+        "securityContext": security_context(config),
         "startupProbe": _probe(config.probes.startup),
         "readinessProbe": _probe(config.probes.readiness),
         "livenessProbe": _probe(config.probes.liveness),
@@ -201,7 +131,7 @@ def deployment(
                 "automountServiceAccountToken": False,
                 "enableServiceLinks": False,
                 "terminationGracePeriodSeconds": grace_period(config, facts),
-                "securityContext": _pod_security_context(config),
+                "securityContext": pod_security_context(config),
                 "topologySpreadConstraints": spread,
                 "containers": [_container(config, facts, version)],
                 "volumes": [
@@ -217,84 +147,6 @@ def deployment(
         "kind": "Deployment",
         "metadata": metadata(config),
         "spec": spec,
-    }
-
-
-def namespace(config: RenderConfig) -> Obj:
-    """The namespace, enforcing the `restricted` Pod Security Standard the pods already meet
-    (non-root, no privilege escalation, every capability dropped, RuntimeDefault seccomp)."""
-    labels = {k: v for k, v in common_labels(config).items() if k != "app.kubernetes.io/component"}
-    labels |= {
-        "pod-security.kubernetes.io/enforce": "restricted",
-        "pod-security.kubernetes.io/warn": "restricted",
-    }
-    return {
-        "apiVersion": "v1",
-        "kind": "Namespace",
-        "metadata": {"name": config.namespace, "labels": labels},
-    }
-
-
-def service_account(config: RenderConfig) -> Obj:
-    """The pods' own identity: the API needs no Kubernetes API access, so no token at all."""
-    return {
-        "apiVersion": "v1",
-        "kind": "ServiceAccount",
-        "metadata": metadata(config),
-        "automountServiceAccountToken": False,
-    }
-
-
-def migration_job(config: RenderConfig, version_checksum: str) -> Obj:
-    """`btai db upgrade` once per release, before the Deployment rolls (apply it first and
-    wait for it: `kubectl wait --for=condition=complete job/<name>`). Its name carries the
-    release so a new image gets a new Job; a finished one is removed after a day."""
-    env, env_from = _env_sources(config)
-    container: Obj = {
-        "name": "migrate",
-        "image": config.image.reference,
-        "imagePullPolicy": config.image.pull_policy,
-        "command": ["btai", "db", "upgrade"],
-        "envFrom": env_from,
-        "resources": {
-            "requests": {"memory": config.resources.requests.memory},
-            "limits": {"memory": config.resources.limits.memory},
-        },
-        "securityContext": _security_context(config),
-        "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],  # noqa: S108
-    }
-    if config.resources.requests.cpu:
-        container["resources"]["requests"]["cpu"] = config.resources.requests.cpu
-    if env:
-        container["env"] = env
-    labels = {**common_labels(config), "app.kubernetes.io/component": "migration"}
-    return {
-        "apiVersion": "batch/v1",
-        "kind": "Job",
-        "metadata": {
-            "name": f"{config.name}-migrate-{version_checksum[:10]}",
-            "namespace": config.namespace,
-            "labels": labels,
-        },
-        "spec": {
-            "backoffLimit": config.migration.backoff_limit,
-            "activeDeadlineSeconds": config.migration.active_deadline_seconds,
-            "ttlSecondsAfterFinished": 86_400,
-            "template": {
-                "metadata": {"labels": labels},
-                "spec": {
-                    "serviceAccountName": config.name,
-                    "automountServiceAccountToken": False,
-                    "enableServiceLinks": False,
-                    "restartPolicy": "Never",
-                    "securityContext": _pod_security_context(config),
-                    "containers": [container],
-                    "volumes": [
-                        {"name": "tmp", "emptyDir": {"sizeLimit": config.security.tmp_size_limit}}
-                    ],
-                },
-            },
-        },
     }
 
 
