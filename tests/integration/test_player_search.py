@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -18,8 +17,6 @@ from app.db.repositories.players import SORT_KEYS, Keyset, PlayerFilter
 from app.main import create_app
 from app.services.player_search import PlayerSearch, SeasonPlayers, read_season
 from app.settings import Settings
-from tests.support.data import clone_pg, copy_sqlite
-from tests.support.services import drop_pg_database
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -37,24 +34,6 @@ FILTERS = [
     PlayerFilter(SEASON, team="BOS", position="P", q="an"),
     PlayerFilter(SEASON, position="DH", team="ZZZ"),
 ]
-
-
-@pytest.fixture(
-    scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
-)
-def module_db_url(
-    request: pytest.FixtureRequest,
-    seeded_sqlite_template: Path,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield copy_sqlite(seeded_sqlite_template, tmp_path_factory.mktemp("player-search"))
-        return
-    name, url = clone_pg(request.getfixturevalue("seeded_pg_template"))
-    try:
-        yield url
-    finally:
-        drop_pg_database(name)
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")

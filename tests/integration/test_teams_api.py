@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -15,29 +14,9 @@ from app.data.loader import load_extract
 from app.main import create_app
 from app.monitoring.metrics import CACHE_REQUESTS
 from app.settings import Settings
-from tests.support.data import clone_pg, copy_sqlite
-from tests.support.services import drop_pg_database
 
 # Every test here only reads, so one app per database serves the whole module.
 pytestmark = pytest.mark.asyncio(loop_scope="module")
-
-
-@pytest.fixture(
-    scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
-)
-def module_db_url(
-    request: pytest.FixtureRequest,
-    seeded_sqlite_template: Path,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield copy_sqlite(seeded_sqlite_template, tmp_path_factory.mktemp("teams-api"))
-        return
-    name, url = clone_pg(request.getfixturevalue("seeded_pg_template"))
-    try:
-        yield url
-    finally:
-        drop_pg_database(name)
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")

@@ -86,3 +86,24 @@ def seeded_db_url(request: pytest.FixtureRequest) -> str:
     fixture = "seeded_sqlite_url" if request.param == "sqlite" else "seeded_pg_url"
     url: str = request.getfixturevalue(fixture)
     return url
+
+
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def module_db_url(
+    request: pytest.FixtureRequest,
+    seeded_sqlite_template: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[str]:
+    """One seeded database per test module, on SQLite and on PostgreSQL, for modules that
+    only read and so share one app per database."""
+    if request.param == "sqlite":
+        folder = tmp_path_factory.mktemp(request.module.__name__.rsplit(".", 1)[-1])
+        yield copy_sqlite(seeded_sqlite_template, folder)
+        return
+    name, url = clone_pg(request.getfixturevalue("seeded_pg_template"))
+    try:
+        yield url
+    finally:
+        drop_pg_database(name)
