@@ -10,9 +10,8 @@ from typing import Annotated, Any
 
 import typer
 
-from btai_ops.errors import BtaiError, ServiceUnreachable
+from btai_ops.errors import BtaiError
 from btai_ops.output import print_json, stderr, stdout
-from btai_ops.settings_loader import load_settings
 
 UsernameArgument = Annotated[str, typer.Argument(help="The account's username.")]
 
@@ -87,20 +86,6 @@ async def _list(session: Any) -> list[dict[str, Any]]:
 
 
 async def _run(work: Any) -> Any:
-    """Run `work(session)` in one transaction on DATABASE_URL."""
-    from sqlalchemy.exc import SQLAlchemyError
+    from btai_ops.transaction import in_transaction
 
-    from app.db.engine import Database
-
-    settings = load_settings()
-    db = Database(settings)
-    try:
-        async with db.sessions() as session, session.begin():
-            return await work(session)
-    except (SQLAlchemyError, OSError) as exc:
-        raise ServiceUnreachable(
-            f"cannot read the accounts: {type(exc).__name__}",
-            hint="check DATABASE_URL; `btai db upgrade` creates the tables",
-        ) from None
-    finally:
-        await db.dispose()
+    return await in_transaction(work, reading="the accounts")
