@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, StrictBool, StringConstraints
 
 from app.security.sanitize import SafeText
 
@@ -195,7 +195,7 @@ class AnalyzeRequest(_Strict):
         allow_inf_nan=False,
         description="Most salary to add, in dollars.",
     )
-    include_prospects: bool = False
+    include_prospects: StrictBool = False  # 0 or "yes" is refused, as the schema says
     max_trade_partners: int = Field(2, ge=1, le=4)
     preferred_positions: list[Position] | None = Field(None, max_length=12)
 

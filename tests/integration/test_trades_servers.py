@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.db.tables.queue import QueueTask
@@ -54,7 +54,8 @@ def wait_for(check: Callable[[], bool], timeout: float = 60, what: str = "condit
 
 
 def enqueue(url: str, kind: str, payloads: list[dict[str, Any]]) -> None:
-    """Insert tasks in one transaction, as a producer elsewhere would."""
+    """Insert tasks in one transaction, as a producer elsewhere would, and wake the workers
+    (`NOTIFY btai_queue` on PostgreSQL, as the README asks of outside producers)."""
 
     async def run() -> None:
         engine = create_async_engine(url)
@@ -65,6 +66,8 @@ def enqueue(url: str, kind: str, payloads: list[dict[str, Any]]) -> None:
         try:
             async with engine.begin() as conn:
                 await conn.execute(QueueTask.__table__.insert(), rows)
+                if conn.dialect.name == "postgresql":
+                    await conn.execute(text("SELECT pg_notify('btai_queue', '')"))
         finally:
             await engine.dispose()
 
