@@ -19,7 +19,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from btai_ops.errors import BtaiError, ConfigError, ServiceUnreachable, UsageProblem
+from btai_ops.errors import (
+    BtaiError,
+    ConfigError,
+    InternalError,
+    ServiceUnreachable,
+    UsageProblem,
+)
 from btai_ops.output import stderr
 from btai_ops.settings_loader import load_settings
 
@@ -106,10 +112,8 @@ def _listens_on(process: Any, port: int) -> bool:
 
 
 _ERRORS: dict[str, type[BtaiError]] = {
-    "BtaiError": BtaiError,
-    "ServiceUnreachable": ServiceUnreachable,
-    "ConfigError": ConfigError,
-    "UsageProblem": UsageProblem,
+    kind.__name__: kind
+    for kind in (BtaiError, ServiceUnreachable, ConfigError, UsageProblem, InternalError)
 }
 
 
@@ -138,7 +142,7 @@ def prepare_database_in_child() -> None:
             f"preparing the database failed (exit {done.returncode})", hint="see `btai db`"
         ) from None
     error = _ERRORS.get(report["kind"], BtaiError)
-    raise error(report["message"], hint=report["hint"], exit_code=report["exit_code"])
+    raise error(report["message"], hint=report["hint"])
 
 
 def _prepare_and_report() -> None:
@@ -149,9 +153,7 @@ def _prepare_and_report() -> None:
     try:
         prepare_shared_database(load_settings())
     except BtaiError as exc:
-        kind = type(exc).__name__
-        report = {"kind": kind, "message": exc.message, "hint": exc.hint,
-                  "exit_code": exc.exit_code}  # fmt: skip
+        report = {"kind": type(exc).__name__, "message": exc.message, "hint": exc.hint}
         sys.stdout.write(json.dumps(report) + "\n")
         sys.exit(1)
 
@@ -345,4 +347,4 @@ def _run(
 
         started = run_uvicorn(options)
     if not started:
-        raise BtaiError("the server did not start", hint="see the log lines above")
+        raise ServiceUnreachable("the server did not start", hint="see the log lines above")
