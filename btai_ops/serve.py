@@ -74,18 +74,7 @@ def port_owner(port: int) -> str | None:
     """
     import psutil
 
-    try:
-        connections = psutil.net_connections(kind="inet")
-    except (psutil.AccessDenied, OSError):
-        return None
-    pid = next(
-        (
-            conn.pid
-            for conn in connections
-            if conn.status == psutil.CONN_LISTEN and conn.laddr and conn.laddr.port == port
-        ),
-        None,
-    )
+    pid = _listener_pid(port)
     if pid is None:
         return None
     try:
@@ -97,6 +86,24 @@ def port_owner(port: int) -> str | None:
         return f"{holder.name()} (pid {holder.pid}{role})"
     except psutil.Error:
         return f"pid {pid}"
+
+
+def _listener_pid(port: int) -> int | None:
+    """The pid the system names for the socket listening on `port`, if it may say."""
+    import psutil
+
+    try:
+        connections = psutil.net_connections(kind="inet")
+    except (psutil.AccessDenied, OSError):
+        return None
+    return next(
+        (
+            conn.pid
+            for conn in connections
+            if conn.status == psutil.CONN_LISTEN and conn.laddr and conn.laddr.port == port
+        ),
+        None,
+    )
 
 
 def _listens_on(process: Any, port: int) -> bool:
@@ -250,19 +257,37 @@ def serve(
     if env is not None:
         for name, value in environment_settings(env, config_dir).items():
             os.environ.setdefault(name, value)
-    overrides = {
-        "API_HOST": host,
-        "API_PORT": port,
-        "API_WORKERS": workers,
-        "SERVER": server.value if server else None,
-        "GRACEFUL_TIMEOUT": graceful_timeout,
-        "LIMIT_CONCURRENCY": limit_concurrency,
-        "BACKLOG": backlog,
-    }
+    _export_overrides(
+        {
+            "API_HOST": host,
+            "API_PORT": port,
+            "API_WORKERS": workers,
+            "SERVER": server.value if server else None,
+            "GRACEFUL_TIMEOUT": graceful_timeout,
+            "LIMIT_CONCURRENCY": limit_concurrency,
+            "BACKLOG": backlog,
+        }
+    )
+    settings = load_settings()
+    _check_can_serve(settings, reload=reload)
+    ensure_port_free(settings.API_HOST, settings.API_PORT)
+    workers_n = 1 if reload else settings.API_WORKERS
+    metrics_dir, temporary = _metrics_dir(settings, workers_n)
+    try:
+        _run(settings, workers_n, metrics_dir, reload=reload, migrate=migrate)
+    finally:
+        if temporary and metrics_dir is not None:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def _export_overrides(overrides: dict[str, object]) -> None:
+    """The flags given, as settings in the environment the workers build their Settings from."""
     for setting, given in overrides.items():
         if given is not None:
-            os.environ[setting] = str(given)  # the workers build their Settings from it
-    settings = load_settings()
+            os.environ[setting] = str(given)
+
+
+def _check_can_serve(settings: Settings, *, reload: bool) -> None:
     if reload and not settings.is_development:
         raise UsageProblem("--reload is for development only", hint="ENVIRONMENT=development")
     if settings.SERVER == "granian":
@@ -272,14 +297,6 @@ def serve(
             raise ConfigError(
                 "granian is not installed", hint="pip install 'btai[granian]' or --server uvicorn"
             ) from None
-    ensure_port_free(settings.API_HOST, settings.API_PORT)
-    workers_n = 1 if reload else settings.API_WORKERS
-    metrics_dir, temporary = _metrics_dir(settings, workers_n)
-    try:
-        _run(settings, workers_n, metrics_dir, reload=reload, migrate=migrate)
-    finally:
-        if temporary and metrics_dir is not None:
-            shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 def _metrics_dir(settings: Settings, workers: int) -> tuple[Path | None, bool]:
