@@ -269,11 +269,7 @@ def _default_text(value: Any) -> str | None:
         return None
     if hasattr(value, "value"):  # enums
         value = value.value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, list):
-        return ",".join(str(v) for v in value)
-    return str(value)
+    return env_text(value)
 
 
 def env_example(config: RenderConfig) -> str:

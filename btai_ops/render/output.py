@@ -16,8 +16,6 @@ from typing import Any
 
 import yaml
 
-Files = dict[str, str]
-
 
 class StableDumper(yaml.SafeDumper):
     """Sorted keys, indented lists, literal blocks for multi-line text."""
