@@ -74,3 +74,11 @@ def test_an_error_reported_by_a_child_process_keeps_its_class() -> None:
     from btai_ops.serve import _ERRORS
 
     assert set(_ERRORS.values()) == {errors.BtaiError, *errors.BtaiError.__subclasses__()}
+
+
+@pytest.mark.parametrize("argv", [[], ["db"]])
+def test_a_group_called_with_nothing_to_do_prints_its_help_and_exits_2(argv: list[str]) -> None:
+    result = subprocess.run([BTAI, *argv], capture_output=True, text=True, timeout=scaled(60))
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"Usage: btai {' '.join(argv)}".rstrip() + " [OPTIONS]")
+    assert "Commands:" in result.stderr
