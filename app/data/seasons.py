@@ -217,19 +217,14 @@ def build_rows(extract: SeasonExtract) -> SeasonRows:
     batting: dict[tuple[str, int], BattingLine] = defaultdict(BattingLine)
     pitching: dict[tuple[str, int], PitchingLine] = defaultdict(PitchingLine)
     last_team: dict[tuple[str, int], tuple[int, str, str]] = {}
-    extra: dict[tuple[str, int], dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for r in extract.table("batting").records():
         key = (r["playerID"], r["yearID"])
         batting[key] += _batting(r)
-        for stat in ("G", "R", "RBI", "SO"):
-            extra[key][f"b_{stat}"] += _int(r[stat])
         if key not in last_team or r["stint"] > last_team[key][0]:
             last_team[key] = (r["stint"], r["teamID"], r["lgID"])
     for r in extract.table("pitching").records():
         key = (r["playerID"], r["yearID"])
         pitching[key] += _pitching(r)
-        for stat in ("W", "L", "G", "GS", "SV"):
-            extra[key][f"p_{stat}"] += _int(r[stat])
         if key not in last_team or r["stint"] > last_team[key][0]:
             last_team[key] = (r["stint"], r["teamID"], r["lgID"])
     positions: dict[tuple[str, int], dict[str, int]] = defaultdict(lambda: defaultdict(int))

@@ -183,7 +183,3 @@ async def current_revisions(url: str) -> set[str]:
             return await conn.run_sync(read)  # type: ignore[arg-type]
     finally:
         await engine.dispose()
-
-
-async def is_up_to_date(url: str) -> bool:
-    return await current_revisions(url) == head_revisions()
