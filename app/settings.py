@@ -13,6 +13,8 @@ from typing import Annotated, Any, Literal
 from pydantic import AnyHttpUrl, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from app.route_limits import parse_route_limits
+
 # The one masking function; a leaf module (no app imports), re-exported for older callers.
 from app.security.masking import mask_url as mask_url
 
@@ -273,8 +275,6 @@ class Settings(BaseSettings):
     @field_validator("RATE_LIMIT_ROUTES")
     @classmethod
     def _route_limits(cls, value: list[str]) -> list[str]:
-        from app.security.ratelimit import parse_route_limits
-
         parse_route_limits(value)  # raises ValueError naming the bad entry
         return value
 

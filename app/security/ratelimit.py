@@ -11,14 +11,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-import re
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
 from redis.asyncio import Redis
 from redis.exceptions import NoScriptError, RedisError
+
+# The limits and their parser live in a leaf module that the settings validate with;
+# re-exported for the middleware that imports them from here.
+from app.route_limits import Limit as Limit
+from app.route_limits import parse_route_limits as parse_route_limits
 
 logger = logging.getLogger("app.security.ratelimit")
 
@@ -83,59 +86,6 @@ redis.call('HSET', KEYS[1], 'viol', viol, 'viol_exp', viol_exp)
 redis.call('PEXPIRE', KEYS[1], math.ceil(math.max(tat, viol_exp, strikes_exp) - now))
 return {0, 0, allow_at - now, tat - now, 0, 0}
 """
-
-
-@dataclass(frozen=True)
-class Limit:
-    requests: int
-    window: int
-    burst: int = 0
-
-    @property
-    def capacity(self) -> int:
-        return self.requests + self.burst
-
-    @property
-    def interval_ms(self) -> float:
-        return self.window * 1000 / self.requests
-
-    def policy(self) -> str:
-        return f"{self.requests};w={self.window};burst={self.burst}"
-
-
-RULE_RE = re.compile(
-    r"^(?:(?P<method>[A-Z]+)\s+)?(?P<prefix>/\S*)\s*=\s*(?P<requests>\d+)/(?P<window>\d+)"
-    r"(?:/(?P<burst>\d+))?$"
-)
-
-
-@dataclass(frozen=True)
-class RouteLimit:
-    name: str
-    method: str | None
-    prefix: str
-    limit: Limit
-
-    def matches(self, method: str, path: str) -> bool:
-        return (self.method is None or self.method == method) and path.startswith(self.prefix)
-
-
-def parse_route_limits(rules: Iterable[str]) -> list[RouteLimit]:
-    """`[METHOD ]/path-prefix=REQUESTS/WINDOW[/BURST]`, e.g. `POST /api/v1/auth/login=10/60/0`."""
-    parsed = []
-    for rule in rules:
-        match = RULE_RE.match(rule.strip())
-        if match is None or int(match["requests"]) < 1 or int(match["window"]) < 1:
-            raise ValueError(
-                f"RATE_LIMIT_ROUTES entry {rule!r} is not "
-                "`[METHOD ]/prefix=REQUESTS/WINDOW[/BURST]`"
-            )
-        method = match["method"]
-        name = f"{method} {match['prefix']}" if method else match["prefix"]
-        limit = Limit(int(match["requests"]), int(match["window"]), int(match["burst"] or 0))
-        parsed.append(RouteLimit(name, method, match["prefix"], limit))
-    # The longest prefix wins, so specific rules can sit beside general ones.
-    return sorted(parsed, key=lambda r: (len(r.prefix), r.method is not None), reverse=True)
 
 
 @dataclass(slots=True)  # not frozen: built on every request, and frozen init is slower
