@@ -264,26 +264,25 @@ class RateLimiter:
     async def hit(self, key: str, limit: Limit) -> RateDecision:
         if self._batcher is None:
             return self.memory.hit(key, limit, self.block_seconds)
-        lease = self._leases.get(key)
-        if lease is None:
-            if len(self._leases) >= 10_000:
-                self._prune_leases()
-            lease = self._leases[key] = Lease()
+        lease = self._lease(key)
         # One Redis call per key in flight per worker: requests that arrive meanwhile spend
         # the lease, or wait for the call and spend what it brings, instead of each reserving
         # a lease of their own. A lease running low is refilled in the background.
         while True:
             if lease.credits > 0 and lease.expires > time.monotonic():
-                lease.credits -= 1
-                if lease.last_grant > 1 and lease.credits < lease.last_grant // 2:
-                    self._refill(key, limit, lease)
-                remaining = lease.remaining + lease.credits
-                return RateDecision(True, limit.capacity, remaining, 0.0, lease.reset_after)
+                return self._spend(key, limit, lease)
             if lease.flight is None:
                 break
             shared = await asyncio.shield(lease.flight)
             if shared is not None and not shared.allowed:
                 return replace(shared, newly_blocked=False)
+        decision = await self._ask_for_all(key, limit, lease)
+        if decision is None:
+            return self.memory.hit(key, limit, self.block_seconds)
+        return decision
+
+    async def _ask_for_all(self, key: str, limit: Limit, lease: Lease) -> RateDecision | None:
+        """Ask Redis for this request and whoever waits on the lease meanwhile."""
         lease.credits = 0
         flight: asyncio.Future[RateDecision | None] = asyncio.get_running_loop().create_future()
         lease.flight = flight
@@ -295,9 +294,23 @@ class RateLimiter:
         finally:
             lease.flight = None
             flight.set_result(decision)
-        if decision is None:
-            return self.memory.hit(key, limit, self.block_seconds)
         return decision
+
+    def _lease(self, key: str) -> Lease:
+        lease = self._leases.get(key)
+        if lease is None:
+            if len(self._leases) >= 10_000:
+                self._prune_leases()
+            lease = self._leases[key] = Lease()
+        return lease
+
+    def _spend(self, key: str, limit: Limit, lease: Lease) -> RateDecision:
+        """Admit one request from the lease's credits, refilling it when it runs low."""
+        lease.credits -= 1
+        if lease.last_grant > 1 and lease.credits < lease.last_grant // 2:
+            self._refill(key, limit, lease)
+        remaining = lease.remaining + lease.credits
+        return RateDecision(True, limit.capacity, remaining, 0.0, lease.reset_after)
 
     async def backend(self) -> tuple[str, str | None]:
         """Where decisions are made now: `redis`, `memory` (no Redis configured), or
