@@ -127,6 +127,12 @@ class Settings(BaseSettings):
     DB_BUSY_TIMEOUT: float = Field(
         5.0, ge=0, description="Seconds SQLite waits for another writer's lock."
     )
+    DB_SCHEMA_LOCK_TIMEOUT: float = Field(
+        600.0,
+        gt=0,
+        description="Seconds a process waits for another one's migration or seeding (the "
+        "schema lock) before it gives up.",
+    )
     DB_ECHO: bool = Field(False, description="Log every SQL statement.")
     DATA_SEASON: int = Field(2016, ge=1985, le=2100, description="Season seeded by default.")
     DATA_DIR: Path | None = Field(
