@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AnyHttpUrl, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from app.database_urls import normalise_database_url
 from app.route_limits import parse_route_limits
 
 # The one masking function; a leaf module (no app imports), re-exported for older callers.
@@ -272,8 +273,6 @@ class Settings(BaseSettings):
     @classmethod
     def _async_database_url(cls, value: Any) -> Any:
         # Checked before SQLAlchemy sees the URL, so a wrong driver is one line, not a traceback.
-        from app.database_urls import normalise_database_url
-
         if isinstance(value, SecretStr):
             value = value.get_secret_value()
         return normalise_database_url(value) if isinstance(value, str) else value
