@@ -32,4 +32,4 @@ _.PerformanceMiddleware, _.SecurityHeadersMiddleware
 
 # Unused today, removed with the work on their modules (dependencies, toolkit, player search).
 _.AppSettings, _.Db, _.DbSession, _.ReadSession, _.Queue, _.AdminUser, _.AuthenticatedUser
-_.ThresholdFailed, _.load_summary, _.histogram, _.combine, _.count_users, _.Files, _.ROW_FIELDS
+_.ThresholdFailed, _.load_summary, _.histogram, _.combine, _.Files, _.ROW_FIELDS

@@ -10,7 +10,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import func, literal, select, update
+from sqlalchemy import literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -331,8 +331,3 @@ async def authenticate(security: SecurityServices, token: str) -> Principal:
     return Principal(
         id=user.id, username=user.username, role=user.role, scopes=user.scope_list, token=claims
     )
-
-
-async def count_users(security: SecurityServices) -> int:
-    async with security.database().sessions() as session:
-        return int((await session.execute(select(func.count()).select_from(User))).scalar_one())
