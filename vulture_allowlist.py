@@ -33,3 +33,6 @@ _.PerformanceMiddleware, _.SecurityHeadersMiddleware
 # Unused today, removed with the work on their modules (dependencies, toolkit, player search).
 _.AppSettings, _.Db, _.DbSession, _.ReadSession, _.Queue, _.AdminUser, _.AuthenticatedUser
 _.ThresholdFailed, _.load_summary, _.histogram, _.combine, _.Files, _.ROW_FIELDS
+
+# Used by the player search's SP/RP position filter, which lands with the web-layer work.
+_.role_expression

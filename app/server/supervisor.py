@@ -21,6 +21,8 @@ from typing import Any, NoReturn
 from app.server.options import HeadLimits, ServeOptions
 
 NOT_STARTED = "Error: the server did not start (see the log lines above)"
+NOT_STARTED_EXIT = 3
+"""The command line's code for "unreachable or timed out": the server never came up."""
 
 
 def plan(options: ServeOptions, *, server: str, remove_metrics_dir: bool) -> str:
@@ -75,7 +77,7 @@ def main(argv: list[str]) -> int:
             shutil.rmtree(options.metrics_dir, ignore_errors=True)
     if not started:
         print(NOT_STARTED, file=sys.stderr)
-        return 1
+        return NOT_STARTED_EXIT
     return 0
 
 

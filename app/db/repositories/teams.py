@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.tables.baseball import Player, PlayerSeason, PlayerStint, Salary, Team
@@ -89,6 +89,18 @@ def stint_share(role: str, pa: int, ip: float, season_pa: int, season_ip: float)
     if season_pa:
         return min(pa / season_pa, 1.0)
     return 1.0
+
+
+def role_expression() -> object:
+    """The needs position: the season position, with pitchers split into SP and RP."""
+    per_game = PlayerSeason.innings_pitched / func.nullif(PlayerSeason.games, 0)
+    return case(
+        (
+            PlayerSeason.position == "P",
+            case((per_game >= STARTER_INNINGS_PER_GAME, "SP"), else_="RP"),
+        ),
+        else_=PlayerSeason.position,
+    )
 
 
 async def war_by_position(session: AsyncSession, *, season: int) -> dict[str, dict[str, float]]:
