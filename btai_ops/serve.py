@@ -274,7 +274,7 @@ def serve(
     workers_n = 1 if reload else settings.API_WORKERS
     metrics_dir, temporary = _metrics_dir(settings, workers_n)
     try:
-        _run(settings, workers_n, metrics_dir, reload=reload, migrate=migrate, temporary=temporary)
+        _run(settings, workers_n, metrics_dir, reload=reload, migrate=migrate)
     finally:
         if temporary and metrics_dir is not None:
             shutil.rmtree(metrics_dir, ignore_errors=True)
@@ -301,13 +301,7 @@ def _share_metrics_dir(path: Path) -> None:
 
 
 def _run(
-    settings: Settings,
-    workers: int,
-    metrics_dir: Path | None,
-    *,
-    reload: bool,
-    migrate: bool,
-    temporary: bool,
+    settings: Settings, workers: int, metrics_dir: Path | None, *, reload: bool, migrate: bool
 ) -> None:
     from app.server.factory import configure_process_logging
     from app.server.metrics_dir import prepare_multiprocess_dir
@@ -345,9 +339,10 @@ def _run(
     )
     if workers > 1:
         # The supervisor serves no request: it goes on in a fresh interpreter without the
-        # settings and the app loaded here (same pid), and removes a temporary metrics dir.
+        # settings and the app loaded here (same pid), and removes this run's metrics dir.
         from app.server.supervisor import become_supervisor
 
+        temporary = not settings.METRICS_DIR  # as `_metrics_dir` decided
         become_supervisor(options, server=settings.SERVER, remove_metrics_dir=temporary)
     if settings.SERVER == "granian":
         from app.server.granian_runner import run_granian
