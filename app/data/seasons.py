@@ -123,10 +123,14 @@ def season_stints(extract: SeasonExtract) -> dict[int, list[Stint]]:
     teams = _team_seasons(extract)
     parts: dict[tuple[int, str, str], dict[str, Any]] = defaultdict(
         lambda: {
-            "batting": BattingLine(), "pitching": PitchingLine(), "g": 0, "gs": 0,
-            "appearances": defaultdict(int), "fielding": defaultdict(FieldingLine),
+            "batting": BattingLine(),
+            "pitching": PitchingLine(),
+            "g": 0,
+            "gs": 0,
+            "appearances": defaultdict(int),
+            "fielding": defaultdict(FieldingLine),
         }
-    )  # fmt: skip
+    )
     for r in extract.table("batting").records():
         parts[(r["yearID"], r["playerID"], r["teamID"])]["batting"] += _batting(r)
     for r in extract.table("pitching").records():
@@ -437,11 +441,16 @@ def _salary_history(
     if "salary_history" not in extract.tables:
         return []
     return [
-        {"data_season": extract.season, "player_id": r["playerID"], "season": r["yearID"],
-         "team_key": r["teamID"], "amount": int(r["salary"]),
-         "service_years": service_years(history[r["playerID"]], r["yearID"] - 1)}
+        {
+            "data_season": extract.season,
+            "player_id": r["playerID"],
+            "season": r["yearID"],
+            "team_key": r["teamID"],
+            "amount": int(r["salary"]),
+            "service_years": service_years(history[r["playerID"]], r["yearID"] - 1),
+        }
         for r in extract.table("salary_history").records()
-    ]  # fmt: skip
+    ]
 
 
 def _round(value: float | None, digits: int) -> float | None:
