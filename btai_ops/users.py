@@ -132,7 +132,7 @@ async def _accounts(settings: Settings) -> AsyncIterator[SecurityServices]:
     from app.security.services import SecurityServices
 
     try:
-        await upgrade(settings.database_url)
+        await upgrade(settings.database_url, lock_timeout=settings.DB_SCHEMA_LOCK_TIMEOUT)
     except (SQLAlchemyError, OSError) as exc:
         raise ServiceUnreachable(str(exc), hint="check DATABASE_URL") from None
     security = SecurityServices(settings)
