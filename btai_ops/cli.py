@@ -88,6 +88,12 @@ class BtaiGroup(TyperGroup):
         except typer.Abort:
             typer.echo("Aborted.", err=True)
             sys.exit(1)
+        except Exception as exc:  # a bug in an option's callback, before any command runs
+            if "--debug" in (args if args is not None else sys.argv[1:]):
+                traceback.print_exc()
+            internal = InternalError.of(exc)
+            typer.echo(internal.render(), err=True)
+            sys.exit(internal.exit_code)
         sys.exit(result if isinstance(result, int) else 0)
 
 

@@ -123,7 +123,13 @@ def _write(results: list[Rendered], root: Path, groups: set[str]) -> None:
 
     for result in results:
         target = root / result.environment
-        written = write(result.files, target, groups)
+        try:
+            written = write(result.files, target, groups)
+        except OSError as exc:  # a file where a folder must be, no permission, a full disk
+            raise UsageProblem(
+                f"cannot write {exc.filename or target}: {exc.strerror or exc}",
+                hint="choose another --out folder",
+            ) from exc
         stderr.print(
             f"{result.environment}: {len(written)} file(s) in {target} "
             f"(Kubernetes {result.kubernetes_version}, validated)"

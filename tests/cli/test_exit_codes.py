@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -22,17 +23,35 @@ def _commands(tmp_path: Path) -> dict[int, list[str]]:
     return {
         0: ["--version"],
         1: ["render", "--env", "development", "--check", str(tmp_path / "empty")],
-        2: ["serve", "--workers", "0"],
+        2: ["render", "--env", "development", "--out", str(a_file / "deploy")],
         3: ["health", f"http://127.0.0.1:{free_port()}"],
-        4: ["render", "--env", "development", "--out", str(a_file / "deploy")],
+        4: ["--version"],  # with the fault below
     }
+
+
+# Exit 4 is for a bug: no command should produce it, so the test brings one in. The child runs
+# the real entry point with the version made to fail when printed, as a bug would.
+INTERNAL_FAULT = (
+    "import sys; from btai_ops import cli\n"
+    "class Broken:\n"
+    "    def __format__(self, spec): raise RuntimeError('injected fault')\n"
+    "cli.__version__ = Broken()\n"
+    "sys.argv = ['btai', *sys.argv[1:]]\n"
+    "cli.main()\n"
+)
+
+
+def _argv(code: int, tmp_path: Path) -> list[str]:
+    argv = _commands(tmp_path)[code]
+    if code == 4:
+        return [sys.executable, "-c", INTERNAL_FAULT, *argv]
+    return [BTAI, *argv]
 
 
 @pytest.mark.parametrize("code", [0, 1, 2, 3, 4])
 def test_each_exit_code_comes_from_a_real_command(code: int, tmp_path: Path) -> None:
-    argv = _commands(tmp_path)[code]
     result = subprocess.run(
-        [BTAI, *argv], capture_output=True, text=True, timeout=scaled(120), check=False
+        _argv(code, tmp_path), capture_output=True, text=True, timeout=scaled(120), check=False
     )
     assert result.returncode == code, result.stdout + result.stderr
     assert "Traceback" not in result.stderr
