@@ -52,33 +52,45 @@ def run(
             "unless given: the suite measures the service, not its rate limiter).",
         ),
     ] = None,
+    users_search: Annotated[
+        bool,
+        typer.Option(
+            help="Also search the most concurrent users (each sending a request a second) at "
+            "which p95 stays under --users-p95-ms, with the first scenario; loopback only.",
+        ),
+    ] = True,
+    users_p95_ms: Annotated[
+        float, typer.Option(min=1, help="The p95 objective of the concurrent-users search.")
+    ] = 250.0,
+    users_max: Annotated[
+        int, typer.Option(min=1, help="The most users the search may send.")
+    ] = 1600,
+    users_step: Annotated[
+        str, typer.Option(help="Duration of each of the search's (at most 8) steps.")
+    ] = "5s",
     output: Annotated[Path, typer.Option("--output", "-o", help="Results JSON.")] = Path(
         "benchmark-results.json"
     ),
 ) -> None:
-    """Run the standard suite (the report's four endpoint types) and write a results JSON."""
-    from btai_ops.loadstats.suite import run_suite
+    """Run the standard suite (the report's four endpoint types) and write a results JSON.
+
+    Beside the scenarios it measures the rest of the report's throughput table: concurrent
+    users (a stepped search), the largest worker's memory after the run and requests per
+    CPU-second of the server (from its processes on loopback, else from its /metrics).
+    """
+    from btai_ops.loadstats.capacity import UsersSearch
+    from btai_ops.loadstats.suite import run_suite, server_table
 
     if (host is None) == (not spawn):
         raise UsageProblem("give either --host URL or --spawn")
-    from btai_ops.loadtest import SCENARIOS, parse_duration, require_locust
+    from btai_ops.loadtest import parse_duration, require_locust
 
     require_locust()
     if not output.resolve().parent.is_dir():
         raise UsageProblem(f"the folder of {output} does not exist")
-
-    scenarios = list(scenario or SUITE)
-    unknown = [s for s in scenarios if s not in SCENARIOS]
-    if unknown:
-        raise UsageProblem(
-            f"unknown scenario {unknown[0]!r}", hint=f"known scenarios: {', '.join(SCENARIOS)}"
-        )
-    env = {"RATE_LIMIT_ENABLED": "false"}
-    for item in server_env or []:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise UsageProblem(f"invalid --server-env {item!r}", hint="KEY=VALUE")
-        env[key] = value
+    scenarios = _scenarios(scenario)
+    env = _server_env(server_env)
+    search = UsersSearch(users_p95_ms, users_max, parse_duration(users_step))
     results = run_suite(
         host=host,
         spawn=spawn,
@@ -89,14 +101,40 @@ def run(
         rate=rate,
         workers=workers,
         server_env=env,
+        users_search=search if users_search else None,
     )
     import json
 
     output.write_text(json.dumps(results) + "\n")
     from btai_ops.loadstats.suite import ratio_table
 
-    wide_console().print(ratio_table(results))
+    console = wide_console()
+    console.print(ratio_table(results))
+    console.print(server_table(results))
     stderr.print(f"results written to {output}")
+
+
+def _scenarios(chosen: list[str] | None) -> list[str]:
+    from btai_ops.loadtest import SCENARIOS
+
+    scenarios = list(chosen or SUITE)
+    unknown = [s for s in scenarios if s not in SCENARIOS]
+    if unknown:
+        raise UsageProblem(
+            f"unknown scenario {unknown[0]!r}", hint=f"known scenarios: {', '.join(SCENARIOS)}"
+        )
+    return scenarios
+
+
+def _server_env(items: list[str] | None) -> dict[str, str]:
+    """KEY=VALUE options over the suite's default of no rate limiting."""
+    env = {"RATE_LIMIT_ENABLED": "false"}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise UsageProblem(f"invalid --server-env {item!r}", hint="KEY=VALUE")
+        env[key] = value
+    return env
 
 
 @app.command()

@@ -33,6 +33,7 @@ requests); p99.9 is not even shown with fewer (5,000 requests)."""
 DEFAULT_TOLERANCE = {"p50": 0.15, "p90": 0.20, "p95": 0.20, "p99": 0.30, "p99.9": 0.50}
 DEFAULT_TOLERANCE |= {"rps": 0.10}
 FAIL_RATIO_TOLERANCE = 0.01  # absolute
+SERVER_STATS = ("concurrent_users", "memory_usage_mb", "cpu_efficiency_percent")
 Samples = list[tuple[float, int]]
 
 
@@ -155,6 +156,25 @@ def _suite_rps(out: MetricSet) -> None:
         out.add(Metric("rps", "peak req/s", best.value, "req/s", False, "rps", rates=best.rates))
 
 
+def _server_metrics(out: MetricSet, server: dict[str, Any]) -> None:
+    """The report's other throughput rows, from a benchmark target's `server` block."""
+    found = server.get("concurrent_users")
+    if found:
+        label = f"concurrent users at p95 ≤ {found['objective_p95_ms']:g} ms"
+        users = float(found["users"])
+        out.add(Metric("concurrent_users", label, users, "users", False, "concurrent_users"))
+    if server.get("memory_mb") is not None:
+        label = "largest worker RSS (MB)" if server["source"] == "processes" else "server RSS (MB)"
+        memory = float(server["memory_mb"])
+        out.add(Metric("memory_usage_mb", label, memory, "MB", True, "memory_usage_mb"))
+    if server.get("requests_per_cpu_second") is not None:
+        efficiency = float(server["requests_per_cpu_second"])
+        out.add(
+            Metric("cpu_efficiency_percent", "requests per CPU-second", efficiency,
+                   "req/CPU-s", False, "cpu_efficiency_percent")
+        )  # fmt: skip
+
+
 def from_loadtest(summary: dict[str, Any], source: str) -> MetricSet:
     config = summary["config"]
     scenario = config.get("scenario") or "run"
@@ -174,6 +194,7 @@ def from_benchmark(results: dict[str, Any], source: str, target: str | None) -> 
         if runs:
             _scenario_metrics(out, scenario, runs, source)
     _suite_rps(out)
+    _server_metrics(out, targets[name].get("server") or {})
     if name != "reference" and "reference" in targets:
         out.reference = from_benchmark(results, source, "reference")
     return out
@@ -251,6 +272,7 @@ class Row:
     stat: str = ""
     difference: Difference | None = None  # current - baseline, with its interval
     significant: bool = False  # the move is real (its test, or values only)
+    current_unit: str = ""  # when the measurement's unit is not the baseline's
 
     def to_dict(self) -> dict[str, Any]:
         d = self.difference
@@ -261,6 +283,7 @@ class Row:
             "unit": self.unit,
             "baseline": self.baseline,
             "current": self.current,
+            "current_unit": self.current_unit or self.unit,
             "change_percent": None if self.change is None else round(self.change * 100, 2),
             "p_value": self.p_value,
             "difference_interval": None if d is None else [round(d.low, 6), round(d.high, 6)],
@@ -301,6 +324,81 @@ def _enough_tail(metric: Metric) -> bool:
     return count * (1 - metric.quantile / 100) >= TAIL_SAMPLES
 
 
+def _not_measured(key: str, base: Metric, tolerance: Tolerance) -> Row:
+    return Row(
+        key, base.label, base.unit, base.value, None, None, None, tolerance,
+        "not measured", "no matching figure in the current results", base.stat,
+    )  # fmt: skip
+
+
+def _not_comparable(key: str, cur: Metric, base: Metric, tolerance: Tolerance) -> Row:
+    note = (
+        f"{base.label}: the baseline is in {base.unit or 'no unit'}, the measurement in "
+        f"{cur.unit}; the baseline does not say how its figure was measured"
+    )
+    return Row(
+        key, cur.label, base.unit, base.value, cur.value, None, None, tolerance,
+        "not comparable", note, base.stat, current_unit=cur.unit,
+    )  # fmt: skip
+
+
+def _movement(diff: float, base: Metric, tolerance: Tolerance) -> tuple[float, bool]:
+    """The change (a fraction, or absolute) and whether it exceeds the tolerance."""
+    assert base.value is not None
+    if tolerance.absolute:
+        return diff, abs(diff) > tolerance.limit
+    change = diff / base.value if base.value else (0.0 if not diff else math.inf)
+    return change, abs(change) > tolerance.limit
+
+
+def _significance(
+    test: Difference | None, cur: Metric, base: Metric, alpha: float, margin: float
+) -> tuple[bool, str]:
+    """Whether the move is real by its test, and a note on how that was decided."""
+    if test is None:
+        return True, "values only: no samples on one side (e.g. the report's single figures)"
+    if not _enough_tail(cur) or not _enough_tail(base):
+        # A handful of samples beyond a percentile decide nothing.
+        return False, f"too few samples beyond a percentile (fewer than {TAIL_SAMPLES}) to test it"
+    return test.p_value < alpha and test.beyond(margin), ""
+
+
+def _row(
+    key: str,
+    cur: Metric,
+    base: Metric,
+    tolerance: Tolerance,
+    alpha: float,
+    noise_floor_ms: float,
+    unusable: str | None,
+) -> Row:
+    assert cur.value is not None
+    assert base.value is not None
+    diff = cur.value - base.value
+    change, moved = _movement(diff, base, tolerance)
+    margin = noise_floor_ms if base.unit == "ms" else 0.0
+    moved = moved and abs(diff) > margin
+    test = _test(cur, base, alpha, margin)
+    significant, note = _significance(test, cur, base, alpha, margin)
+    if not moved:
+        verdict = "unchanged"
+    elif not significant:
+        verdict = "not significant"
+    elif unusable:
+        # A saturated generator measured itself: no verdict either way from its figures.
+        verdict, note = "invalid run", unusable
+    else:
+        worse = (diff > 0) == tolerance.worse_when_higher
+        verdict = "regressed" if worse else "improved"
+    # The current side's label says how it was measured; the report's says only what.
+    label = cur.label if cur.samples or cur.rates or cur.stat in SERVER_STATS else base.label
+    return Row(
+        key, label, base.unit, base.value, cur.value, change,
+        None if test is None else test.p_value, tolerance, verdict, note, base.stat, test,
+        significant and abs(diff) > margin,
+    )  # fmt: skip
+
+
 def compare(
     current: MetricSet,
     baseline: MetricSet,
@@ -315,53 +413,21 @@ def compare(
     latencies, by more than `noise_floor_ms`), and — where both sides have samples — its own
     test finds the move real: the (1 - alpha) interval of the difference lies wholly beyond
     the noise floor in that direction. Moved beyond tolerance otherwise: "not significant".
-    Within tolerance: "unchanged".
+    Within tolerance: "unchanged". A figure in another unit than its baseline's is shown
+    but "not comparable".
     """
+    unusable = None
+    for side in (current, baseline):
+        if side.invalid and unusable is None:
+            unusable = f"{side.source}: {side.invalid[0]}"
     rows = []
     for key, base in baseline.metrics.items():
         cur = current.metrics.get(key)
         tolerance = _tolerance_for(base, tolerances or {})
         if cur is None or cur.value is None or base.value is None:
-            rows.append(
-                Row(key, base.label, base.unit, base.value, None, None, None, tolerance,
-                    "not measured", "no matching figure in the current results", base.stat)
-            )  # fmt: skip
-            continue
-        diff = cur.value - base.value
-        if tolerance.absolute:
-            change, moved = diff, abs(diff) > tolerance.limit
+            rows.append(_not_measured(key, base, tolerance))
+        elif cur.unit != base.unit:
+            rows.append(_not_comparable(key, cur, base, tolerance))
         else:
-            change = diff / base.value if base.value else (0.0 if not diff else math.inf)
-            moved = abs(change) > tolerance.limit
-        margin = noise_floor_ms if base.unit == "ms" else 0.0
-        if abs(diff) <= margin:
-            moved = False
-        worse = moved and ((diff > 0) == tolerance.worse_when_higher)
-        test = _test(cur, base, alpha, margin)
-        note = ""
-        if test is None:
-            significant = True
-            note = "values only: no samples on one side (e.g. the report's single figures)"
-        elif not _enough_tail(cur) or not _enough_tail(base):
-            significant = False  # a handful of samples beyond a percentile decide nothing
-            note = f"too few samples beyond a percentile (fewer than {TAIL_SAMPLES}) to test it"
-        else:
-            significant = test.p_value < alpha and test.beyond(margin)
-        unusable = current.invalid or baseline.invalid
-        if not moved:
-            verdict = "unchanged"
-        elif not significant:
-            verdict = "not significant"
-        elif unusable:
-            # A saturated generator measured itself: no verdict either way from its figures.
-            verdict = "invalid run"
-            note = f"{(current if current.invalid else baseline).source}: {unusable[0]}"
-        else:
-            verdict = "regressed" if worse else "improved"
-        label = cur.label if cur.samples or cur.rates else base.label
-        rows.append(
-            Row(key, label, base.unit, base.value, cur.value,
-                change, None if test is None else test.p_value, tolerance, verdict, note,
-                base.stat, test, significant and abs(diff) > margin)
-        )  # fmt: skip
+            rows.append(_row(key, cur, base, tolerance, alpha, noise_floor_ms, unusable))
     return rows

@@ -15,6 +15,7 @@ from btai_ops.loadstats.histogram import Histogram
 STYLES = {"regressed": "bold red", "improved": "green", "unchanged": "", "not significant": "dim"}
 STYLES["not measured"] = "dim"
 STYLES["invalid run"] = "bold yellow"
+STYLES["not comparable"] = "dim"
 
 
 def _num(value: float | None, unit: str = "") -> str:
@@ -22,6 +23,10 @@ def _num(value: float | None, unit: str = "") -> str:
         return "—"
     text = f"{value:,.3f}" if abs(value) < 10 else f"{value:,.1f}"
     return f"{text} {unit}".rstrip()
+
+
+def _current(row: Row) -> str:
+    return _num(row.current, row.current_unit or row.unit)
 
 
 def _change(row: Row) -> str:
@@ -45,7 +50,7 @@ def table(rows: list[Row], current: MetricSet, baseline: MetricSet) -> Table:
         out.add_row(
             row.label,
             _num(row.baseline, row.unit),
-            _num(row.current, row.unit),
+            _current(row),
             _change(row),
             _p(row),
             d["tolerance"],
@@ -69,7 +74,7 @@ def markdown(rows: list[Row], current: MetricSet, baseline: MetricSet) -> str:
     ]
     for row in rows:
         lines.append(
-            f"| {row.label} | {_num(row.baseline, row.unit)} | {_num(row.current, row.unit)} "
+            f"| {row.label} | {_num(row.baseline, row.unit)} | {_current(row)} "
             f"| {_change(row)} | {_p(row)} | {row.to_dict()['tolerance']} "
             f"| {icons.get(row.verdict, '')} {row.verdict} |"
         )
@@ -169,7 +174,10 @@ def _bars_svg(rows: list[Row], current: MetricSet, baseline: MetricSet) -> str:
     """Per row: the report's "before" (when the baseline is the report), the baseline, the
     current figure and the reference app's beside it (when the results hold it)."""
     reference = current.reference.metrics if current.reference else {}
-    rows = [r for r in rows if r.baseline is not None and r.current is not None]
+    rows = [
+        r for r in rows
+        if r.baseline is not None and r.current is not None and not r.current_unit
+    ]  # fmt: skip
     if not rows:
         return ""
     width, label_w, bar, gap = 1200, 380, 16, 18
@@ -235,7 +243,7 @@ def html_report(rows: list[Row], current: MetricSet, baseline: MetricSet) -> str
         + "".join(
             f"<td>{html.escape(str(c))}</td>"
             for c in (
-                r.label, _num(r.baseline, r.unit), _num(r.current, r.unit), _change(r), _p(r),
+                r.label, _num(r.baseline, r.unit), _current(r), _change(r), _p(r),
                 r.to_dict()["tolerance"], r.verdict,
             )
         )
