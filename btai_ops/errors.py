@@ -6,7 +6,6 @@ Exception tree::
     ├── UsageProblem (2)       options or arguments that cannot work together
     ├── ConfigError (2)        settings or a config file are invalid (names the place)
     ├── ServiceUnreachable (3) the service or a dependency did not answer in time
-    ├── ThresholdFailed (1)    a measured value broke a threshold the user set
     └── InternalError (4)      an unexpected exception: a crash of btai, not a verdict
 
 Exit codes: 0 success, 1 failure or failed check, 2 bad usage or configuration,
@@ -42,10 +41,6 @@ class ConfigError(BtaiError):
 
 class ServiceUnreachable(BtaiError):
     exit_code = 3
-
-
-class ThresholdFailed(BtaiError):
-    exit_code = 1
 
 
 class InternalError(BtaiError):

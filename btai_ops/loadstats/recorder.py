@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -183,10 +183,3 @@ class Recording:
             in_flight_excluded=int(data.get("in_flight_excluded", 0)),
             loop_lag=Histogram.from_dict(lag) if lag else Histogram(),
         )
-
-    @classmethod
-    def combine(cls, recordings: Iterable[Recording]) -> Recording:
-        total = cls()
-        for recording in recordings:
-            total.merge(recording)
-        return total

@@ -28,12 +28,9 @@ Schema (``schema_version`` 2, ``kind`` "btai.loadtest")::
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-from btai_ops.errors import ConfigError
 from btai_ops.loadstats.histogram import Histogram, latency_summary
 from btai_ops.loadstats.recorder import LATE_TOLERANCE_MS, EndpointStats, Recording
 
@@ -212,23 +209,3 @@ def exit_code(summary: dict[str, Any]) -> int:
 
 def _iso(epoch: float) -> str | None:
     return datetime.fromtimestamp(epoch, UTC).isoformat() if epoch else None
-
-
-def load_summary(path: Path) -> dict[str, Any]:
-    """Read a summary; a corrupt file or another schema version is a ConfigError naming it."""
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ConfigError(f"{path}: not a readable JSON results file ({exc})") from None
-    if not isinstance(data, dict) or data.get("kind") != KIND:
-        raise ConfigError(f"{path}: not a btai loadtest summary (kind {KIND!r} expected)")
-    if data.get("schema_version") != SCHEMA_VERSION:
-        raise ConfigError(
-            f"{path}: schema_version {data.get('schema_version')!r} is not supported "
-            f"(this btai reads {SCHEMA_VERSION})"
-        )
-    return data
-
-
-def histogram(summary: dict[str, Any], name: str, which: str = "service") -> Histogram:
-    return Histogram.from_dict(summary["histograms"][name][which])
