@@ -111,42 +111,56 @@ def _merged(runs: list[dict[str, Any]], which: str, source: str, scenario: str) 
     return hist
 
 
-def _scenario_metrics(
-    out: MetricSet, scenario: str, runs: list[dict[str, Any]], source: str
-) -> None:
+def _invalid_runs(out: MetricSet, scenario: str, runs: list[dict[str, Any]]) -> None:
     for run in runs:
         if run.get("valid") is False:
             reasons = "; ".join(run.get("invalid_reasons") or ["marked invalid"])
             out.invalid.append(f"{scenario}: invalid run ({reasons})")
-    hist = _merged(runs, "service", source, scenario)
-    out.latencies[scenario] = hist
-    kinds = [("", hist)]
-    if any(run.get("config", {}).get("rate") for run in runs):
-        kinds.append(("corrected_", _merged(runs, "corrected", source, scenario)))
-    for prefix, h in kinds:
-        grouped = list(h.weighted_values())
-        for name, q in PERCENTILES:
-            if q > 99 and h.count * (1 - q / 100) < TAIL_SAMPLES:
-                continue  # too few samples beyond p99.9 to say anything about it
-            stat = prefix + name
-            label = f"{scenario} {stat.replace('_', ' ')}"
-            value = h.percentile(q) if h.count else None
-            out.add(Metric(f"{scenario}.{stat}", label, value, "ms", True, stat, grouped))
+
+
+def _percentile_metrics(out: MetricSet, scenario: str, prefix: str, hist: Histogram) -> None:
+    grouped = list(hist.weighted_values())
+    for name, q in PERCENTILES:
+        if q > 99 and hist.count * (1 - q / 100) < TAIL_SAMPLES:
+            continue  # too few samples beyond p99.9 to say anything about it
+        stat = prefix + name
+        label = f"{scenario} {stat.replace('_', ' ')}"
+        value = hist.percentile(q) if hist.count else None
+        out.add(Metric(f"{scenario}.{stat}", label, value, "ms", True, stat, grouped))
+
+
+def _count_metrics(out: MetricSet, scenario: str, runs: list[dict[str, Any]], source: str) -> None:
+    """Requests/s (with its per-second samples) and the fail ratio (with its counts)."""
     if any(not isinstance(r.get("timeline"), list) for r in runs):
         raise ConfigError(f"{source}: no per-second throughput samples ('timeline') for {scenario}")
     rates = [s for r in runs for s in throughput_samples(r)]  # empty for runs under 3 s
     rps = sum(r["total"]["rps"] for r in runs) / len(runs)
     rows = rates or None
     out.add(Metric(f"{scenario}.rps", f"{scenario} req/s", rps, "req/s", False, "rps", rates=rows))
+    _fail_ratio(out, scenario, runs)
+
+
+def _fail_ratio(out: MetricSet, scenario: str, runs: list[dict[str, Any]]) -> None:
     requests = sum(int(r["total"]["requests"]) for r in runs)
     failures = sum(int(r["total"]["failures"]) for r in runs)
     ratio = failures / requests if requests else 0.0
-    out.add(
-        Metric(
-            f"{scenario}.fail_ratio", f"{scenario} fail ratio", ratio, "", True, "fail_ratio",
-            counts=(failures, requests) if requests else None,
-        )
-    )  # fmt: skip
+    counts = (failures, requests) if requests else None
+    label = f"{scenario} fail ratio"
+    key = f"{scenario}.fail_ratio"
+    out.add(Metric(key, label, ratio, "", True, "fail_ratio", counts=counts))
+
+
+def _scenario_metrics(
+    out: MetricSet, scenario: str, runs: list[dict[str, Any]], source: str
+) -> None:
+    _invalid_runs(out, scenario, runs)
+    hist = _merged(runs, "service", source, scenario)
+    out.latencies[scenario] = hist
+    _percentile_metrics(out, scenario, "", hist)
+    if any(run.get("config", {}).get("rate") for run in runs):
+        corrected = _merged(runs, "corrected", source, scenario)
+        _percentile_metrics(out, scenario, "corrected_", corrected)
+    _count_metrics(out, scenario, runs, source)
 
 
 def _suite_rps(out: MetricSet) -> None:
@@ -363,6 +377,22 @@ def _significance(
     return test.p_value < alpha and test.beyond(margin), ""
 
 
+def _verdict(*, moved: bool, significant: bool, worse: bool, unusable: str | None) -> str:
+    if not moved:
+        return "unchanged"
+    if not significant:
+        return "not significant"
+    if unusable:
+        # A saturated generator measured itself: no verdict either way from its figures.
+        return "invalid run"
+    return "regressed" if worse else "improved"
+
+
+def _label(cur: Metric, base: Metric) -> str:
+    """The current side's label says how it was measured; the report's says only what."""
+    return cur.label if cur.samples or cur.rates or cur.stat in SERVER_STATS else base.label
+
+
 def _row(
     key: str,
     cur: Metric,
@@ -380,20 +410,12 @@ def _row(
     moved = moved and abs(diff) > margin
     test = _test(cur, base, alpha, margin)
     significant, note = _significance(test, cur, base, alpha, margin)
-    if not moved:
-        verdict = "unchanged"
-    elif not significant:
-        verdict = "not significant"
-    elif unusable:
-        # A saturated generator measured itself: no verdict either way from its figures.
-        verdict, note = "invalid run", unusable
-    else:
-        worse = (diff > 0) == tolerance.worse_when_higher
-        verdict = "regressed" if worse else "improved"
-    # The current side's label says how it was measured; the report's says only what.
-    label = cur.label if cur.samples or cur.rates or cur.stat in SERVER_STATS else base.label
+    worse = (diff > 0) == tolerance.worse_when_higher
+    verdict = _verdict(moved=moved, significant=significant, worse=worse, unusable=unusable)
+    if verdict == "invalid run":
+        note = str(unusable)
     return Row(
-        key, label, base.unit, base.value, cur.value, change,
+        key, _label(cur, base), base.unit, base.value, cur.value, change,
         None if test is None else test.p_value, tolerance, verdict, note, base.stat, test,
         significant and abs(diff) > margin,
     )  # fmt: skip

@@ -85,6 +85,35 @@ def saturation(recording: Recording, p50_ms: float) -> str | None:
     )
 
 
+def _lag_block(lag: Histogram) -> dict[str, float] | None:
+    if not lag.count:
+        return None
+    p50, p99 = round(lag.percentile(50), 3), round(lag.percentile(99), 3)
+    return {"p50": p50, "p99": p99, "max": round(lag.max_ms, 3)}
+
+
+def invalid_reasons(
+    recording: Recording, total: EndpointStats, generator: dict[str, Any], state: str
+) -> list[str]:
+    """Why the run's figures cannot be trusted; none for a valid run."""
+    reasons = []
+    max_cpu = float(generator.get("max_cpu_percent", 0.0))
+    if max_cpu > CPU_LIMIT_PERCENT:
+        reasons.append(
+            f"a load generator process averaged {max_cpu:.0f}% CPU (limit "
+            f"{CPU_LIMIT_PERCENT:.0f}%): the figures measure the generator, not the server"
+        )
+    answered = Histogram().merge(total.service).merge(total.failed)
+    saturated = saturation(recording, answered.percentile(50))
+    if saturated:
+        reasons.append(saturated)
+    if total.requests == 0:
+        reasons.append("no request completed")
+    if state != "finished":
+        reasons.append("interrupted before the end of its duration: the figures are partial")
+    return reasons
+
+
 def build_summary(
     recording: Recording,
     *,
@@ -101,32 +130,8 @@ def build_summary(
         total.merge(stats)
     total_block = _block(total, span, rate_mode)
     del total_block["method"]
-    lag = recording.loop_lag
-    generator = {
-        **generator,
-        "loop_lag_ms": {
-            "p50": round(lag.percentile(50), 3),
-            "p99": round(lag.percentile(99), 3),
-            "max": round(lag.max_ms, 3),
-        }
-        if lag.count
-        else None,
-    }
-    reasons = []
-    max_cpu = float(generator.get("max_cpu_percent", 0.0))
-    if max_cpu > CPU_LIMIT_PERCENT:
-        reasons.append(
-            f"a load generator process averaged {max_cpu:.0f}% CPU (limit "
-            f"{CPU_LIMIT_PERCENT:.0f}%): the figures measure the generator, not the server"
-        )
-    answered = Histogram().merge(total.service).merge(total.failed)
-    saturated = saturation(recording, answered.percentile(50))
-    if saturated:
-        reasons.append(saturated)
-    if total.requests == 0:
-        reasons.append("no request completed")
-    if state != "finished":
-        reasons.append("interrupted before the end of its duration: the figures are partial")
+    generator = {**generator, "loop_lag_ms": _lag_block(recording.loop_lag)}
+    reasons = invalid_reasons(recording, total, generator, state)
     failures = [
         {"endpoint": name, "method": stats.method, "reason": reason, "count": n}
         for name, stats in recording.endpoints.items()
