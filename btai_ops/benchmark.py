@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from btai_ops.errors import UsageProblem
 from btai_ops.loadstats import wide_console
 from btai_ops.output import stderr
+
+if TYPE_CHECKING:
+    from btai_ops.loadstats.compare import MetricSet, Row
+    from btai_ops.loadstats.failon import FailOn
 
 app = typer.Typer(help="Benchmark the service and compare results.", no_args_is_help=True)
 
@@ -179,18 +183,32 @@ def compare(
     """
     from btai_ops.loadstats import compare as cmp
     from btai_ops.loadstats import compare_view as view
-    from btai_ops.loadstats.failon import GRAMMAR, FailOnSyntaxError, broken, parse_fail_on
 
     if output_format not in ("table", "json", "markdown"):
         raise UsageProblem(f"unknown --format {output_format!r}", hint="table, json or markdown")
-    try:
-        rules = [parse_fail_on(rule) for rule in fail_on or []]
-    except FailOnSyntaxError as exc:
-        raise UsageProblem(f"{exc}\n{GRAMMAR}") from None
+    rules = _fail_on_rules(fail_on)
     tolerances = dict(cmp.parse_tolerance(t) for t in tolerance or [])
     cur = cmp.load_metrics(current, target)
     base = cmp.load_metrics(baseline or _project_file(REPORT_BASELINE), target)
     rows = cmp.compare(cur, base, tolerances=tolerances, alpha=alpha, noise_floor_ms=noise_floor_ms)
+    _show(rows, cur, base, output_format)
+    if html_file is not None:
+        html_file.write_text(view.html_report(rows, cur, base))
+    raise typer.Exit(_verdict(rows, rules))
+
+
+def _fail_on_rules(fail_on: list[str] | None) -> list[FailOn]:
+    from btai_ops.loadstats.failon import GRAMMAR, FailOnSyntaxError, parse_fail_on
+
+    try:
+        return [parse_fail_on(rule) for rule in fail_on or []]
+    except FailOnSyntaxError as exc:
+        raise UsageProblem(f"{exc}\n{GRAMMAR}") from None
+
+
+def _show(rows: list[Row], cur: MetricSet, base: MetricSet, output_format: str) -> None:
+    from btai_ops.loadstats import compare_view as view
+
     if output_format == "json":
         from btai_ops.output import print_json
 
@@ -202,8 +220,13 @@ def compare(
         console.print(view.table(rows, cur, base))
         for note in view.notes(rows):
             console.print(note)
-    if html_file is not None:
-        html_file.write_text(view.html_report(rows, cur, base))
+
+
+def _verdict(rows: list[Row], rules: list[FailOn]) -> int:
+    """The exit code: 2 on a change that rests on an invalid run, else 1 on a broken
+    --fail-on rule (with rules) or a regressed row (without)."""
+    from btai_ops.loadstats.failon import broken
+
     unusable = [r for r in rows if r.verdict == "invalid run"]
     if unusable:
         raise UsageProblem(
@@ -214,9 +237,8 @@ def compare(
         failures = broken(rules, rows)
         for line in failures:
             stderr.print(f"Failed: {line}", markup=False)
-        raise typer.Exit(1 if failures else 0)
-    if any(r.verdict == "regressed" for r in rows):
-        raise typer.Exit(1)
+        return 1 if failures else 0
+    return 1 if any(r.verdict == "regressed" for r in rows) else 0
 
 
 @app.command()

@@ -51,17 +51,18 @@ def _listens_on(process: psutil.Process, port: int) -> bool:
     )
 
 
+def _listener(port: int) -> int | None:
+    """The pid the system names for the socket listening on `port`."""
+    for c in psutil.net_connections(kind="inet"):
+        if c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == port and c.pid:
+            return int(c.pid)
+    return None
+
+
 def server_processes(port: int) -> tuple[psutil.Process | None, list[psutil.Process]]:
-    """(supervisor or None, workers) of the server listening on `port`; ([], None) unseen."""
+    """(supervisor or None, workers) of the server listening on `port`; (None, []) unseen."""
     try:
-        pid = next(
-            (
-                c.pid
-                for c in psutil.net_connections(kind="inet")
-                if c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == port and c.pid
-            ),
-            None,
-        )
+        pid = _listener(port)
         if pid is None:
             return None, []
         top = psutil.Process(pid)

@@ -134,7 +134,9 @@ class Target:
         return summary
 
 
-def _locust_run(url: str, scenario: str, users: int, duration_s: float, rate: float | None) -> Any:
+def _locust_run(
+    url: str, scenario: str, *, users: int, duration_s: float, rate: float | None
+) -> Any:
     from btai_ops.loadstats.runner import LocustRun
     from btai_ops.loadtest import SCENARIOS, default_locustfile
 
@@ -165,7 +167,7 @@ def concurrent_users(target: Target, scenario: str, search: UsersSearch) -> dict
 
     def measure(users: int) -> dict[str, Any]:
         rate = users / search.think_s
-        run = _locust_run(target.url, scenario, users, search.step_s, rate)
+        run = _locust_run(target.url, scenario, users=users, duration_s=search.step_s, rate=rate)
         summary = target.measure(run, scenario, show_progress=False, count_cpu=False)
         step = step_result(users, summary, search.objective_p95_ms)
         p95 = "—" if step["p95_ms"] is None else f"{step['p95_ms']:.1f} ms"
@@ -176,6 +178,35 @@ def concurrent_users(target: Target, scenario: str, search: UsersSearch) -> dict
     found = {"scenario": scenario} | search_users(search, measure)
     stderr.print(f"users search: {found['users']:,} users, stopped by {found['stopped_by']}")
     return found
+
+
+def _rounds(targets: dict[str, Target], scenarios: list[str], repeat: int, plan: Any) -> None:
+    """Every scenario `repeat` times against each target, alternating which goes first."""
+    for round_no in range(1, repeat + 1):
+        for scenario in scenarios:
+            order = list(targets) if round_no % 2 else list(reversed(targets))
+            for name in order:
+                target = targets[name]
+                run = _locust_run(target.url, scenario, **plan)
+                summary = target.measure(run, scenario, show_progress=True)
+                prefix = f"[{round_no}/{repeat}] {name:<9} {scenario:<9}"
+                stderr.print(_progress_line(prefix, summary))
+                target.scenarios[scenario].append(summary)
+
+
+def _search_on_loopback(
+    target: Target, scenario: str, search: UsersSearch
+) -> dict[str, dict[str, Any]]:
+    if is_loopback(target.url):
+        return {"btai": concurrent_users(target, scenario, search)}
+    stderr.print("concurrent users: searched on a loopback host only; not measured")
+    return {}
+
+
+def _target_block(name: str, target: Target, found: dict[str, Any]) -> dict[str, Any]:
+    server = usage_block(target.watch.read(), target.cpu_seconds, target.requests)
+    server["concurrent_users"] = found.get(name)
+    return {"host": target.url, "scenarios": target.scenarios, "server": server}
 
 
 def run_suite(
@@ -206,32 +237,12 @@ def run_suite(
             name: Target(url, ServerWatch(url), {s: [] for s in scenarios})
             for name, (url, _) in started.items()
         }
-        for round_no in range(1, repeat + 1):
-            for scenario in scenarios:
-                order = list(targets) if round_no % 2 else list(reversed(targets))
-                for name in order:
-                    target = targets[name]
-                    run = _locust_run(target.url, scenario, users, duration_s, rate)
-                    summary = target.measure(run, scenario, show_progress=True)
-                    prefix = f"[{round_no}/{repeat}] {name:<9} {scenario:<9}"
-                    stderr.print(_progress_line(prefix, summary))
-                    target.scenarios[scenario].append(summary)
+        plan = {"users": users, "duration_s": duration_s, "rate": rate}
+        _rounds(targets, scenarios, repeat, plan)
         found = {}
         if users_search is not None:
-            btai = targets["btai"]
-            if is_loopback(btai.url):
-                found["btai"] = concurrent_users(btai, scenarios[0], users_search)
-            else:
-                stderr.print("concurrent users: searched on a loopback host only; not measured")
-        blocks = {
-            name: {
-                "host": target.url,
-                "scenarios": target.scenarios,
-                "server": usage_block(target.watch.read(), target.cpu_seconds, target.requests)
-                | {"concurrent_users": found.get(name)},
-            }
-            for name, target in targets.items()
-        }
+            found = _search_on_loopback(targets["btai"], scenarios[0], users_search)
+        blocks = {name: _target_block(name, target, found) for name, target in targets.items()}
     config = {"scenarios": scenarios, "repeat": repeat, "duration_s": duration_s}
     config |= {"users": users, "rate": rate, "spawn": spawn}
     return {
@@ -254,6 +265,14 @@ def _stat(summary: dict[str, Any], key: str) -> float:
     return float(total["rps"] if key == "rps" else (total["latency_ms"] or {}).get(key, 0.0))
 
 
+def _ratio_row(runs: list[dict[str, Any]], ref: list[dict[str, Any]]) -> dict[str, float | None]:
+    row: dict[str, float | None] = {}
+    for key in ("rps", "p50", "p99"):
+        mine, theirs = _mean([_stat(r, key) for r in runs]), _mean([_stat(r, key) for r in ref])
+        row[key] = round(mine / theirs, 3) if theirs else None
+    return row
+
+
 def ratios(targets: dict[str, Any]) -> dict[str, Any]:
     """btai against the reference per scenario: requests/s and p50/p99 ratios."""
     if "btai" not in targets or "reference" not in targets:
@@ -261,13 +280,8 @@ def ratios(targets: dict[str, Any]) -> dict[str, Any]:
     out = {}
     for scenario, runs in targets["btai"]["scenarios"].items():
         ref = targets["reference"]["scenarios"].get(scenario) or []
-        if not runs or not ref:
-            continue
-        row = {}
-        for key in ("rps", "p50", "p99"):
-            mine, theirs = _mean([_stat(r, key) for r in runs]), _mean([_stat(r, key) for r in ref])
-            row[key] = round(mine / theirs, 3) if theirs else None
-        out[scenario] = row
+        if runs and ref:
+            out[scenario] = _ratio_row(runs, ref)
     return out
 
 
