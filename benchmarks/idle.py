@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.memory import MIXED, children, cpu_seconds, memory_kb
+from benchmarks.memory import MIXED, children, command_of, cpu_seconds, memory_kb
 from benchmarks.sidebyside import Server, start, stop
 
 ANALYSIS = {"team": "NYA", "request": "We need a left-handed starting pitcher.", "urgency": "low"}
@@ -54,9 +54,9 @@ def send_mixed(port: int, count: int) -> None:
     connection.close()
 
 
-async def started_after(db: Any, task_id: int, timeout: float = 30.0) -> float:
+async def started_after(db: Any, task_id: int, patience: float = 30.0) -> float:
     """Milliseconds from enqueue to start of one task, polled until it has started."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + patience
     while time.monotonic() < deadline:
         row = await db.fetchrow(
             "SELECT enqueued_at, started_at FROM queue_tasks WHERE id = $1", task_id
@@ -64,7 +64,7 @@ async def started_after(db: Any, task_id: int, timeout: float = 30.0) -> float:
         if row is not None and row["started_at"] is not None:
             return float(row["started_at"] - row["enqueued_at"]) * 1000.0
         await asyncio.sleep(0.01)
-    raise SystemExit(f"task {task_id} did not start within {timeout:g} s")
+    raise SystemExit(f"task {task_id} did not start within {patience:g} s")
 
 
 async def outside_producer(db: Any, number: int) -> int:
@@ -120,13 +120,25 @@ def idle_cpu(processes: list[int], seconds: float) -> dict[int, float]:
     return {pid: cpu_seconds(pid) - before[pid] for pid in processes}
 
 
-def report(supervisor: int, used: dict[int, float], seconds: float) -> None:
+def role_of(pid: int, supervisor: int, port: int) -> str:
+    """supervisor, worker (holds the listening socket) or helper (anything else it started)."""
+    import psutil
+
+    if pid == supervisor:
+        return "supervisor"
+    listening = psutil.Process(pid).net_connections(kind="inet")
+    held = any(c.status == psutil.CONN_LISTEN and c.laddr.port == port for c in listening)
+    return "worker" if held else "helper"
+
+
+def report(supervisor: int, port: int, used: dict[int, float], seconds: float) -> None:
     print(f"idle for {seconds:g} s; CPU seconds per process")
-    print(f"{'pid':>8} {'role':<11} {'RSS MB':>8} {'CPU s':>8} {'% of a core':>12}")
+    print(f"{'pid':>8} {'role':<11} {'RSS MB':>8} {'CPU s':>8} {'% of a core':>12} command")
     for pid, spent in used.items():
-        role = "supervisor" if pid == supervisor and len(used) > 1 else "worker"
+        role = role_of(pid, supervisor, port)
         rss = memory_kb(pid)["rss"] / 1024
-        print(f"{pid:>8} {role:<11} {rss:8.1f} {spent:8.3f} {100 * spent / seconds:11.3f}%")
+        print(f"{pid:>8} {role:<11} {rss:8.1f} {spent:8.3f} {100 * spent / seconds:11.3f}% "
+              f"{command_of(pid)}")  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -151,7 +163,8 @@ def main(argv: list[str] | None = None) -> int:
             time.sleep(2)
             supervisor = server.process.pid
             processes = [supervisor, *children(supervisor)]
-            report(supervisor, idle_cpu(processes, args.idle_seconds), args.idle_seconds)
+            used = idle_cpu(processes, args.idle_seconds)
+            report(supervisor, server.port, used, args.idle_seconds)
             delays = asyncio.run(start_delays(url, server.port, args.tasks, args.gap))
             print(f"\nenqueue to start on an idle server ({args.gap:g} s quiet before each), ms")
             for way, values in delays.items():
