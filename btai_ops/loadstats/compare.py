@@ -48,6 +48,7 @@ class Metric:
     samples: Samples | None = None  # latency buckets (percentiles)
     rates: list[float] | None = None  # per-second responses (rps)
     counts: tuple[int, int] | None = None  # failures, requests (fail_ratio)
+    measured_once: bool = False  # one reading of a run (the server's CPU and memory)
 
     @property
     def quantile(self) -> float | None:
@@ -176,16 +177,18 @@ def _server_metrics(out: MetricSet, server: dict[str, Any]) -> None:
     if found:
         label = f"concurrent users at p95 ≤ {found['objective_p95_ms']:g} ms"
         users = float(found["users"])
-        out.add(Metric("concurrent_users", label, users, "users", False, "concurrent_users"))
+        out.add(Metric("concurrent_users", label, users, "users", False, "concurrent_users",
+                       measured_once=True))  # fmt: skip
     if server.get("memory_mb") is not None:
         label = "largest worker RSS (MB)" if server["source"] == "processes" else "server RSS (MB)"
         memory = float(server["memory_mb"])
-        out.add(Metric("memory_usage_mb", label, memory, "MB", True, "memory_usage_mb"))
+        out.add(Metric("memory_usage_mb", label, memory, "MB", True, "memory_usage_mb",
+                       measured_once=True))  # fmt: skip
     if server.get("requests_per_cpu_second") is not None:
         efficiency = float(server["requests_per_cpu_second"])
         out.add(
             Metric("cpu_efficiency_percent", "requests per CPU-second", efficiency,
-                   "req/CPU-s", False, "cpu_efficiency_percent")
+                   "req/CPU-s", False, "cpu_efficiency_percent", measured_once=True)
         )  # fmt: skip
 
 
@@ -369,6 +372,8 @@ def _significance(
     test: Difference | None, cur: Metric, base: Metric, alpha: float, margin: float
 ) -> tuple[bool, str]:
     """Whether the move is real by its test, and a note on how that was decided."""
+    if test is None and cur.measured_once and base.measured_once:
+        return False, "one reading per run on each side (server CPU, memory, users): not tested"
     if test is None:
         return True, "values only: no samples on one side (e.g. the report's single figures)"
     if not _enough_tail(cur) or not _enough_tail(base):
