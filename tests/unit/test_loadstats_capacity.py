@@ -1,4 +1,4 @@
-"""The concurrent-users search: doubling, then halving the gap, within its bounds."""
+"""The concurrent-users search and the server figures beside it: loopback, /metrics."""
 
 from __future__ import annotations
 
@@ -45,3 +45,29 @@ def test_a_saturated_generator_ends_the_search_with_what_held() -> None:
     found = search_users(UsersSearch(100.0, 1000, 1.0), measure)
     assert found["users"] == 20
     assert found["stopped_by"] == "load generator saturated"
+
+
+def test_only_this_machine_counts_as_loopback() -> None:
+    from btai_ops.loadstats.server_usage import is_loopback
+
+    for url in ("http://127.0.0.1:8000", "http://localhost", "http://[::1]:80", "http://127.9.9.9"):
+        assert is_loopback(url), url
+    for url in ("http://10.0.0.5:8000", "https://example.com", "http://0.0.0.0:8000"):
+        assert not is_loopback(url), url
+
+
+def test_process_figures_are_read_from_a_prometheus_exposition() -> None:
+    from btai_ops.loadstats.server_usage import prometheus_values
+
+    text = (
+        "# HELP process_cpu_seconds_total Total user and system CPU time spent in seconds.\n"
+        "# TYPE process_cpu_seconds_total counter\n"
+        "process_cpu_seconds_total 12.5\n"
+        'http_requests_total{method="GET"} 3.0\n'
+        "process_resident_memory_bytes 1.048576e+08\n"
+    )
+    wanted = ("process_cpu_seconds_total", "process_resident_memory_bytes")
+    assert prometheus_values(text, wanted) == {
+        "process_cpu_seconds_total": 12.5,
+        "process_resident_memory_bytes": 104857600.0,
+    }
