@@ -78,8 +78,12 @@ async def through_the_api(db: Any, port: int) -> int:
     def post() -> str:
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         body = json.dumps(ANALYSIS).encode()
-        connection.request("POST", "/api/v1/trades/analyze", body=body,
-                           headers={"Content-Type": "application/json"})  # fmt: skip
+        connection.request(
+            "POST",
+            "/api/v1/trades/analyze",
+            body=body,
+            headers={"Content-Type": "application/json"},
+        )
         response = connection.getresponse()
         payload = json.loads(response.read())
         if response.status != 202:
@@ -137,8 +141,10 @@ def report(supervisor: int, port: int, used: dict[int, float], seconds: float) -
     for pid, spent in used.items():
         role = role_of(pid, supervisor, port)
         rss = memory_kb(pid)["rss"] / 1024
-        print(f"{pid:>8} {role:<11} {rss:8.1f} {spent:8.3f} {100 * spent / seconds:11.3f}% "
-              f"{command_of(pid)}")  # fmt: skip
+        print(
+            f"{pid:>8} {role:<11} {rss:8.1f} {spent:8.3f} {100 * spent / seconds:11.3f}% "
+            f"{command_of(pid)}"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -168,8 +174,10 @@ def main(argv: list[str] | None = None) -> int:
             delays = asyncio.run(start_delays(url, server.port, args.tasks, args.gap))
             print(f"\nenqueue to start on an idle server ({args.gap:g} s quiet before each), ms")
             for way, values in delays.items():
-                print(f"  {way:<22} median {statistics.median(values):7.1f}  "
-                      f"max {max(values):7.1f}  ({len(values)} tasks)")  # fmt: skip
+                print(
+                    f"  {way:<22} median {statistics.median(values):7.1f}  "
+                    f"max {max(values):7.1f}  ({len(values)} tasks)"
+                )
         finally:
             stop(server)
     return 0

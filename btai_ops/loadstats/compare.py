@@ -177,19 +177,38 @@ def _server_metrics(out: MetricSet, server: dict[str, Any]) -> None:
     if found:
         label = f"concurrent users at p95 ≤ {found['objective_p95_ms']:g} ms"
         users = float(found["users"])
-        out.add(Metric("concurrent_users", label, users, "users", False, "concurrent_users",
-                       measured_once=True))  # fmt: skip
+        out.add(
+            Metric(
+                "concurrent_users",
+                label,
+                users,
+                "users",
+                False,
+                "concurrent_users",
+                measured_once=True,
+            )
+        )
     if server.get("memory_mb") is not None:
         label = "largest worker RSS (MB)" if server["source"] == "processes" else "server RSS (MB)"
         memory = float(server["memory_mb"])
-        out.add(Metric("memory_usage_mb", label, memory, "MB", True, "memory_usage_mb",
-                       measured_once=True))  # fmt: skip
+        out.add(
+            Metric(
+                "memory_usage_mb", label, memory, "MB", True, "memory_usage_mb", measured_once=True
+            )
+        )
     if server.get("requests_per_cpu_second") is not None:
         efficiency = float(server["requests_per_cpu_second"])
         out.add(
-            Metric("cpu_efficiency_percent", "requests per CPU-second", efficiency,
-                   "req/CPU-s", False, "cpu_efficiency_percent", measured_once=True)
-        )  # fmt: skip
+            Metric(
+                "cpu_efficiency_percent",
+                "requests per CPU-second",
+                efficiency,
+                "req/CPU-s",
+                False,
+                "cpu_efficiency_percent",
+                measured_once=True,
+            )
+        )
 
 
 def from_loadtest(summary: dict[str, Any], source: str) -> MetricSet:
@@ -342,10 +361,20 @@ def _enough_tail(metric: Metric) -> bool:
 
 
 def _not_measured(key: str, base: Metric, tolerance: Tolerance) -> Row:
+    note = "no matching figure in the current results"
     return Row(
-        key, base.label, base.unit, base.value, None, None, None, tolerance,
-        "not measured", "no matching figure in the current results", base.stat,
-    )  # fmt: skip
+        key,
+        base.label,
+        base.unit,
+        base.value,
+        current=None,
+        change=None,
+        p_value=None,
+        tolerance=tolerance,
+        verdict="not measured",
+        note=note,
+        stat=base.stat,
+    )
 
 
 def _not_comparable(key: str, cur: Metric, base: Metric, tolerance: Tolerance) -> Row:
@@ -354,9 +383,19 @@ def _not_comparable(key: str, cur: Metric, base: Metric, tolerance: Tolerance) -
         f"{cur.unit}; the baseline does not say how its figure was measured"
     )
     return Row(
-        key, cur.label, base.unit, base.value, cur.value, None, None, tolerance,
-        "not comparable", note, base.stat, current_unit=cur.unit,
-    )  # fmt: skip
+        key,
+        cur.label,
+        base.unit,
+        base.value,
+        current=cur.value,
+        change=None,
+        p_value=None,
+        tolerance=tolerance,
+        verdict="not comparable",
+        note=note,
+        stat=base.stat,
+        current_unit=cur.unit,
+    )
 
 
 def _movement(diff: float, base: Metric, tolerance: Tolerance) -> tuple[float, bool]:
@@ -419,11 +458,22 @@ def _row(
     verdict = _verdict(moved=moved, significant=significant, worse=worse, unusable=unusable)
     if verdict == "invalid run":
         note = str(unusable)
+    p_value = None if test is None else test.p_value
     return Row(
-        key, _label(cur, base), base.unit, base.value, cur.value, change,
-        None if test is None else test.p_value, tolerance, verdict, note, base.stat, test,
-        significant and abs(diff) > margin,
-    )  # fmt: skip
+        key,
+        _label(cur, base),
+        base.unit,
+        base.value,
+        current=cur.value,
+        change=change,
+        p_value=p_value,
+        tolerance=tolerance,
+        verdict=verdict,
+        note=note,
+        stat=base.stat,
+        difference=test,
+        significant=significant and abs(diff) > margin,
+    )
 
 
 def compare(

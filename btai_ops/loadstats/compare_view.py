@@ -173,11 +173,12 @@ def _series_svg(
     key_x = plot.width - plot.right
     return (
         f'<polyline class="series" fill="none" stroke="{color}" stroke-width="3"{dash} '
-        f'points="{points}"/>' + dots
+        f'points="{points}"/>'
+        + dots
         + f'<rect x="{key_x + 16}" y="{plot.top + 8 + 24 * i}" width="18" height="4" '
         f'fill="{color}"/><text x="{key_x + 40}" y="{plot.top + 14 + 24 * i}" '
         f'font-size="15">{html.escape(label)}</text>'
-    )  # fmt: skip
+    )
 
 
 def _plot_for(hists: list[Histogram]) -> tuple[_Plot, list[float]]:
@@ -279,9 +280,14 @@ def _charts(current: MetricSet, baseline: MetricSet) -> list[str]:
 
 def _cells(row: Row) -> str:
     values = (
-        row.label, _num(row.baseline, row.unit), _current(row), _change(row), _p(row),
-        row.to_dict()["tolerance"], row.verdict,
-    )  # fmt: skip
+        row.label,
+        _num(row.baseline, row.unit),
+        _current(row),
+        _change(row),
+        _p(row),
+        row.to_dict()["tolerance"],
+        row.verdict,
+    )
     return "<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in values) + "</tr>"
 
 
