@@ -163,20 +163,9 @@ def run_locust(
         )
     watch = CpuWatch(process.pid)
     watch.sample(keep=False)
-    start = time.monotonic()
-    deadline = start + run.duration_s + 120 + run.users / max(run.spawn_rate, 0.1)
     interrupted = False
     try:
-        while process.poll() is None:
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                process.wait(timeout=1.0)
-            live = _read(work_dir / "live.json")
-            # Start-up (imports, spawning) is not load generation: count from the first answer.
-            cpu = watch.sample(keep=bool(live and live.get("started_at")))
-            if on_progress is not None:
-                on_progress(Progress(time.monotonic() - start, live, cpu))
-            if time.monotonic() > deadline:
-                raise ServiceUnreachable("Locust did not finish in time")
+        _watch(process, run, work_dir, watch, on_progress)
     except KeyboardInterrupt:
         # On a terminal Locust got the same Ctrl-C; from `kill -INT` only we did: pass it on.
         interrupted = True
@@ -197,6 +186,28 @@ def run_locust(
         )
     state = "interrupted" if interrupted else str(final.get("state", "finished"))
     return Recording.from_dict(final), watch.report(), state
+
+
+def _watch(
+    process: subprocess.Popen[bytes],
+    run: LocustRun,
+    work_dir: Path,
+    watch: CpuWatch,
+    on_progress: Callable[[Progress], None] | None,
+) -> None:
+    """Until Locust exits: its CPU and live figures each second, within a deadline."""
+    start = time.monotonic()
+    deadline = start + run.duration_s + 120 + run.users / max(run.spawn_rate, 0.1)
+    while process.poll() is None:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=1.0)
+        live = _read(work_dir / "live.json")
+        # Start-up (imports, spawning) is not load generation: count from the first answer.
+        cpu = watch.sample(keep=bool(live and live.get("started_at")))
+        if on_progress is not None:
+            on_progress(Progress(time.monotonic() - start, live, cpu))
+        if time.monotonic() > deadline:
+            raise ServiceUnreachable("Locust did not finish in time")
 
 
 def _read(path: Path) -> dict[str, Any] | None:
