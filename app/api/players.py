@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import functools
 from collections.abc import AsyncIterator
-from typing import Annotated, Any, Literal
+from dataclasses import replace
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
@@ -12,25 +13,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api.caching import cached_read
 from app.api.pagination import cursor_key, decode_cursor, encode_cursor, fingerprint
+from app.api.teams import franchise_team_keys
 from app.db.engine import Database
 from app.db.repositories import players as repo
 from app.db.repositories.players import Keyset, PlayerFilter
 from app.domain.contracts import derive_contract
 from app.errors import NotFound
-from app.schemas.players import (
-    Contract,
-    ContractYear,
-    PlayerDetail,
-    PlayerPage,
-    PlayerSummary,
-    SeasonStats,
-)
+from app.schemas.players import PlayerDetail, PlayerPage, PlayerSummary
 from app.services.player_search import PlayerSearch, page_json
 from app.settings import Settings
 
 router = APIRouter(prefix="/players", tags=["players"])
 
-Position = Literal["P", "C", "1B", "2B", "3B", "SS", "LF", "CF", "RF", "DH"]
+# SP and RP match pitchers by role, the split the team-needs route uses.
+Position = Literal["P", "SP", "RP", "C", "1B", "2B", "3B", "SS", "LF", "CF", "RF", "DH"]
 Sort = Literal["war", "-war", "salary", "-salary", "name", "-name", "age", "-age"]
 NDJSON = "application/x-ndjson"
 MAX_BIGINT = 2**63 - 1
@@ -85,21 +81,18 @@ async def list_players(
     if not rows and filters.team:
         # `team=NYY` (a franchise code) finds the season's team of that franchise (NYA); tried
         # only when the code matched no team key, so the common request pays nothing for it.
-        from dataclasses import replace
-
-        from app.api.teams import franchise_team_keys
-
         async with request.app.state.db.read_sessions() as session:
             keys = await franchise_team_keys(session, settings.DATA_SEASON, filters.team)
         if keys:
-            franchise = replace(filters, team=keys[0])
-            rows = season.search(franchise, sort=sort, limit=limit + 1, after=after)
+            filters = replace(filters, team=keys[0])
+            rows = season.search(filters, sort=sort, limit=limit + 1, after=after)
     page, next_cursor = rows[:limit], None
     if len(rows) > limit:
         last = page[-1]
-        keyset = Keyset(last.sort_value(sort.lstrip("-")), last.player_id)
+        keyset = Keyset(last.sort_value(sort), last.player_id)
         next_cursor = _cursor(key, sort, filter_print, keyset)
-    answer = Response(page_json(page, next_cursor), media_type="application/json")
+    body = page_json(page, next_cursor, season.total(filters))
+    answer = Response(body, media_type="application/json")
     _link_next(request, answer, next_cursor)
     return answer
 
@@ -130,9 +123,11 @@ async def _page_from_database(
             session, filters, sort=sort, limit=limit + 1, after=after
         )
         if not rows and filters.team:
-            rows = await _search_by_franchise(
+            filters = await _franchise_filters(session, filters)
+            rows = await repo.search_player_summaries(
                 session, filters, sort=sort, limit=limit + 1, after=after
             )
+        total = await repo.count_player_summaries(session, filters)
     page, more = rows[:limit], len(rows) > limit
     next_cursor = None
     if more:
@@ -141,24 +136,14 @@ async def _page_from_database(
         filter_print = fingerprint(**filters.__dict__)
         next_cursor = encode_cursor(key, sort=sort, filters=filter_print, keyset=keyset)
     items = [PlayerSummary.from_row(row) for row in page]
-    return PlayerPage(items=items, count=len(items), next=next_cursor)
+    return PlayerPage(items=items, count=len(items), total=total, next=next_cursor)
 
 
-async def _search_by_franchise(
-    session: AsyncSession, filters: PlayerFilter, *, sort: str, limit: int, after: Keyset | None
-) -> list[Any]:
+async def _franchise_filters(session: AsyncSession, filters: PlayerFilter) -> PlayerFilter:
     # `team=NYY` (a franchise code) finds the season's team of that franchise (NYA). Tried only
     # when the code matched no team key, so the common request pays nothing for it.
-    from dataclasses import replace
-
-    from app.api.teams import franchise_team_keys
-
     keys = await franchise_team_keys(session, filters.season, filters.team or "")
-    if not keys:
-        return []
-    found = replace(filters, team=keys[0])
-    rows = await repo.search_player_summaries(session, found, sort=sort, limit=limit, after=after)
-    return list(rows)
+    return replace(filters, team=keys[0]) if keys else filters
 
 
 async def _export_lines(db: Database, season: int) -> AsyncIterator[bytes]:
@@ -203,7 +188,7 @@ async def get_player(
             raise NotFound(f"no player {player_id!r} in season {season}")
         current = seasons[0]
         history = await repo.salary_history(session, player_id, data_season=season)
-        derived = derive_contract(
+        contract = derive_contract(
             season=season,
             age=current.age or 28,
             team=current.team_key,
@@ -216,40 +201,6 @@ async def get_player(
             ),
             history=history,
         )
-        return PlayerDetail(
-            player_id=player.player_id,
-            name=player.full_name,
-            first_name=player.first_name,
-            last_name=player.last_name,
-            birth_date=player.birth_date,
-            debut=player.debut,
-            bats=player.bats,
-            throws=player.throws,
-            primary_position=player.primary_position,
-            team_key=current.team_key,
-            age=current.age,
-            contract=Contract(
-                salary=current.salary,
-                salary_source=current.salary_source,
-                service_years=current.service_years,
-                status=current.contract_status,
-                years_of_control=current.years_of_control,
-                kind=derived.kind.value,
-                signed=derived.signed,
-                guaranteed_years_left=derived.guaranteed_years_left,
-                years=[
-                    ContractYear(
-                        season=y.season,
-                        salary=y.salary,
-                        basis=y.basis.value,
-                        terms=y.terms.value,
-                        arbitration_year=y.arbitration_year,
-                    )
-                    for y in derived.years
-                ],
-            ),
-            war_last_three=[s.war for s in seasons],
-            seasons=[SeasonStats.model_validate(s) for s in seasons],
-        )
+        return PlayerDetail.of(player, seasons, contract)
 
     return await cached_read(request, f"player:{season}:{player_id}", produce)

@@ -170,6 +170,7 @@ async def get_analysis_status(analysis_id: AnalysisId, analyses: Analyses) -> An
 async def recent(
     analyses: Analyses, limit: Annotated[int, Query(ge=1, le=50)] = 20
 ) -> RecentAnalyses:
+    latest, total = await analyses.recent(limit)
     items = [
         AnalysisSummary(
             analysis_id=a.id,
@@ -181,6 +182,6 @@ async def recent(
             created_at=_utc(a.created_at),
             completed_at=_utc(a.completed_at),
         )
-        for a in await analyses.recent(limit)
+        for a in latest
     ]
-    return RecentAnalyses(items=items, count=len(items))
+    return RecentAnalyses(items=items, count=len(items), total=total)

@@ -21,7 +21,7 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -197,14 +197,16 @@ class AnalysisService:
             raise NotFound(f"no analysis {analysis_id!r}")
         return analysis
 
-    async def recent(self, limit: int) -> Sequence[TradeAnalysis]:
+    async def recent(self, limit: int) -> tuple[Sequence[TradeAnalysis], int]:
+        """The latest `limit` analyses, newest first, and how many there are in all."""
         async with self.db.read_sessions() as session:
             rows = await session.scalars(
                 select(TradeAnalysis)
                 .order_by(TradeAnalysis.created_at.desc(), TradeAnalysis.id)
                 .limit(limit)
             )
-            return rows.all()
+            total = await session.scalar(select(func.count()).select_from(TradeAnalysis))
+            return rows.all(), int(total or 0)
 
     # --- running (a queue task) ---------------------------------------------------------------
     async def _progress(self, analysis_id: str, progress: int, stage: str) -> None:

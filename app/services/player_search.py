@@ -27,7 +27,14 @@ import orjson
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.db.repositories import players as repo
-from app.db.repositories.players import SORT_KEYS, Keyset, PlayerFilter
+from app.db.repositories.players import (
+    SORT_KEYS,
+    UNKNOWN_LAST,
+    Keyset,
+    PlayerFilter,
+    unknown_value,
+)
+from app.schemas.players import public_salary_source
 
 logger = logging.getLogger("app.services.player_search")
 
@@ -47,20 +54,26 @@ class SummaryRow:
     sort_name: str
     team_key: str
     position: str
+    role: str
+    """The position, with pitchers split into SP and RP (what a role filter matches)."""
     war: float
     salary: int | None
     age: int | None
     json: bytes
 
-    def sort_value(self, field: str) -> Any:
-        """The value `repo.sort_expression` orders by (NULL salary and age count as 0)."""
+    def sort_value(self, sort: str) -> Any:
+        """The value `repo.sort_expression(sort)` orders by (an unknown salary or age last)."""
+        field = sort.lstrip("-")
         if field == "war":
             return self.war
-        if field == "salary":
-            return self.salary or 0
-        if field == "age":
-            return self.age or 0
+        if field in UNKNOWN_LAST:
+            value = self.salary if field == "salary" else self.age
+            return unknown_value(field, sort[0] == "-") if value is None else value
         return self.sort_name
+
+    def plays(self, position: str) -> bool:
+        """Whether a `position` filter keeps this row (SP and RP match pitchers by role)."""
+        return position in (self.position, self.role)
 
 
 def summary_row(mapping: Mapping[str, Any]) -> SummaryRow:
@@ -79,7 +92,7 @@ def summary_row(mapping: Mapping[str, Any]) -> SummaryRow:
         "season": int(mapping["season"]),
         "war": war,
         "salary": salary,
-        "salary_source": mapping["salary_source"],
+        "salary_source": public_salary_source(mapping["salary_source"]),
         "contract_status": mapping["contract_status"],
         "years_of_control": int(mapping["years_of_control"]),
     }
@@ -89,6 +102,7 @@ def summary_row(mapping: Mapping[str, Any]) -> SummaryRow:
         sort_name=mapping["sort_name"],
         team_key=mapping["team_key"],
         position=mapping["position"],
+        role=mapping["role"],
         war=war,
         salary=salary,
         age=age,
@@ -99,17 +113,14 @@ def summary_row(mapping: Mapping[str, Any]) -> SummaryRow:
 class _Ordering:
     """The rows in one sort's order, and where each player stands in it."""
 
-    __slots__ = ("field", "index", "rows", "values")
+    __slots__ = ("index", "rows", "values")
 
     def __init__(self, rows: Sequence[SummaryRow], sort: str) -> None:
-        self.field = sort.lstrip("-")
         by_id = sorted(rows, key=lambda row: row.player_id)
         # Stable sorts: equal values keep the player-id order, also when reversed.
-        ordered = sorted(
-            by_id, key=lambda row: row.sort_value(self.field), reverse=sort.startswith("-")
-        )
+        ordered = sorted(by_id, key=lambda row: row.sort_value(sort), reverse=sort[0] == "-")
         self.rows = ordered
-        self.values = [row.sort_value(self.field) for row in ordered]
+        self.values = [row.sort_value(sort) for row in ordered]
         self.index = {row.player_id: position for position, row in enumerate(ordered)}
 
     def start_after(self, after: Keyset, descending: bool) -> int:
@@ -126,6 +137,10 @@ class _Ordering:
         return len(self.rows)
 
 
+MAX_TOTALS = 4096
+"""Totals remembered per season: one per filter combination seen, cleared when full."""
+
+
 class SeasonPlayers:
     """One season's list rows, ordered by every sort key."""
 
@@ -133,13 +148,23 @@ class SeasonPlayers:
         self.season = season
         self.count = len(rows)
         self._orderings = {sort: _Ordering(rows, sort) for sort in SORT_KEYS}
-        # A position filter (the commonest) walks only that position's rows.
-        positions = sorted({row.position for row in rows})
+        # A position filter (the commonest) walks only that position's (or role's) rows.
+        positions = sorted({row.position for row in rows} | {row.role for row in rows})
         self._by_position = {
-            (sort, position): _Ordering([r for r in rows if r.position == position], sort)
+            (sort, position): _Ordering([r for r in rows if r.plays(position)], sort)
             for sort in SORT_KEYS
             for position in positions
         }
+        self._totals: dict[PlayerFilter, int] = {}
+
+    def total(self, filters: PlayerFilter) -> int:
+        """How many rows match `filters` over every page (counted once per filter set)."""
+        known = self._totals.get(filters)
+        if known is None:
+            if len(self._totals) >= MAX_TOTALS:
+                self._totals.clear()
+            known = self._totals[filters] = len(self.search(filters, sort="war", limit=0))
+        return known
 
     def search(
         self, filters: PlayerFilter, *, sort: str, limit: int, after: Keyset | None = None
@@ -158,7 +183,7 @@ class SeasonPlayers:
         rows = ordering.rows
         for index in range(start, len(rows)):
             row = rows[index]
-            if position is not None and row.position != position:
+            if position is not None and not row.plays(position):
                 continue
             if team is not None and row.team_key != team:
                 continue
@@ -174,7 +199,7 @@ class SeasonPlayers:
         return found
 
 
-def page_json(rows: Sequence[SummaryRow], next_cursor: str | None) -> bytes:
+def page_json(rows: Sequence[SummaryRow], next_cursor: str | None, total: int) -> bytes:
     """The `PlayerPage` body for `rows`: each row's stored JSON, joined."""
     return b"".join(
         (
@@ -182,6 +207,8 @@ def page_json(rows: Sequence[SummaryRow], next_cursor: str | None) -> bytes:
             b",".join(row.json for row in rows),
             b'],"count":',
             str(len(rows)).encode(),
+            b',"total":',
+            str(total).encode(),
             b',"next":',
             orjson.dumps(next_cursor),
             b"}",
