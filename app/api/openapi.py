@@ -140,7 +140,8 @@ def _document_errors(operation: dict[str, Any], route: APIRoute) -> None:
         errors.append("422")
     if "security" in operation:
         errors += ["401", "403"]
-    responses.pop("422", None)  # FastAPI's HTTPValidationError
+    if 422 not in route.responses and "422" not in route.responses:
+        responses.pop("422", None)  # FastAPI's HTTPValidationError, not one the route declares
     for status in sorted(errors):
         if status not in responses:
             responses[status] = {"$ref": f"#/components/responses/{RESPONSES[status][0]}"}
