@@ -17,11 +17,11 @@ from app.api.teams import franchise_team_keys
 from app.db.engine import Database
 from app.db.repositories import players as repo
 from app.db.repositories.players import Keyset, PlayerFilter
+from app.deps import AppResources
 from app.domain.contracts import derive_contract
 from app.errors import NotFound
 from app.schemas.players import PlayerDetail, PlayerPage, PlayerSummary
-from app.services.player_search import PlayerSearch, page_json
-from app.settings import Settings
+from app.services.player_search import page_json
 
 router = APIRouter(prefix="/players", tags=["players"])
 
@@ -37,6 +37,7 @@ EXPORT_CHUNK_ROWS = 100
 async def list_players(
     request: Request,
     response: Response,
+    resources: AppResources,
     q: Annotated[
         str | None,
         # No control characters: PostgreSQL text cannot hold NUL, and no name has one.
@@ -59,7 +60,7 @@ async def list_players(
     cursor: Annotated[str | None, Query(max_length=1024)] = None,
 ) -> PlayerPage | Response:
     """A page of the served season's players (from memory; see `app.services.player_search`)."""
-    settings: Settings = request.app.state.settings
+    settings = resources.settings
     filters = PlayerFilter(
         season=settings.DATA_SEASON,
         q=q,
@@ -71,9 +72,9 @@ async def list_players(
     key = cursor_key(settings.JWT_SECRET_KEY.get_secret_value())
     filter_print = _fingerprint(filters)
     after = decode_cursor(key, cursor, sort=sort, filters=filter_print) if cursor else None
-    search: PlayerSearch | None = request.app.state.player_search
+    search = resources.player_search
     if search is None:  # ENABLE_CACHING=false: every page from the database
-        found = await _page_from_database(request.app.state.db, filters, sort, limit, after, key)
+        found = await _page_from_database(resources.db, filters, sort, limit, after, key)
         _link_next(request, response, found.next)
         return found
     season = await search.season(settings.DATA_SEASON)
@@ -81,7 +82,7 @@ async def list_players(
     if not rows and filters.team:
         # `team=NYY` (a franchise code) finds the season's team of that franchise (NYA); tried
         # only when the code matched no team key, so the common request pays nothing for it.
-        async with request.app.state.db.read_sessions() as session:
+        async with resources.db.read_sessions() as session:
             keys = await franchise_team_keys(session, settings.DATA_SEASON, filters.team)
         if keys:
             filters = replace(filters, team=keys[0])
@@ -165,10 +166,10 @@ async def _export_lines(db: Database, season: int) -> AsyncIterator[bytes]:
     responses={200: {"content": {NDJSON: {}}, "description": "One player per line."}},
     summary="Every player as NDJSON",
 )
-async def export_players(request: Request) -> StreamingResponse:
+async def export_players(resources: AppResources) -> StreamingResponse:
     """Streamed from the database a batch at a time, so memory stays flat."""
     return StreamingResponse(
-        _export_lines(request.app.state.db, request.app.state.settings.DATA_SEASON),
+        _export_lines(resources.db, resources.settings.DATA_SEASON),
         media_type=NDJSON,
         headers={"Cache-Control": "no-store"},
     )
@@ -177,9 +178,10 @@ async def export_players(request: Request) -> StreamingResponse:
 @router.get("/{player_id}", response_model=PlayerDetail, summary="One player, last three seasons")
 async def get_player(
     request: Request,
+    resources: AppResources,
     player_id: Annotated[str, Path(min_length=1, max_length=16, pattern=r"^[a-z0-9.'-]+$")],
 ) -> Response:
-    season: int = request.app.state.settings.DATA_SEASON
+    season = resources.settings.DATA_SEASON
 
     async def produce(session: AsyncSession) -> PlayerDetail:
         player = await repo.get_player(session, player_id)
@@ -203,4 +205,4 @@ async def get_player(
         )
         return PlayerDetail.of(player, seasons, contract)
 
-    return await cached_read(request, f"player:{season}:{player_id}", produce)
+    return await cached_read(request, resources, f"player:{season}:{player_id}", produce)

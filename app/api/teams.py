@@ -13,8 +13,10 @@ from app.api.caching import cached_read
 from app.db.repositories import players as player_repo
 from app.db.repositories import teams as team_repo
 from app.db.tables.baseball import Team
+from app.deps import AppResources
 from app.domain.team_needs import team_needs
 from app.errors import NotFound
+from app.resources import Resources
 from app.schemas.players import PlayerSummary
 from app.schemas.teams import (
     Payroll,
@@ -52,23 +54,27 @@ async def franchise_team_keys(session: AsyncSession, season: int, code: str) -> 
 TeamRead = Callable[[AsyncSession, Team, int], Awaitable[BaseModel]]
 
 
-async def _team_read(request: Request, kind: str, team_key: str, read: TeamRead) -> Response:
+async def _team_read(
+    request: Request, resources: Resources, kind: str, team_key: str, read: TeamRead
+) -> Response:
     """The cached answer `read(session, team, season)` for the served season's team."""
-    season: int = request.app.state.settings.DATA_SEASON
+    season = resources.settings.DATA_SEASON
 
     async def produce(session: AsyncSession) -> BaseModel:
         return await read(session, await _team(session, season, team_key), season)
 
-    return await cached_read(request, f"{kind}:{season}:{team_key.upper()}", produce)
+    key = f"{kind}:{season}:{team_key.upper()}"
+    return await cached_read(request, resources, key, produce)
 
 
 @router.get("", response_model=TeamList, summary="Teams of the season")
 async def list_teams(
     request: Request,
+    resources: AppResources,
     league: Annotated[Literal["AL", "NL"] | None, Query()] = None,
     division: Annotated[Literal["E", "C", "W"] | None, Query()] = None,
 ) -> Response:
-    season: int = request.app.state.settings.DATA_SEASON
+    season = resources.settings.DATA_SEASON
 
     async def produce(session: AsyncSession) -> TeamList:
         teams = await team_repo.list_teams(session, season=season, league=league, division=division)
@@ -76,7 +82,7 @@ async def list_teams(
         return TeamList(items=items, count=len(items), total=len(items))
 
     key = f"teams:{season}:{league or '*'}:{division or '*'}"
-    return await cached_read(request, key, produce)
+    return await cached_read(request, resources, key, produce)
 
 
 async def _team_out(session: AsyncSession, team: Team, season: int) -> TeamOut:
@@ -118,20 +124,20 @@ async def _payroll(session: AsyncSession, team: Team, season: int) -> Payroll:
 
 
 @router.get("/{team_key}", response_model=TeamOut, summary="One team")
-async def get_team(request: Request, team_key: TeamKey) -> Response:
-    return await _team_read(request, "team", team_key, _team_out)
+async def get_team(request: Request, resources: AppResources, team_key: TeamKey) -> Response:
+    return await _team_read(request, resources, "team", team_key, _team_out)
 
 
 @router.get("/{team_key}/roster", response_model=Roster, summary="The team's players")
-async def roster(request: Request, team_key: TeamKey) -> Response:
-    return await _team_read(request, "roster", team_key, _roster)
+async def roster(request: Request, resources: AppResources, team_key: TeamKey) -> Response:
+    return await _team_read(request, resources, "roster", team_key, _roster)
 
 
 @router.get("/{team_key}/needs", response_model=TeamNeeds, summary="Weakest positions")
-async def needs(request: Request, team_key: TeamKey) -> Response:
-    return await _team_read(request, "needs", team_key, _needs)
+async def needs(request: Request, resources: AppResources, team_key: TeamKey) -> Response:
+    return await _team_read(request, resources, "needs", team_key, _needs)
 
 
 @router.get("/{team_key}/payroll", response_model=Payroll, summary="Salaries paid")
-async def payroll(request: Request, team_key: TeamKey) -> Response:
-    return await _team_read(request, "payroll", team_key, _payroll)
+async def payroll(request: Request, resources: AppResources, team_key: TeamKey) -> Response:
+    return await _team_read(request, resources, "payroll", team_key, _payroll)
