@@ -29,8 +29,6 @@ problem handler from `app.errors`), and its exception middleware innermost.
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import FastAPI
 from starlette.middleware import Middleware
 
@@ -64,18 +62,23 @@ def middleware_stack(
     metrics part feeds `request_stats` (given when ENABLE_PERFORMANCE_MONITORING is on), and the
     request context follows OpenTelemetry's span when `follow_otel`.
     """
-    parts: dict[str, Any] = {}
-    if settings.ENABLE_REQUEST_TRACING:
-        parts["context"] = RequestIds(follow_otel=follow_otel)
-    if request_stats is not None:
-        parts["metrics"] = RequestMetrics(
-            slow_threshold=settings.SLOW_REQUEST_THRESHOLD, stats=request_stats
+    context = RequestIds(follow_otel=follow_otel) if settings.ENABLE_REQUEST_TRACING else None
+    metrics = (
+        RequestMetrics(slow_threshold=settings.SLOW_REQUEST_THRESHOLD, stats=request_stats)
+        if request_stats is not None
+        else None
+    )
+    headers = (
+        SecurityHeaders(proxies=security.proxies) if settings.ENABLE_SECURITY_MIDDLEWARE else None
+    )
+    access = AccessLog(readable=settings.is_development) if AccessLog.enabled() else None
+    stack: list[Middleware] = []
+    if any(part is not None for part in (context, metrics, headers, access)):
+        stack.append(
+            Middleware(
+                EdgeMiddleware, context=context, metrics=metrics, security=headers, access=access
+            )
         )
-    if settings.ENABLE_SECURITY_MIDDLEWARE:
-        parts["security"] = SecurityHeaders(proxies=security.proxies)
-    if AccessLog.enabled():
-        parts["access"] = AccessLog(readable=settings.is_development)
-    stack = [Middleware(EdgeMiddleware, **parts)] if parts else []
     stack.extend(security_layers(settings, security))
     stack.append(Middleware(HeadAsGetMiddleware))
     return stack

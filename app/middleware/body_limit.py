@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import send_problem
 from app.security.json_depth import JsonDepthScanner, JsonTooDeep
 
-Scope = dict[str, Any]
 LENGTH_SLUG = "bad-content-length"
 CONNECTION_CLOSE = (b"connection", b"close")
 
@@ -39,12 +39,12 @@ def _is_json(scope: Scope) -> bool:
 
 
 class BodyLimitMiddleware:
-    def __init__(self, app: Any, *, max_bytes: int, read_timeout: float | None = None) -> None:
+    def __init__(self, app: ASGIApp, *, max_bytes: int, read_timeout: float | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.read_timeout = read_timeout
 
-    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -74,11 +74,11 @@ class BodyLimitMiddleware:
         failure: tuple[int, str, str] | None = None
         depth = JsonDepthScanner() if _is_json(scope) else None
 
-        async def counting_receive() -> dict[str, Any]:
+        async def counting_receive() -> Message:
             nonlocal received, failure, body_done
             if body_done or started:
                 # Past the body (a streaming response listening for disconnect): no timeout.
-                message: dict[str, Any] = await receive()
+                message: Message = await receive()
                 return message
             try:
                 async with asyncio.timeout(self.read_timeout):
@@ -109,7 +109,7 @@ class BodyLimitMiddleware:
                 raise BodyLengthMismatch
             return message
 
-        async def guarded_send(message: dict[str, Any]) -> None:
+        async def guarded_send(message: Message) -> None:
             nonlocal started
             if failure is not None:
                 # The app turned our exception into its own error; ours is the true answer.
@@ -131,7 +131,7 @@ class BodyLimitMiddleware:
         return f"The request body is larger than {self.max_bytes} bytes."
 
     async def _refuse(
-        self, scope: Scope, send: Any, status: int, detail: str, slug: str = LENGTH_SLUG
+        self, scope: Scope, send: Send, status: int, detail: str, slug: str = LENGTH_SLUG
     ) -> None:
         # Connection: close tells the server not to wait for the rest of the body.
         await send_problem(

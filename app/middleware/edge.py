@@ -16,7 +16,9 @@ then the request id and trace context.
 from __future__ import annotations
 
 from time import perf_counter_ns
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 if TYPE_CHECKING:
     from app.middleware.access_log import AccessLog
@@ -24,15 +26,13 @@ if TYPE_CHECKING:
     from app.middleware.request_context import RequestIds
     from app.middleware.security_headers import SecurityHeaders
 
-Scope = dict[str, Any]
-
 
 class EdgeMiddleware:
     """Runs the parts that are switched on; a missing part costs nothing."""
 
     def __init__(
         self,
-        app: Any,
+        app: ASGIApp,
         *,
         context: RequestIds | None = None,
         metrics: RequestMetrics | None = None,
@@ -45,7 +45,7 @@ class EdgeMiddleware:
         self.security = security
         self.access = access
 
-    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             if scope["type"] == "lifespan" and self.access is not None:
                 await self.app(scope, receive, self._flushing_at_shutdown(send))
@@ -63,7 +63,7 @@ class EdgeMiddleware:
         status = 500
         size = 0
 
-        async def edge_send(message: dict[str, Any]) -> None:
+        async def edge_send(message: Message) -> None:
             nonlocal status, size
             if message["type"] == "http.response.body":
                 size += len(message.get("body", b""))
@@ -93,10 +93,10 @@ class EdgeMiddleware:
         if context is not None and token is not None:
             context.end(token)
 
-    def _flushing_at_shutdown(self, send: Any) -> Any:
+    def _flushing_at_shutdown(self, send: Send) -> Send:
         access = self.access
 
-        async def lifespan_send(message: dict[str, Any]) -> None:
+        async def lifespan_send(message: Message) -> None:
             if message["type"].startswith("lifespan.shutdown") and access is not None:
                 access.flush()  # the last access lines, before the server exits
             await send(message)

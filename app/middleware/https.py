@@ -10,20 +10,20 @@ ALLOWED_HOSTS `*` any Host header could be sent back, so plain HTTP is refused i
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.errors import send_problem
 from app.middleware.trusted_host import TrustedHostMiddleware
 from app.security.client_ip import TrustedProxies
 
-Scope = dict[str, Any]
 PROBE_PATHS = ("/api/v1/health", "/metrics")
 
 
 class HTTPSEnforcementMiddleware:
     def __init__(
         self,
-        app: Any,
+        app: ASGIApp,
         *,
         proxies: TrustedProxies,
         exempt: tuple[str, ...] = PROBE_PATHS,
@@ -49,7 +49,7 @@ class HTTPSEnforcementMiddleware:
             return proto.split(",")[0].strip().lower() != "https"
         return scope.get("scheme") != "https"
 
-    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not self._plain_http(scope):
             await self.app(scope, receive, send)
             return

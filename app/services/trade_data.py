@@ -26,7 +26,7 @@ from app.db.repositories import teams as team_repo
 from app.db.tables.baseball import Player, PlayerSeason, Salary, Team
 from app.db.tables.contracts import SalaryHistory
 from app.domain.contracts import SalaryRecord, derive_contract
-from app.domain.team_needs import rank_positions
+from app.domain.team_needs import team_needs
 from app.domain.trades import TeamContext
 from app.domain.valuation import (
     BATTERS_FACED_PER_INNING,
@@ -238,8 +238,8 @@ def _group(
 def _team_contexts(rows: LeagueRows) -> dict[str, TeamContext]:
     contexts = {}
     for team_key, name in rows.teams:
-        gaps = rank_positions(team_key, rows.war_by_position)
-        needs = tuple(g.position for g in gaps if g.gap < 0)[:NEED_COUNT]
+        gaps = team_needs(team_key, rows.war_by_position).needs
+        needs = tuple(g.position for g in gaps)[:NEED_COUNT]
         contexts[team_key] = TeamContext(team_key, name, rows.payrolls.get(team_key, 0.0), needs)
     return contexts
 
