@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.context import current_request
+
 if TYPE_CHECKING:
     from app.middleware.access_log import AccessLog
     from app.middleware.metrics import RequestMetrics
@@ -47,10 +49,7 @@ class EdgeMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
-            if scope["type"] == "lifespan" and self.access is not None:
-                await self.app(scope, receive, self._flushing_at_shutdown(send))
-            else:
-                await self.app(scope, receive, send)
+            await self._not_http(scope, receive, send)
             return
         start = perf_counter_ns()
         root_path = scope.get("root_path", "")
@@ -90,8 +89,14 @@ class EdgeMiddleware:
         # Reset only on success: after an unhandled exception Starlette's error handler, which
         # runs outside this middleware, logs the traceback and must still name the request.
         # Each request runs in its own task, so the value cannot leak into another request.
-        if context is not None and token is not None:
-            context.end(token)
+        if token is not None:  # the context part began one
+            current_request.reset(token)
+
+    async def _not_http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan" and self.access is not None:
+            await self.app(scope, receive, self._flushing_at_shutdown(send))
+        else:
+            await self.app(scope, receive, send)
 
     def _flushing_at_shutdown(self, send: Send) -> Send:
         access = self.access

@@ -58,24 +58,17 @@ class HTTPSEnforcementMiddleware:
         if safe and path.startswith(self.exempt):
             await self.app(scope, receive, send)
             return
-        if safe:
-            host = _host(scope)
-            if host and not self.hosts.allow_any and self.hosts.allows(host):
-                query = scope.get("query_string", b"").decode("latin-1")
-                raw = scope.get("raw_path") or path.encode()
-                target = f"https://{host}{raw.decode('latin-1')}" + (f"?{query}" if query else "")
-                await send(
-                    {
-                        "type": "http.response.start",
-                        "status": 308,
-                        "headers": [
-                            (b"location", target.encode("latin-1")),
-                            (b"content-length", b"0"),
-                        ],
-                    }
-                )
-                await send({"type": "http.response.body", "body": b""})
-                return
+        target = self._https_target(scope, path) if safe else None
+        if target is not None:
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 308,
+                    "headers": [(b"location", target.encode("latin-1")), (b"content-length", b"0")],
+                }
+            )
+            await send({"type": "http.response.body", "body": b""})
+            return
         await send_problem(
             scope,
             send,
@@ -83,6 +76,15 @@ class HTTPSEnforcementMiddleware:
             detail="This service only accepts HTTPS.",
             type_slug="https-required",
         )
+
+    def _https_target(self, scope: Scope, path: str) -> str | None:
+        """The same URL over HTTPS, when the Host is one the service answers for."""
+        host = _host(scope)
+        if not host or self.hosts.allow_any or not self.hosts.allows(host):
+            return None
+        query = scope.get("query_string", b"").decode("latin-1")
+        raw = scope.get("raw_path") or path.encode()
+        return f"https://{host}{raw.decode('latin-1')}" + (f"?{query}" if query else "")
 
 
 def _header(scope: Scope, name: bytes) -> str | None:

@@ -79,9 +79,6 @@ class RequestIds:
         )
         return current_request.set(ctx), headers
 
-    def end(self, token: Token[RequestContext | None]) -> None:
-        current_request.reset(token)
-
 
 class RequestContextMiddleware(EdgeMiddleware):
     """Assign the request id and trace context; echo them in the response headers."""

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -52,12 +53,17 @@ class SummaryRow:
     player_id: str
     lower_name: str
     sort_name: str
+    names: str
+    """Both names, for the `q` filter: the lower-cased name and the sort name, NUL between
+    (a query cannot hold NUL, so it never matches across them)."""
     team_key: str
     position: str
     role: str
     """The position, with pitchers split into SP and RP (what a role filter matches)."""
     war: float
     salary: int | None
+    salary_ceiling: float
+    """The salary, infinite when unknown: a `max_salary` filter never keeps an unknown one."""
     age: int | None
     json: bytes
 
@@ -100,11 +106,13 @@ def summary_row(mapping: Mapping[str, Any]) -> SummaryRow:
         player_id=mapping["player_id"],
         lower_name=str(mapping["full_name"]).lower(),
         sort_name=mapping["sort_name"],
+        names=str(mapping["full_name"]).lower() + "\x00" + mapping["sort_name"],
         team_key=mapping["team_key"],
         position=mapping["position"],
         role=mapping["role"],
         war=war,
         salary=salary,
+        salary_ceiling=math.inf if salary is None else salary,
         age=age,
         json=orjson.dumps(body),
     )
@@ -163,35 +171,59 @@ class SeasonPlayers:
         if known is None:
             if len(self._totals) >= MAX_TOTALS:
                 self._totals.clear()
-            known = self._totals[filters] = len(self.search(filters, sort="war", limit=0))
+            everything = self.search(filters, sort="war", limit=self.count)
+            known = self._totals[filters] = len(everything)
         return known
 
     def search(
         self, filters: PlayerFilter, *, sort: str, limit: int, after: Keyset | None = None
     ) -> list[SummaryRow]:
         """Up to `limit` rows matching `filters`, in `sort` order, beyond `after`."""
-        if filters.position is not None:
-            ordering = self._by_position.get((sort, filters.position)) or _Ordering([], sort)
-        else:
-            ordering = self._orderings[sort]
-        descending = sort.startswith("-")
-        start = ordering.start_after(after, descending) if after is not None else 0
-        q = filters.q.lower() if filters.q else None
-        position, min_war, max_salary = filters.position, filters.min_war, filters.max_salary
-        team = filters.team.upper() if filters.team else None
+        ordering = self._ordering(filters.position, sort)
+        start = ordering.start_after(after, sort[0] == "-") if after is not None else 0
+        match = RowMatch.of(filters)
+        if match is None:  # the ordering holds exactly the matching rows
+            return ordering.rows[start : start + limit]
+        return match.walk(ordering.rows, start, limit)
+
+    def _ordering(self, position: str | None, sort: str) -> _Ordering:
+        if position is None:
+            return self._orderings[sort]
+        return self._by_position.get((sort, position)) or _Ordering([], sort)
+
+
+@dataclass(frozen=True, slots=True)
+class RowMatch:
+    """The filters an ordering does not apply itself (all but the position), with neutral
+    values for those not given, so a row is tested without asking which are set."""
+
+    team: str | None
+    min_war: float
+    max_salary: float
+    q: str
+
+    @classmethod
+    def of(cls, filters: PlayerFilter) -> RowMatch | None:
+        """None when only the position filters (the ordering already did)."""
+        given = (filters.team, filters.min_war, filters.max_salary, filters.q)
+        if given == (None, None, None, None):
+            return None
+        return cls(
+            team=filters.team.upper() if filters.team else None,
+            min_war=-math.inf if filters.min_war is None else filters.min_war,
+            max_salary=math.inf if filters.max_salary is None else filters.max_salary,
+            q=filters.q.lower() if filters.q else "",
+        )
+
+    def walk(self, rows: Sequence[SummaryRow], start: int, limit: int) -> list[SummaryRow]:
+        """Up to `limit` rows from `start` on that pass every filter."""
+        team, min_war, max_salary, q = self.team, self.min_war, self.max_salary, self.q
         found: list[SummaryRow] = []
-        rows = ordering.rows
         for index in range(start, len(rows)):
             row = rows[index]
-            if position is not None and not row.plays(position):
-                continue
             if team is not None and row.team_key != team:
                 continue
-            if min_war is not None and row.war < min_war:
-                continue
-            if max_salary is not None and (row.salary is None or row.salary > max_salary):
-                continue
-            if q is not None and q not in row.lower_name and q not in row.sort_name:
+            if row.war < min_war or row.salary_ceiling > max_salary or q not in row.names:
                 continue
             found.append(row)
             if len(found) == limit:
