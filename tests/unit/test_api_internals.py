@@ -3,10 +3,12 @@ tree drawn in `app.errors`."""
 
 from __future__ import annotations
 
+import ast
 import importlib
 import inspect
 import pkgutil
 import re
+from pathlib import Path
 
 from fastapi import APIRouter
 
@@ -39,3 +41,24 @@ def _problem_classes() -> set[type[errors.ProblemError]]:
 def test_error_tree_names_every_problem_error() -> None:
     drawn = set(re.findall(r"[├└]── (\w+)", errors.__doc__ or ""))
     assert drawn == {cls.__name__ for cls in _problem_classes()}
+
+
+def _reads_app_state(source: str) -> bool:
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Attribute) and node.attr == "state":
+            owner = node.value
+            if (isinstance(owner, ast.Name) and owner.id == "app") or (
+                isinstance(owner, ast.Attribute) and owner.attr == "app"
+            ):
+                return True
+    return False
+
+
+def test_only_the_factory_and_the_dependencies_reach_app_state() -> None:
+    root = Path(app.__file__).parent
+    reaching = {
+        str(path.relative_to(root))
+        for path in root.rglob("*.py")
+        if _reads_app_state(path.read_text())
+    }
+    assert reaching == {"main.py", "deps.py"}
