@@ -51,7 +51,6 @@ class SummaryRow:
     """One player's list row: what the filters and sorts read, and its JSON, encoded once."""
 
     player_id: str
-    lower_name: str
     sort_name: str
     names: str
     """Both names, for the `q` filter: the lower-cased name and the sort name, NUL between
@@ -104,7 +103,6 @@ def summary_row(mapping: Mapping[str, Any]) -> SummaryRow:
     }
     return SummaryRow(
         player_id=mapping["player_id"],
-        lower_name=str(mapping["full_name"]).lower(),
         sort_name=mapping["sort_name"],
         names=str(mapping["full_name"]).lower() + "\x00" + mapping["sort_name"],
         team_key=mapping["team_key"],
