@@ -16,7 +16,7 @@ from typing import Any
 
 import psutil
 
-from btai_ops.errors import BtaiError, ServiceUnreachable, UsageProblem
+from btai_ops.errors import ServiceUnreachable, UsageProblem
 from btai_ops.loadstats.recorder import Recording
 from btai_ops.processes import stop_process
 
@@ -136,7 +136,6 @@ def probe(host: str, timeout: float = 5.0) -> None:
         raise ServiceUnreachable(
             f"{host} is unreachable: {exc or type(exc).__name__}",
             hint="no load was sent; start the service or fix --host",
-            exit_code=2,
         ) from None
 
 
@@ -177,7 +176,7 @@ def run_locust(
             if on_progress is not None:
                 on_progress(Progress(time.monotonic() - start, live, cpu))
             if time.monotonic() > deadline:
-                raise BtaiError("Locust did not finish in time", exit_code=2)
+                raise ServiceUnreachable("Locust did not finish in time")
     except KeyboardInterrupt:
         # On a terminal Locust got the same Ctrl-C; from `kill -INT` only we did: pass it on.
         interrupted = True
@@ -192,10 +191,9 @@ def run_locust(
     )
     if final is None:
         tail = log_path.read_text(errors="replace").strip().splitlines()[-15:]
-        raise BtaiError(
+        raise UsageProblem(
             f"Locust exited with {process.returncode} before writing its results:\n"
-            + "\n".join(tail),
-            exit_code=2,
+            + "\n".join(tail)
         )
     state = "interrupted" if interrupted else str(final.get("state", "finished"))
     return Recording.from_dict(final), watch.report(), state

@@ -20,7 +20,7 @@ from typing import Any
 
 from rich.table import Table
 
-from btai_ops.errors import BtaiError
+from btai_ops.errors import ServiceUnreachable
 from btai_ops.output import stderr
 from btai_ops.processes import free_port, stop_process
 
@@ -74,14 +74,14 @@ def _server(name: str, cmd: list[str], port: int, env: dict[str, str]) -> Iterat
         deadline = time.monotonic() + 60
         while True:
             if process.poll() is not None:
-                raise BtaiError(f"{name} server exited with {process.returncode}", exit_code=2)
+                raise ServiceUnreachable(f"{name} server exited with {process.returncode}")
             try:
                 if httpx.get(f"{base}/api/v1/health/liveness", timeout=1).status_code == 200:
                     break
             except httpx.HTTPError:
                 pass
             if time.monotonic() > deadline:
-                raise BtaiError(f"{name} server did not come up in 60s", exit_code=2)
+                raise ServiceUnreachable(f"{name} server did not come up in 60s")
             time.sleep(0.2)
         yield base
     finally:
