@@ -141,7 +141,9 @@ async def test_redis_down_falls_back_to_memory() -> None:
         await dead.aclose()
 
 
-def test_route_rules_parse_and_the_longest_prefix_wins() -> None:
+def test_route_rules_parse_and_the_longest_prefix_wins(
+    make_settings: Callable[..., Settings],
+) -> None:
     rules = parse_route_limits(["/api/v1=50/60", "POST /api/v1/auth/login=3/60/1"])
     assert rules[0].name == "POST /api/v1/auth/login"
     assert rules[0].limit == Limit(3, 60, 1)
@@ -150,8 +152,8 @@ def test_route_rules_parse_and_the_longest_prefix_wins() -> None:
     with pytest.raises(ValueError, match="RATE_LIMIT_ROUTES"):
         parse_route_limits(["login=5"])
     with pytest.raises(ValidationError, match="RATE_LIMIT_ROUTES"):
-        Settings(_env_file=None, RATE_LIMIT_ROUTES="POST /api/v1/auth/login=ten/60")  # type: ignore[call-arg]
-    parsed = Settings(_env_file=None, RATE_LIMIT_ROUTES="/api/v1/trades=5/60, GET /x=1/1/2")  # type: ignore[call-arg]
+        make_settings(RATE_LIMIT_ROUTES="POST /api/v1/auth/login=ten/60")
+    parsed = make_settings(RATE_LIMIT_ROUTES="/api/v1/trades=5/60, GET /x=1/1/2")
     assert parsed.RATE_LIMIT_ROUTES == ["/api/v1/trades=5/60", "GET /x=1/1/2"]
 
 

@@ -344,14 +344,16 @@ async def test_batched_histograms_match_direct_observation() -> None:
 
 
 @pytest.mark.parametrize(("level", "logged"), [("INFO", True), ("WARNING", False)])
-def test_access_lines_are_only_formatted_when_they_are_written(level: str, logged: bool) -> None:
+def test_access_lines_are_only_formatted_when_they_are_written(
+    make_settings: Callable[..., Settings], level: str, logged: bool
+) -> None:
     """uvicorn builds an access line whenever its access logger has handlers: it gets none,
     the edge layer writes the access line, and only at INFO or below."""
     access = logging.getLogger("uvicorn.access")
     root = logging.getLogger()
     saved = (access.propagate, access.level, root.level, list(root.handlers))
     try:
-        configure_logging(Settings(_env_file=None, LOG_LEVEL=level), stream=io.StringIO())
+        configure_logging(make_settings(LOG_LEVEL=level), stream=io.StringIO())
         assert access.hasHandlers() is False
         assert AccessLog.enabled() is logged
     finally:
