@@ -4,30 +4,16 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-import pytest_asyncio
 
 from app.data.loader import load_extract
-from app.main import create_app
 from app.monitoring.metrics import CACHE_REQUESTS
-from app.settings import Settings
+from tests.support.api_client import fixture_client  # noqa: F401  (the fixture `client`)
 
 # Every test here only reads, so one app per database serves the whole module.
 pytestmark = pytest.mark.asyncio(loop_scope="module")
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def client(module_db_url: str) -> AsyncIterator[httpx.AsyncClient]:
-    settings = Settings(_env_file=None, DATABASE_URL=module_db_url)  # type: ignore[call-arg]
-    app = create_app(settings)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c,
-    ):
-        yield c
 
 
 def lahman_payrolls() -> dict[str, int]:
