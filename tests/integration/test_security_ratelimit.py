@@ -10,9 +10,9 @@ import pytest
 from pydantic import ValidationError
 from redis.asyncio import Redis
 
-from app.monitoring.metrics import RATE_LIMIT_REJECTIONS
 from app.security.ratelimit import LEASE_MAX, Limit, RateLimiter, parse_route_limits
 from app.settings import Settings
+from tests.support.metrics import sample
 from tests.support.security import (  # noqa: F401  (fixtures)
     bearer,
     fixture_migrated_sqlite_template,
@@ -172,7 +172,7 @@ def limited(make_settings: Callable[..., Settings], migrated_sqlite_url: str) ->
 
 
 async def test_middleware_limits_per_ip_with_headers_and_problem_json(limited: Settings) -> None:
-    before = RATE_LIMIT_REJECTIONS.labels("default")._value.get()
+    before = sample("rate_limit_rejections_total", scope="default")
     async with running_app(limited, migrate=False) as api:
         responses = [await api.client.get("/api/v1/auth/me") for _ in range(5)]
         probes = [await api.client.get("/api/v1/health/liveness") for _ in range(5)]
@@ -186,7 +186,7 @@ async def test_middleware_limits_per_ip_with_headers_and_problem_json(limited: S
     assert int(refused.headers["retry-after"]) >= 1
     assert refused.json()["status"] == 429
     assert all(p.status_code == 200 for p in probes)  # probes are exempt
-    assert RATE_LIMIT_REJECTIONS.labels("default")._value.get() == before + 2
+    assert sample("rate_limit_rejections_total", scope="default") == before + 2
 
 
 async def test_middleware_keys_users_apart_from_their_ip(limited: Settings) -> None:

@@ -9,8 +9,8 @@ import httpx
 import pytest
 
 from app.data.loader import load_extract
-from app.monitoring.metrics import CACHE_REQUESTS
 from tests.support.api_client import fixture_client  # noqa: F401  (the fixture `client`)
+from tests.support.metrics import sample
 
 # Every test here only reads, so one app per database serves the whole module.
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -35,7 +35,7 @@ async def test_thirty_teams_filtered_by_league_and_division(client: httpx.AsyncC
 
 
 async def test_team_reads_are_cached_with_etag_and_304(client: httpx.AsyncClient) -> None:
-    hits_before = CACHE_REQUESTS.labels(result="hit")._value.get()
+    hits_before = sample("cache_requests_total", result="hit")
     first = await client.get("/api/v1/teams/nya")
     assert first.status_code == 200
     assert first.json()["name"] == "New York Yankees"
@@ -43,7 +43,7 @@ async def test_team_reads_are_cached_with_etag_and_304(client: httpx.AsyncClient
     second = await client.get("/api/v1/teams/NYA")
     assert second.headers["x-cache"] == "hit"
     assert second.content == first.content
-    assert CACHE_REQUESTS.labels(result="hit")._value.get() == hits_before + 1
+    assert sample("cache_requests_total", result="hit") == hits_before + 1
     assert "max-age=" in second.headers["cache-control"]
     etag = second.headers["etag"]
     not_modified = await client.get("/api/v1/teams/NYA", headers={"If-None-Match": etag})

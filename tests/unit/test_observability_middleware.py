@@ -23,6 +23,7 @@ from app.middleware.request_context import RequestContextMiddleware, current_req
 from app.monitoring.request_stats import RequestStats
 from app.monitoring.window import RequestWindow
 from app.settings import Settings
+from tests.support.metrics import sample
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 PARENT_ID = "00f067aa0ba902b7"
@@ -85,10 +86,6 @@ async def test_malformed_traceparent_starts_a_new_trace(bad: str) -> None:
     assert returned != bad
     assert TRACE_ID not in returned
     assert returned.startswith("00-")
-
-
-def sample(name: str, **labels: str) -> float:
-    return REGISTRY.get_sample_value(name, labels) or 0.0
 
 
 def tiny_app() -> FastAPI:
