@@ -5,7 +5,7 @@ from __future__ import annotations
 from prometheus_client import REGISTRY
 
 
-def sample(name: str, **labels: str) -> float:
-    """The current value of sample `name` with `labels` in the default registry; 0 before the
-    labelled child exists (a counter that has never been incremented)."""
-    return REGISTRY.get_sample_value(name, labels) or 0.0
+def sample(metric: str, /, **labels: str) -> float:
+    """The current value of sample `metric` with `labels` in the default registry; 0 before
+    the labelled child exists (a counter that has never been incremented)."""
+    return REGISTRY.get_sample_value(metric, labels) or 0.0
