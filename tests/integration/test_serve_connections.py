@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import resource
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import psutil
 import pytest
 
 from tests.support.server import ServerProcess, run_server
+from tests.support.timing import scaled
 
 pytestmark = pytest.mark.slow
 CONNECTIONS = 10_000
@@ -86,9 +88,13 @@ async def hold_and_ask(server: ServerProcess) -> tuple[int, list[int | BaseExcep
     gate = asyncio.Semaphore(OPENING_AT_ONCE)
     streams = await asyncio.gather(*(open_one(server.port, gate) for _ in range(CONNECTIONS)))
     try:
-        await asyncio.sleep(0.5)  # let the workers accept the last of them
+        # The workers accept the last of them a moment after the client sees them open.
         workers = workers_of(server)
+        deadline = time.monotonic() + scaled(30)
         held = established(workers, server.port)
+        while held < CONNECTIONS and time.monotonic() < deadline:
+            await asyncio.sleep(0.2)
+            held = established(workers, server.port)
         answers = await asyncio.gather(*(ask(s) for s in streams), return_exceptions=True)
         rss = [worker.memory_info().rss for worker in workers]
         return held, answers, rss
