@@ -44,16 +44,21 @@ $(CHECKOV): tests/render/checkov-constraints.txt
 # comparison page; wrk drives the side-by-side benchmarks. Installed here when missing and the
 # machine allows it.
 SYSTEM_PACKAGES := prometheus:promtool chromium:chromium wrk:wrk
+# Two `make test` started together (two clones on one machine) take turns here instead of
+# failing on dpkg's lock; apt waits for a lock held by anything else.
+SYSTEM_TOOLS_LOCK := /tmp/btai-system-tools.lock
+APT_GET := DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600
 
 system-tools:
-	@missing=""; for pair in $(SYSTEM_PACKAGES); do \
+	@flock $(SYSTEM_TOOLS_LOCK) sh -c '\
+	missing=""; for pair in $(SYSTEM_PACKAGES); do \
 	  command -v "$${pair#*:}" >/dev/null 2>&1 || missing="$$missing $${pair%%:*}"; done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    echo "installing Debian packages:$$missing"; \
-	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing >/dev/null 2>&1 || \
-	    { apt-get update -q >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing >/dev/null; }; \
-	  else echo "missing Debian packages:$$missing (install them to run every test)"; fi; fi
+	    $(APT_GET) install -y -q --no-install-recommends $$missing >/dev/null 2>&1 || \
+	    { $(APT_GET) update -q >/dev/null 2>&1 && $(APT_GET) install -y -q --no-install-recommends $$missing >/dev/null; }; \
+	  else echo "missing Debian packages:$$missing (install them to run every test)"; fi; fi'
 
 test: lint typecheck pytest
 

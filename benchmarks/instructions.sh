@@ -78,7 +78,7 @@ count() {  # count NAME COMMAND...: per endpoint "gross net" instructions per re
     "${@//\{port\}/$port}" >"$WORK/$name.log" 2>&1 &
   local server=$!
   # count runs in its own subshell: stop its server however that subshell ends
-  trap 'kill "$server" 2>/dev/null || true' EXIT
+  trap "kill $server 2>/dev/null || true" EXIT
   for _ in $(seq 300); do
     curl -sf -o /dev/null "http://127.0.0.1:$port/api/v1/health/liveness" && break
     sleep 1

@@ -27,7 +27,7 @@ from app.data.loader import SeasonExtract, Table
 from app.data.seasons import war_by_season
 from btai_ops.data import build_extract, lahman_table
 
-ID_COLUMNS = ("player_ID", "playerID", "bbrefID", "bbref_id")
+ID_COLUMNS = ("player_ID", "playerID", "player_id", "bbrefID", "bbref_id")
 SEASON_COLUMNS = ("year_ID", "yearID", "Season", "season")
 WAR_COLUMNS = ("WAR", "bWAR", "war")
 
