@@ -17,6 +17,7 @@ from app.db.repositories.players import SORT_KEYS, Keyset, PlayerFilter
 from app.main import create_app
 from app.services.player_search import PlayerSearch, SeasonPlayers, read_season
 from tests.support.settings import settings_for
+from tests.support.timing import scaled
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -150,7 +151,7 @@ async def test_an_expired_season_answers_while_one_read_replaces_it(database: Da
     first = await search.season(SEASON)
     stale = await search.season(SEASON)  # expired at once: served, and a read starts
     assert stale is first
-    async with asyncio.timeout(30):
+    async with asyncio.timeout(scaled(30)):
         while (fresh := await search.season(SEASON)) is first:
             await asyncio.sleep(0.01)
     assert fresh.count == first.count

@@ -109,7 +109,8 @@ def test_ten_thousand_keep_alive_connections_are_held_and_answered(
     env = {"RATE_LIMIT_ENABLED": "false", "ENABLE_AUTH": "false"}
     args = ["--workers", "2", "--backlog", "4096"]
     with run_server(tmp_path, env=env, args=args) as server:
-        held, answers, rss = asyncio.run(asyncio.wait_for(hold_and_ask(server), timeout=240))
+        bounded = asyncio.wait_for(hold_and_ask(server), timeout=scaled(240))
+        held, answers, rss = asyncio.run(bounded)
         assert server.process.poll() is None, server.log()
     errors = [a for a in answers if isinstance(a, BaseException)]
     assert errors == [], f"{len(errors)} connections failed, first: {errors[:3]!r}"

@@ -14,6 +14,7 @@ from app.main import create_app
 from app.services.circuit_breaker import CircuitState
 from tests.support.ai_stub import AIStub
 from tests.support.settings import settings_for
+from tests.support.timing import scaled
 
 EVALUATE = "/api/v1/trades/evaluate"
 ANALYZE = "/api/v1/trades/analyze"
@@ -49,7 +50,7 @@ async def client(seeded_db_url: str) -> AsyncIterator[httpx.AsyncClient]:
 
 
 async def finished(client: httpx.AsyncClient, location: str) -> dict[str, Any]:
-    async with asyncio.timeout(30):
+    async with asyncio.timeout(scaled(30)):
         while True:
             status = (await client.get(f"{location}/status")).json()
             if status["status"] in {"completed", "failed"}:

@@ -21,6 +21,7 @@ from app.services.queue_store import ClaimedTask
 from app.settings import Settings
 from tests.support.metrics import sample
 from tests.support.services import create_pg_database, drop_pg_database
+from tests.support.timing import scaled
 
 QUICK = {"QUEUE_POLL_INTERVAL": 0.02, "QUEUE_LEASE_SECONDS": 5.0}
 
@@ -58,7 +59,7 @@ async def make_queue(
 
 
 async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 20) -> None:
-    async with asyncio.timeout(timeout):
+    async with asyncio.timeout(scaled(timeout)):
         while not await check():
             await asyncio.sleep(0.02)
 
