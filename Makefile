@@ -23,6 +23,7 @@ run: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check app btai_ops tests benchmarks
 	$(BIN)/ruff format --check app btai_ops tests benchmarks
+	$(BIN)/vulture
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

@@ -11,13 +11,15 @@ from __future__ import annotations
 import logging
 import sys
 from datetime import UTC, datetime
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import orjson
 
 from app.context import current_request
 from app.security.masking import mask_secrets
-from app.settings import Settings
+
+if TYPE_CHECKING:
+    from app.settings import Settings
 
 # Fields a log call may pass with `extra=` that the formatters print.
 EXTRA_FIELDS = ("route", "status", "duration_ms", "method")
@@ -111,9 +113,10 @@ class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
         pass
 
 
-def build_handler(settings: Settings, stream: TextIO | None = None) -> logging.Handler:
+def log_handler(*, readable: bool, stream: TextIO | None = None) -> logging.Handler:
+    """The service's handler: readable lines (development) or JSON lines, secrets masked."""
     handler = logging.StreamHandler(stream) if stream is not None else _StderrHandler()
-    handler.setFormatter(ReadableFormatter() if settings.is_development else JsonFormatter())
+    handler.setFormatter(ReadableFormatter() if readable else JsonFormatter())
     handler.addFilter(RequestContextFilter())
     handler.addFilter(SecretMaskingFilter())
     handler.set_name("btai")
@@ -122,13 +125,18 @@ def build_handler(settings: Settings, stream: TextIO | None = None) -> logging.H
 
 def configure_logging(settings: Settings, stream: TextIO | None = None) -> logging.Handler:
     """Install the service's handler on the root logger (replacing an earlier one of ours)."""
+    return install_handler(settings.LOG_LEVEL, readable=settings.is_development, stream=stream)
+
+
+def install_handler(level: str, *, readable: bool, stream: TextIO | None = None) -> logging.Handler:
+    """`configure_logging` from the two values it needs, for a process without Settings."""
     root = logging.getLogger()
     for old in [h for h in root.handlers if h.get_name() == "btai"]:
         root.removeHandler(old)
         old.close()
-    handler = build_handler(settings, stream)
+    handler = log_handler(readable=readable, stream=stream)
     root.addHandler(handler)
-    root.setLevel(settings.LOG_LEVEL)
+    root.setLevel(level.upper())
     # httpx logs every request at INFO (the health checks and alert webhook make many), and
     # alembic lists each plugin it loads: both only matter when debugging.
     debugging = root.level <= logging.DEBUG
@@ -142,7 +150,7 @@ def configure_logging(settings: Settings, stream: TextIO | None = None) -> loggi
         for old in list(uvicorn_logger.handlers):
             uvicorn_logger.removeHandler(old)
         uvicorn_logger.propagate = True
-        uvicorn_logger.setLevel(settings.LOG_LEVEL)
+        uvicorn_logger.setLevel(level.upper())
     # The edge layer writes the access line (`app.middleware.access_log`); uvicorn's would be
     # a second, poorer one, and it formats it whenever its logger has handlers.
     logging.getLogger("uvicorn.access").propagate = False

@@ -13,6 +13,9 @@ from typing import Annotated, Any, Literal
 from pydantic import AnyHttpUrl, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from app.database_urls import normalise_database_url
+from app.route_limits import parse_route_limits
+
 # The one masking function; a leaf module (no app imports), re-exported for older callers.
 from app.security.masking import mask_url as mask_url
 
@@ -124,6 +127,12 @@ class Settings(BaseSettings):
     )
     DB_BUSY_TIMEOUT: float = Field(
         5.0, ge=0, description="Seconds SQLite waits for another writer's lock."
+    )
+    DB_SCHEMA_LOCK_TIMEOUT: float = Field(
+        600.0,
+        gt=0,
+        description="Seconds a process waits for another one's migration or seeding (the "
+        "schema lock) before it gives up.",
     )
     DB_ECHO: bool = Field(False, description="Log every SQL statement.")
     DATA_SEASON: int = Field(2016, ge=1985, le=2100, description="Season seeded by default.")
@@ -264,8 +273,6 @@ class Settings(BaseSettings):
     @classmethod
     def _async_database_url(cls, value: Any) -> Any:
         # Checked before SQLAlchemy sees the URL, so a wrong driver is one line, not a traceback.
-        from app.database_urls import normalise_database_url
-
         if isinstance(value, SecretStr):
             value = value.get_secret_value()
         return normalise_database_url(value) if isinstance(value, str) else value
@@ -273,8 +280,6 @@ class Settings(BaseSettings):
     @field_validator("RATE_LIMIT_ROUTES")
     @classmethod
     def _route_limits(cls, value: list[str]) -> list[str]:
-        from app.security.ratelimit import parse_route_limits
-
         parse_route_limits(value)  # raises ValueError naming the bad entry
         return value
 

@@ -24,6 +24,7 @@ def _unreachable(exc: Exception) -> ServiceUnreachable:
 def upgrade() -> None:
     """Apply every pending migration (all branches) to DATABASE_URL."""
     settings = load_settings()
+    from app.db.migrate import SchemaLockTimeout
     from app.db.seed import DatabaseUnreachable, prepare_database
     from app.settings import mask_url
 
@@ -31,7 +32,7 @@ def upgrade() -> None:
         import asyncio
 
         asyncio.run(prepare_database(settings, migrate=True, seed=False))
-    except DatabaseUnreachable as exc:
+    except (DatabaseUnreachable, SchemaLockTimeout) as exc:
         raise _unreachable(exc) from None
     stderr.print(f"migrated {mask_url(settings.database_url)} to the latest revision")
 
@@ -57,13 +58,14 @@ def seed(
     """Migrate, then load one season of the Lahman data (idempotent)."""
     settings = load_settings()
     from app.data.loader import ExtractMissing
+    from app.db.migrate import SchemaLockTimeout
     from app.db.seed import DatabaseUnreachable, seed_season
 
     try:
         import asyncio
 
         result = asyncio.run(seed_season(settings, season=season, replace=force, data_dir=data_dir))
-    except DatabaseUnreachable as exc:
+    except (DatabaseUnreachable, SchemaLockTimeout) as exc:
         raise _unreachable(exc) from None
     except ExtractMissing as exc:
         raise ConfigError(

@@ -329,6 +329,7 @@ def _run(
         reload=reload,
         trusted_proxies=list(settings.TRUSTED_PROXIES),
         log_level=settings.LOG_LEVEL.lower(),
+        readable_logs=settings.is_development,
         metrics_dir=metrics_dir,
         head_limits=HeadLimits(
             request_line=settings.HTTP_MAX_REQUEST_LINE,
@@ -336,6 +337,13 @@ def _run(
             headers=settings.HTTP_MAX_HEADERS,
         ),
     )
+    if workers > 1:
+        # The supervisor serves no request: it goes on in a fresh interpreter without the
+        # settings and the app loaded here (same pid), and removes this run's metrics dir.
+        from app.server.supervisor import become_supervisor
+
+        temporary = not settings.METRICS_DIR  # as `_metrics_dir` decided
+        become_supervisor(options, server=settings.SERVER, remove_metrics_dir=temporary)
     if settings.SERVER == "granian":
         from app.server.granian_runner import run_granian
 

@@ -63,7 +63,7 @@ async def _create(settings: Settings, username: str, password: str, role: str) -
     from app.security.services import SecurityServices
 
     try:
-        await upgrade(settings.database_url)
+        await upgrade(settings.database_url, lock_timeout=settings.DB_SCHEMA_LOCK_TIMEOUT)
     except (SQLAlchemyError, OSError) as exc:
         raise ServiceUnreachable(str(exc), hint="check DATABASE_URL") from None
     security = SecurityServices(settings)

@@ -12,6 +12,7 @@ from typing import Any
 
 from app.data.loader import SeasonExtract
 from app.domain.contracts import (
+    Contract,
     SeasonAppearances,
     contract_for,
     estimated_salary,
@@ -34,6 +35,41 @@ POSITION_COLUMNS = {
     "G_lf": "LF", "G_cf": "CF", "G_rf": "RF", "G_dh": "DH",
 }  # fmt: skip
 POSITIONS = tuple(POSITION_COLUMNS.values())
+# Each line's fields and the Lahman columns they are read from.
+BATTING_COLUMNS = {
+    "ab": "AB",
+    "h": "H",
+    "doubles": "2B",
+    "triples": "3B",
+    "hr": "HR",
+    "bb": "BB",
+    "ibb": "IBB",
+    "hbp": "HBP",
+    "sf": "SF",
+    "sh": "SH",
+    "sb": "SB",
+    "cs": "CS",
+}
+PITCHING_COLUMNS = {
+    "ipouts": "IPouts",
+    "hr": "HR",
+    "bb": "BB",
+    "ibb": "IBB",
+    "hbp": "HBP",
+    "so": "SO",
+    "er": "ER",
+    "r": "R",
+}
+FIELDING_COLUMNS = {
+    "outs": "InnOuts",
+    "po": "PO",
+    "a": "A",
+    "e": "E",
+    "dp": "DP",
+    "pb": "PB",
+    "sb": "SB",
+    "cs": "CS",
+}
 
 
 @dataclass
@@ -55,14 +91,8 @@ def constants_for(extract: SeasonExtract) -> dict[int, LeagueConstants]:
     result = {}
     for year, totals in extract.league.items():
         b, p = totals["batting"], totals["pitching"]
-        line = BattingLine(
-            ab=b["AB"], h=b["H"], doubles=b["2B"], triples=b["3B"], hr=b["HR"], bb=b["BB"],
-            ibb=b["IBB"], hbp=b["HBP"], sf=b["SF"], sh=b["SH"], sb=b["SB"], cs=b["CS"],
-        )  # fmt: skip
-        pitching = PitchingLine(
-            ipouts=p["IPouts"], hr=p["HR"], bb=p["BB"], ibb=p["IBB"], hbp=p["HBP"],
-            so=p["SO"], er=p["ER"], r=p["R"],
-        )  # fmt: skip
+        line = BattingLine(**{name: b[column] for name, column in BATTING_COLUMNS.items()})
+        pitching = PitchingLine(**{name: p[column] for name, column in PITCHING_COLUMNS.items()})
         league = LeagueTotals(line, pitching, runs=b["R"], team_games=totals["team_games"])
         result[int(year)] = league_constants(int(year), league)
     return result
@@ -85,10 +115,7 @@ def _team_seasons(extract: SeasonExtract) -> dict[int, dict[str, TeamSeason]]:
 
 
 def _fielding(r: dict[str, Any]) -> FieldingLine:
-    return FieldingLine(
-        outs=_int(r["InnOuts"]), po=_int(r["PO"]), a=_int(r["A"]), e=_int(r["E"]),
-        dp=_int(r["DP"]), pb=_int(r["PB"]), sb=_int(r["SB"]), cs=_int(r["CS"]),
-    )  # fmt: skip
+    return FieldingLine(**{name: _int(r[column]) for name, column in FIELDING_COLUMNS.items()})
 
 
 def season_stints(extract: SeasonExtract) -> dict[int, list[Stint]]:
@@ -96,10 +123,14 @@ def season_stints(extract: SeasonExtract) -> dict[int, list[Stint]]:
     teams = _team_seasons(extract)
     parts: dict[tuple[int, str, str], dict[str, Any]] = defaultdict(
         lambda: {
-            "batting": BattingLine(), "pitching": PitchingLine(), "g": 0, "gs": 0,
-            "appearances": defaultdict(int), "fielding": defaultdict(FieldingLine),
+            "batting": BattingLine(),
+            "pitching": PitchingLine(),
+            "g": 0,
+            "gs": 0,
+            "appearances": defaultdict(int),
+            "fielding": defaultdict(FieldingLine),
         }
-    )  # fmt: skip
+    )
     for r in extract.table("batting").records():
         parts[(r["yearID"], r["playerID"], r["teamID"])]["batting"] += _batting(r)
     for r in extract.table("pitching").records():
@@ -152,18 +183,11 @@ def _int(value: Any) -> int:
 
 
 def _batting(r: dict[str, Any]) -> BattingLine:
-    return BattingLine(
-        ab=_int(r["AB"]), h=_int(r["H"]), doubles=_int(r["2B"]), triples=_int(r["3B"]),
-        hr=_int(r["HR"]), bb=_int(r["BB"]), ibb=_int(r["IBB"]), hbp=_int(r["HBP"]),
-        sf=_int(r["SF"]), sh=_int(r["SH"]), sb=_int(r["SB"]), cs=_int(r["CS"]),
-    )  # fmt: skip
+    return BattingLine(**{name: _int(r[column]) for name, column in BATTING_COLUMNS.items()})
 
 
 def _pitching(r: dict[str, Any]) -> PitchingLine:
-    return PitchingLine(
-        ipouts=_int(r["IPouts"]), hr=_int(r["HR"]), bb=_int(r["BB"]), ibb=_int(r["IBB"]),
-        hbp=_int(r["HBP"]), so=_int(r["SO"]), er=_int(r["ER"]), r=_int(r["R"]),
-    )  # fmt: skip
+    return PitchingLine(**{name: _int(r[column]) for name, column in PITCHING_COLUMNS.items()})
 
 
 def age_in(season: int, birth: date | None) -> int | None:
@@ -173,153 +197,240 @@ def age_in(season: int, birth: date | None) -> int | None:
     return season - birth.year - (1 if (birth.month, birth.day) > (6, 30) else 0)
 
 
+PlayerSeasonKey = tuple[str, int]
+"""(player id, season)."""
+
+
+@dataclass
+class SeasonTotals:
+    """Each player-season's lines, games and games by position, summed over his stints."""
+
+    batting: dict[PlayerSeasonKey, BattingLine] = field(
+        default_factory=lambda: defaultdict(BattingLine)
+    )
+    pitching: dict[PlayerSeasonKey, PitchingLine] = field(
+        default_factory=lambda: defaultdict(PitchingLine)
+    )
+    last_team: dict[PlayerSeasonKey, tuple[int, str, str]] = field(default_factory=dict)
+    """The (stint, team, league) of the player's last stint of the season."""
+    positions: dict[PlayerSeasonKey, dict[str, int]] = field(
+        default_factory=lambda: defaultdict(lambda: defaultdict(int))
+    )
+    games: dict[PlayerSeasonKey, int] = field(default_factory=lambda: defaultdict(int))
+
+    def note_stint(self, r: dict[str, Any]) -> None:
+        key = (r["playerID"], r["yearID"])
+        if key not in self.last_team or r["stint"] > self.last_team[key][0]:
+            self.last_team[key] = (r["stint"], r["teamID"], r["lgID"])
+
+
+@dataclass
+class SeasonSalaries:
+    """The season's salary rows, each player's total and the team (and league) paying it."""
+
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    total: dict[str, int] = field(default_factory=dict)
+    team: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+
 def build_rows(extract: SeasonExtract) -> SeasonRows:
     season = extract.season
     constants, wars = war_by_season(extract)
     rows = SeasonRows(season=season, constants=constants, war=wars)
+    rows.stints = _stint_rows(season, wars[season])
+    rows.teams = _team_rows(extract)
+    totals = _season_totals(extract)
+    history = _appearance_history(extract)
+    salaries = _season_salaries(extract, rows.teams)
+    rows.salaries = salaries.rows
+    rows.salary_history = _salary_history(extract, history)
     war_of = {year: w.by_player() for year, w in wars.items()}
-    batting_runs_of: dict[int, dict[str, float]] = {}
-    for year, w in wars.items():
-        runs: dict[str, float] = defaultdict(float)
-        for stint in w.stints:
-            runs[stint.player_id] += stint.batting
-        batting_runs_of[year] = dict(runs)
-    for stint in wars[season].stints:
-        rows.stints.append(
-            {
-                "player_id": stint.player_id,
-                "season": season,
-                "team_key": stint.team,
-                "league": stint.league,
-                "role": stint.role,
-                "plate_appearances": stint.plate_appearances,
-                "innings_pitched": round(stint.innings_pitched, 2),
-                "war": round(stint.war, 2),
-            }
-        )
-    for t in extract.table("teams").records():
-        rows.teams.append(
-            {
-                "season": season,
-                "team_key": t["teamID"],
-                "franchise": t["franchID"],
-                "name": t["name"],
-                "league": t["lgID"],
-                "division": t["divID"],
-                "wins": _int(t["W"]),
-                "losses": _int(t["L"]),
-                "runs_scored": _int(t["R"]),
-                "runs_allowed": _int(t["RA"]),
-                "park": t["park"],
-            }
-        )
+    batting_runs_of = {year: _batting_runs(w) for year, w in wars.items()}
+    for p in extract.table("people").records():
+        player = _player_row(p, _primary_position(p["playerID"], extract.seasons, totals.positions))
+        rows.players.append(player)
+        for year in extract.seasons:
+            key = (player["player_id"], year)
+            if key not in totals.games and not (
+                year == season and player["player_id"] in salaries.total
+            ):
+                continue
+            rows.player_seasons.append(
+                _player_season_row(
+                    player,
+                    year,
+                    extract,
+                    totals,
+                    salaries,
+                    constants[year],
+                    war=war_of[year].get(player["player_id"], 0.0),
+                    batting_runs=batting_runs_of[year].get(player["player_id"], 0.0),
+                    history=history[player["player_id"]],
+                )
+            )
+    return rows
 
-    batting: dict[tuple[str, int], BattingLine] = defaultdict(BattingLine)
-    pitching: dict[tuple[str, int], PitchingLine] = defaultdict(PitchingLine)
-    last_team: dict[tuple[str, int], tuple[int, str, str]] = {}
-    extra: dict[tuple[str, int], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+
+def _batting_runs(war: SeasonWar) -> dict[str, float]:
+    runs: dict[str, float] = defaultdict(float)
+    for stint in war.stints:
+        runs[stint.player_id] += stint.batting
+    return dict(runs)
+
+
+def _stint_rows(season: int, war: SeasonWar) -> list[dict[str, Any]]:
+    return [
+        {
+            "player_id": stint.player_id,
+            "season": season,
+            "team_key": stint.team,
+            "league": stint.league,
+            "role": stint.role,
+            "plate_appearances": stint.plate_appearances,
+            "innings_pitched": round(stint.innings_pitched, 2),
+            "war": round(stint.war, 2),
+        }
+        for stint in war.stints
+    ]
+
+
+def _team_rows(extract: SeasonExtract) -> list[dict[str, Any]]:
+    return [
+        {
+            "season": extract.season,
+            "team_key": t["teamID"],
+            "franchise": t["franchID"],
+            "name": t["name"],
+            "league": t["lgID"],
+            "division": t["divID"],
+            "wins": _int(t["W"]),
+            "losses": _int(t["L"]),
+            "runs_scored": _int(t["R"]),
+            "runs_allowed": _int(t["RA"]),
+            "park": t["park"],
+        }
+        for t in extract.table("teams").records()
+    ]
+
+
+def _season_totals(extract: SeasonExtract) -> SeasonTotals:
+    totals = SeasonTotals()
     for r in extract.table("batting").records():
-        key = (r["playerID"], r["yearID"])
-        batting[key] += _batting(r)
-        for stat in ("G", "R", "RBI", "SO"):
-            extra[key][f"b_{stat}"] += _int(r[stat])
-        if key not in last_team or r["stint"] > last_team[key][0]:
-            last_team[key] = (r["stint"], r["teamID"], r["lgID"])
+        totals.batting[(r["playerID"], r["yearID"])] += _batting(r)
+        totals.note_stint(r)
     for r in extract.table("pitching").records():
-        key = (r["playerID"], r["yearID"])
-        pitching[key] += _pitching(r)
-        for stat in ("W", "L", "G", "GS", "SV"):
-            extra[key][f"p_{stat}"] += _int(r[stat])
-        if key not in last_team or r["stint"] > last_team[key][0]:
-            last_team[key] = (r["stint"], r["teamID"], r["lgID"])
-    positions: dict[tuple[str, int], dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    games: dict[tuple[str, int], int] = defaultdict(int)
+        totals.pitching[(r["playerID"], r["yearID"])] += _pitching(r)
+        totals.note_stint(r)
     for r in extract.table("appearances").records():
         key = (r["playerID"], r["yearID"])
-        games[key] += _int(r["G_all"])
+        totals.games[key] += _int(r["G_all"])
         for column, pos in POSITION_COLUMNS.items():
-            positions[key][pos] += _int(r[column])
+            totals.positions[key][pos] += _int(r[column])
+    return totals
 
+
+def _appearance_history(extract: SeasonExtract) -> dict[str, list[SeasonAppearances]]:
     history: dict[str, list[SeasonAppearances]] = defaultdict(list)
     for r in extract.table("history").records():
         history[r["playerID"]].append(
             SeasonAppearances(r["yearID"], _int(r["G_all"]), _int(r["GS"]), _int(r["G_p"]))
         )
+    return history
 
-    salary_of: dict[str, int] = {}
-    team_of_salary: dict[str, tuple[str, str]] = {}
-    league_of_team = {t["team_key"]: t["league"] for t in rows.teams}
+
+def _season_salaries(extract: SeasonExtract, teams: list[dict[str, Any]]) -> SeasonSalaries:
+    found = SeasonSalaries()
+    league_of_team = {t["team_key"]: t["league"] for t in teams}
     for r in extract.table("salaries").records():
-        rows.salaries.append(
-            {"season": season, "player_id": r["playerID"], "team_key": r["teamID"],
-             "amount": int(r["salary"])}
-        )  # fmt: skip
-        salary_of[r["playerID"]] = salary_of.get(r["playerID"], 0) + int(r["salary"])
-        team_of_salary[r["playerID"]] = (r["teamID"], league_of_team.get(r["teamID"], ""))
-
-    rows.salary_history = _salary_history(extract, history)
-
-    for p in extract.table("people").records():
-        pid = p["playerID"]
-        birth = date.fromisoformat(p["birth"]) if p["birth"] else None
-        first, last = p["nameFirst"] or "", p["nameLast"] or ""
-        primary = _primary_position(pid, extract.seasons, positions)
-        rows.players.append(
-            {
-                "player_id": pid,
-                "first_name": first,
-                "last_name": last,
-                "full_name": f"{first} {last}".strip(),
-                "sort_name": f"{last}, {first}".lower(),
-                "birth_date": birth,
-                "bats": p["bats"],
-                "throws": p["throws"],
-                "debut": date.fromisoformat(p["debut"]) if p["debut"] else None,
-                "primary_position": primary,
-            }
+        pid, team, amount = r["playerID"], r["teamID"], int(r["salary"])
+        found.rows.append(
+            {"season": extract.season, "player_id": pid, "team_key": team, "amount": amount}
         )
-        for year in extract.seasons:
-            key = (pid, year)
-            if key not in games and not (year == season and pid in salary_of):
-                continue
-            team = last_team.get(key)
-            team_key, league = (team[1], team[2]) if team else team_of_salary[pid]
-            by_pos = positions.get(key, {})
-            c = rows.constants[year]
-            bline, pline = batting.get(key, BattingLine()), pitching.get(key, PitchingLine())
-            war = war_of[year].get(pid, 0.0)
-            contract = contract_for(service_years(history[pid], year))
-            salary = salary_of.get(pid) if year == season else None
-            salary_source = "lahman" if salary is not None else None
-            if year == season and salary is None and extract.salaries_estimated:
-                salary, salary_source = estimated_salary(contract, war, year), "estimated"
-            active = [pos for pos in POSITIONS if by_pos.get(pos, 0)]
-            rows.player_seasons.append(
-                {
-                    "player_id": pid,
-                    "season": year,
-                    "team_key": team_key,
-                    "league": league,
-                    "position": (max(active, key=lambda pos: by_pos[pos]) if active else primary),
-                    "age": age_in(year, birth),
-                    "games": games.get(key, 0),
-                    "plate_appearances": bline.pa,
-                    "home_runs": bline.hr,
-                    "stolen_bases": bline.sb,
-                    "woba": round(woba(bline, c), 4) if bline.pa else None,
-                    "batting_runs": round(batting_runs_of[year].get(pid, 0.0), 2),
-                    "innings_pitched": round(pline.ip, 2),
-                    "strikeouts": pline.so,
-                    "fip": _round(fip(pline, c), 3),
-                    "war": round(war, 2),
-                    "salary": salary,
-                    "salary_source": salary_source,
-                    "service_years": contract.service_years,
-                    "contract_status": contract.status.value,
-                    "years_of_control": contract.years_of_control,
-                }
-            )
-    return rows
+        found.total[pid] = found.total.get(pid, 0) + amount
+        found.team[pid] = (team, league_of_team.get(team, ""))
+    return found
+
+
+def _player_row(p: dict[str, Any], primary_position: str) -> dict[str, Any]:
+    first, last = p["nameFirst"] or "", p["nameLast"] or ""
+    return {
+        "player_id": p["playerID"],
+        "first_name": first,
+        "last_name": last,
+        "full_name": f"{first} {last}".strip(),
+        "sort_name": f"{last}, {first}".lower(),
+        "birth_date": date.fromisoformat(p["birth"]) if p["birth"] else None,
+        "bats": p["bats"],
+        "throws": p["throws"],
+        "debut": date.fromisoformat(p["debut"]) if p["debut"] else None,
+        "primary_position": primary_position,
+    }
+
+
+def _player_season_row(
+    player: dict[str, Any],
+    year: int,
+    extract: SeasonExtract,
+    totals: SeasonTotals,
+    salaries: SeasonSalaries,
+    constants: LeagueConstants,
+    *,
+    war: float,
+    batting_runs: float,
+    history: list[SeasonAppearances],
+) -> dict[str, Any]:
+    """One player's season: where he ended it, his lines, WAR, salary and contract."""
+    pid = player["player_id"]
+    key = (pid, year)
+    team = totals.last_team.get(key)
+    team_key, league = (team[1], team[2]) if team else salaries.team[pid]
+    by_pos = totals.positions.get(key, {})
+    bline = totals.batting.get(key, BattingLine())
+    pline = totals.pitching.get(key, PitchingLine())
+    contract = contract_for(service_years(history, year))
+    salary, salary_source = (
+        _season_salary(extract, salaries.total.get(pid), contract, war)
+        if year == extract.season
+        else (None, None)
+    )
+    active = [pos for pos in POSITIONS if by_pos.get(pos, 0)]
+    return {
+        "player_id": pid,
+        "season": year,
+        "team_key": team_key,
+        "league": league,
+        "position": (
+            max(active, key=lambda pos: by_pos[pos]) if active else player["primary_position"]
+        ),
+        "age": age_in(year, player["birth_date"]),
+        "games": totals.games.get(key, 0),
+        "plate_appearances": bline.pa,
+        "home_runs": bline.hr,
+        "stolen_bases": bline.sb,
+        "woba": round(woba(bline, constants), 4) if bline.pa else None,
+        "batting_runs": round(batting_runs, 2),
+        "innings_pitched": round(pline.ip, 2),
+        "strikeouts": pline.so,
+        "fip": _round(fip(pline, constants), 3),
+        "war": round(war, 2),
+        "salary": salary,
+        "salary_source": salary_source,
+        "service_years": contract.service_years,
+        "contract_status": contract.status.value,
+        "years_of_control": contract.years_of_control,
+    }
+
+
+def _season_salary(
+    extract: SeasonExtract, paid: int | None, contract: Contract, war: float
+) -> tuple[int | None, str | None]:
+    """The data season's salary and where it came from: Lahman's, or an estimate when the
+    extract has no real salaries."""
+    if paid is not None:
+        return paid, "lahman"
+    if extract.salaries_estimated:
+        return estimated_salary(contract, war, extract.season), "estimated"
+    return None, None
 
 
 def _salary_history(
@@ -330,11 +441,16 @@ def _salary_history(
     if "salary_history" not in extract.tables:
         return []
     return [
-        {"data_season": extract.season, "player_id": r["playerID"], "season": r["yearID"],
-         "team_key": r["teamID"], "amount": int(r["salary"]),
-         "service_years": service_years(history[r["playerID"]], r["yearID"] - 1)}
+        {
+            "data_season": extract.season,
+            "player_id": r["playerID"],
+            "season": r["yearID"],
+            "team_key": r["teamID"],
+            "amount": int(r["salary"]),
+            "service_years": service_years(history[r["playerID"]], r["yearID"] - 1),
+        }
         for r in extract.table("salary_history").records()
-    ]  # fmt: skip
+    ]
 
 
 def _round(value: float | None, digits: int) -> float | None:

@@ -35,7 +35,8 @@ MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 SCHEMA_LOCK_KEY = 0x6274_6169_0001
 """The advisory lock id (64-bit) every btai process takes before it migrates or seeds."""
 SCHEMA_LOCK_TIMEOUT = 600.0
-"""Seconds a process waits for another one's migration before it gives up."""
+"""Seconds a process waits for another one's migration before it gives up, unless told
+otherwise (the DB_SCHEMA_LOCK_TIMEOUT setting)."""
 LOCK_POLL_SECONDS = 0.2
 logger = logging.getLogger("app.db.migrate")
 _held: ContextVar[frozenset[str]] = ContextVar("schema_locks_held", default=frozenset())
@@ -152,14 +153,19 @@ def _alembic_upgrade(url: str, revision: str) -> None:
     command.upgrade(alembic_config(url), revision)
 
 
-def upgrade_sync(url: str, revision: str = "heads") -> None:
+def upgrade_sync(
+    url: str, revision: str = "heads", *, lock_timeout: float = SCHEMA_LOCK_TIMEOUT
+) -> None:
     """Apply migrations under the schema lock; call where no event loop is running."""
-    asyncio.run(upgrade(url, revision))
+    asyncio.run(upgrade(url, revision, lock_timeout=lock_timeout))
 
 
-async def upgrade(url: str, revision: str = "heads") -> None:
-    """Apply migrations under the schema lock without blocking the running event loop."""
-    async with schema_lock(url):
+async def upgrade(
+    url: str, revision: str = "heads", *, lock_timeout: float = SCHEMA_LOCK_TIMEOUT
+) -> None:
+    """Apply migrations under the schema lock (waiting at most `lock_timeout` seconds for it)
+    without blocking the running event loop."""
+    async with schema_lock(url, wait=lock_timeout):
         await asyncio.to_thread(_alembic_upgrade, url, revision)
 
 
@@ -183,7 +189,3 @@ async def current_revisions(url: str) -> set[str]:
             return await conn.run_sync(read)  # type: ignore[arg-type]
     finally:
         await engine.dispose()
-
-
-async def is_up_to_date(url: str) -> bool:
-    return await current_revisions(url) == head_revisions()

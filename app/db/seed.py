@@ -114,7 +114,7 @@ async def seed_season(
     `data_dir` (DATA_DIR by default, then the embedded data)."""
     url = settings.database_url
     await ensure_reachable(url)
-    async with schema_lock(url):
+    async with schema_lock(url, wait=settings.DB_SCHEMA_LOCK_TIMEOUT):
         if migrate:
             await upgrade(url)
         engine = create_async_engine(url, poolclass=NullPool)
@@ -136,7 +136,7 @@ async def prepare_database(settings: Settings, *, migrate: bool = True, seed: bo
     Both steps run under the schema lock, so processes starting together seed only once."""
     url = settings.database_url
     await ensure_reachable(url)
-    async with schema_lock(url):
+    async with schema_lock(url, wait=settings.DB_SCHEMA_LOCK_TIMEOUT):
         if migrate:
             await upgrade(url)
         if seed:

@@ -94,8 +94,13 @@ EXTENSION_RAISE = 0.25
 SALARY_LEVEL_SHARE = 0.75
 """Earlier salaries at 75% or more of this season's belong to the same contract."""
 FREE_AGENT_YEARS_BY_WINS: tuple[tuple[float, int], ...] = (
-    (3.0, 7), (2.25, 6), (1.5, 5), (1.0, 4), (0.5, 2), (0.0, 1),
-)  # fmt: skip
+    (3.0, 7),
+    (2.25, 6),
+    (1.5, 5),
+    (1.0, 4),
+    (0.5, 2),
+    (0.0, 1),
+)
 """(wins the average salary pays for, years): $24M+ a year in 2016 buys seven years, $8M four,
 under $4M one: the lengths free agents of each price signed for in the 2010s."""
 FREE_AGENT_LAST_AGE = 36
@@ -280,9 +285,11 @@ def _by_season(history: Sequence[SalaryRecord]) -> dict[int, SalaryRecord]:
             merged[record.season] = record
         else:
             merged[record.season] = SalaryRecord(
-                record.season, record.team, before.amount + record.amount,
+                record.season,
+                record.team,
+                before.amount + record.amount,
                 min(before.service_entering, record.service_entering),
-            )  # fmt: skip
+            )
     return merged
 
 

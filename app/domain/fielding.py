@@ -24,9 +24,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 
 FIELD_POSITIONS = ("C", "1B", "2B", "3B", "SS", "LF", "CF", "RF")
-RUNS_PER_PLAY: Mapping[str, float] = {
-    "1B": 0.75, "2B": 0.75, "3B": 0.75, "SS": 0.75, "LF": 0.85, "CF": 0.85, "RF": 0.85,
-}  # fmt: skip
+INFIELD, OUTFIELD = ("1B", "2B", "3B", "SS"), ("LF", "CF", "RF")
+RUNS_PER_PLAY: Mapping[str, float] = dict.fromkeys(INFIELD, 0.75) | dict.fromkeys(OUTFIELD, 0.85)
 """A ball turned into an out instead of a hit: a single's run value plus an out's (~0.75),
 more in the outfield where the hits are doubles and triples."""
 RUNS_PER_ERROR = 0.25
@@ -43,9 +42,7 @@ the next well under half as much as its spread, the rest being the staff, park a
 STAFF_MIX_WEIGHT = 0.5
 """How far a team's own infield/outfield split of plays moves its fielders' expectations:
 a ground-ball staff gives its infielders more chances and its outfielders fewer."""
-GROUPS: Mapping[str, str] = {
-    "1B": "IF", "2B": "IF", "3B": "IF", "SS": "IF", "LF": "OF", "CF": "OF", "RF": "OF",
-}  # fmt: skip
+GROUPS: Mapping[str, str] = dict.fromkeys(INFIELD, "IF") | dict.fromkeys(OUTFIELD, "OF")
 
 
 @dataclass(frozen=True)

@@ -88,35 +88,36 @@ def parse_budget(text: str) -> float | None:
     return amount * _UNITS[unit]
 
 
+def _hits(lowered: str) -> list[tuple[int, str, str]]:
+    """(offset, kind, value) of the first mention of each keyword, in order of appearance."""
+    hits: list[tuple[int, str, str]] = []
+    for kind, keywords in (("position", POSITION_KEYWORDS), ("attribute", ATTRIBUTE_KEYWORDS)):
+        for pattern, value in keywords:
+            found = re.search(pattern, lowered)
+            if found:
+                hits.append((found.start(), kind, value))
+    hits.sort()
+    return hits
+
+
+def _add_new(found: list[str], value: str) -> None:
+    if value not in found:
+        found.append(value)
+
+
 def parse_needs(text: str, preferred_positions: tuple[str, ...] = ()) -> ParsedNeeds:
     """Needs named in `text`, with `preferred_positions` first; deterministic."""
-    lowered = text.lower()
-    hits: list[tuple[int, str, str]] = []  # (offset, kind, value)
-    for pattern, position in POSITION_KEYWORDS:
-        found = re.search(pattern, lowered)
-        if found:
-            hits.append((found.start(), "position", position))
-    for pattern, attribute in ATTRIBUTE_KEYWORDS:
-        found = re.search(pattern, lowered)
-        if found:
-            hits.append((found.start(), "attribute", attribute))
-    hits.sort()
+    hits = _hits(text.lower())
     positions: list[str] = [p.upper() for p in preferred_positions]
     attributes: list[str] = []
-    matched: list[str] = []
     for _, kind, value in hits:
-        matched.append(value)
-        if kind == "position" and value not in positions:
-            positions.append(value)
-        elif kind == "attribute" and value not in attributes:
-            attributes.append(value)
+        _add_new(positions if kind == "position" else attributes, value)
     for attribute in attributes:
         for position in ATTRIBUTE_POSITIONS.get(attribute, ()):
-            if position not in positions:
-                positions.append(position)
+            _add_new(positions, position)
     return ParsedNeeds(
         positions=tuple(positions),
         attributes=tuple(attributes),
         budget=parse_budget(text),
-        matched=tuple(matched),
+        matched=tuple(value for _, _, value in hits),
     )

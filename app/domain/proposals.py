@@ -87,21 +87,26 @@ def wanted_rank(position: str, wanted: tuple[str, ...]) -> int | None:
     return None
 
 
+def _answers(player: PlayerValuationInput, needs: ParsedNeeds) -> bool:
+    """Whether a player answers the request at all: a requested position; with none named, a
+    named skill, and no pitcher for skills only hitters have."""
+    if needs.positions:
+        return wanted_rank(player.position, needs.positions) is not None
+    wanted = set(needs.attributes)
+    if wanted and not wanted & set(player.attributes):
+        return False
+    return not (wanted <= GENERIC_HITTER_ATTRIBUTES and player.is_pitcher)
+
+
 def _fit_score(player: PlayerValuationInput, value: PlayerValue, needs: ParsedNeeds) -> float:
     """How well a player answers the request: named skills, then need rank, then wins."""
+    if not _answers(player, needs):
+        return float("-inf")
     score = value.war_this_season
     rank = wanted_rank(player.position, needs.positions) if needs.positions else None
-    if needs.positions and rank is None:
-        return float("-inf")
     if rank is not None:
         score += 2.0 / rank
-    wanted = set(needs.attributes)
-    matches = wanted & set(player.attributes)
-    if wanted and not matches and not needs.positions:
-        return float("-inf")
-    if not needs.positions and wanted <= GENERIC_HITTER_ATTRIBUTES and player.is_pitcher:
-        return float("-inf")
-    return score + 1.5 * len(matches)
+    return score + 1.5 * len(set(needs.attributes) & set(player.attributes))
 
 
 def _package(
@@ -145,13 +150,7 @@ def _proposal(
         team_b_receives=[p for p, _ in package],
         season=season,
     )
-    if not {evaluation.team_a.grade, evaluation.team_b.grade} <= PASSING_GRADES:
-        return None
-    if evaluation.fairness < MIN_PROPOSAL_FAIRNESS:
-        return None
-    value_in = max(value.risk_adjusted_war_value, 0.0)
-    value_out = sum(max(v.risk_adjusted_war_value, 0.0) for _, v in package)
-    if min(value_in, value_out) < MIN_VALUE_BALANCE * max(value_in, value_out):
+    if not _acceptable(evaluation, value, package):
         return None
     rationale = (
         f"{value.name} ({value.position}, {value.war_this_season:.1f} projected WAR, "
@@ -162,6 +161,55 @@ def _proposal(
     )
     give = tuple(v for _, v in package)
     return Proposal(0, partner.key, (value,), give, evaluation, round(score, 3), rationale)
+
+
+def _acceptable(
+    evaluation: TradeEvaluation,
+    value: PlayerValue,
+    package: Sequence[tuple[PlayerValuationInput, PlayerValue]],
+) -> bool:
+    """Graded C or better for both sides, fair enough, and balanced in wins."""
+    if not {evaluation.team_a.grade, evaluation.team_b.grade} <= PASSING_GRADES:
+        return False
+    if evaluation.fairness < MIN_PROPOSAL_FAIRNESS:
+        return False
+    value_in = max(value.risk_adjusted_war_value, 0.0)
+    value_out = sum(max(v.risk_adjusted_war_value, 0.0) for _, v in package)
+    return min(value_in, value_out) >= MIN_VALUE_BALANCE * max(value_in, value_out)
+
+
+class _PartnerLimits:
+    """What the proposals chosen so far leave room for: partners, targets per partner,
+    offers per target, and no offer twice."""
+
+    def __init__(self, max_trade_partners: int) -> None:
+        self.max_trade_partners = max_trade_partners
+        self.partners: set[str] = set()
+        self.targets: dict[str, set[str]] = {}
+        self.offers: dict[str, int] = {}
+        self.seen: set[tuple[str, frozenset[str]]] = set()
+
+    @staticmethod
+    def _key(proposal: Proposal) -> tuple[str, frozenset[str]]:
+        return proposal.receive[0].player_id, frozenset(v.player_id for v in proposal.give)
+
+    def admit(self, proposal: Proposal) -> bool:
+        """Take the proposal into account if it fits the limits; False when it does not."""
+        target, key = proposal.receive[0].player_id, self._key(proposal)
+        club = self.targets.setdefault(proposal.partner, set())
+        new_partner = proposal.partner not in self.partners
+        if (
+            key in self.seen
+            or (new_partner and len(self.partners) >= self.max_trade_partners)
+            or (target not in club and len(club) >= TARGETS_PER_PARTNER)
+            or self.offers.get(target, 0) >= OFFERS_PER_TARGET
+        ):
+            return False
+        self.seen.add(key)
+        self.partners.add(proposal.partner)
+        club.add(target)
+        self.offers[target] = self.offers.get(target, 0) + 1
+        return True
 
 
 def _choose(candidates: Sequence[Proposal], max_trade_partners: int) -> list[Proposal]:
@@ -178,29 +226,75 @@ def _choose(candidates: Sequence[Proposal], max_trade_partners: int) -> list[Pro
         ),
     )
     chosen: list[Proposal] = []
-    partners: set[str] = set()
-    targets: dict[str, set[str]] = {}
-    offers: dict[str, int] = {}
-    seen: set[tuple[str, frozenset[str]]] = set()
+    limits = _PartnerLimits(max_trade_partners)
     for proposal in ordered:
         if len(chosen) == MAX_PROPOSALS:
             break
-        target = proposal.receive[0].player_id
-        key = (target, frozenset(v.player_id for v in proposal.give))
-        club = targets.setdefault(proposal.partner, set())
-        if (
-            key in seen
-            or (proposal.partner not in partners and len(partners) >= max_trade_partners)
-            or (target not in club and len(club) >= TARGETS_PER_PARTNER)
-            or offers.get(target, 0) >= OFFERS_PER_TARGET
-        ):
-            continue
-        seen.add(key)
-        partners.add(proposal.partner)
-        club.add(target)
-        offers[target] = offers.get(target, 0) + 1
-        chosen.append(proposal)
+        if limits.admit(proposal):
+            chosen.append(proposal)
     return chosen
+
+
+def _offered(
+    roster: Sequence[PlayerValuationInput],
+    needs: ParsedNeeds,
+    season: int,
+    include_prospects: bool,
+) -> list[tuple[PlayerValuationInput, PlayerValue]]:
+    """The roster's players outside the needed positions (prospects only when asked), most
+    surplus value first."""
+    need_positions = tuple(set(needs.positions))
+    own = [
+        (p, value_player(p, season))
+        for p in sorted(roster, key=lambda p: p.player_id)
+        if wanted_rank(p.position, need_positions) is None
+        and (include_prospects or not is_prospect(p))
+    ]
+    own.sort(key=lambda c: (-c[1].risk_adjusted_surplus, c[0].player_id))
+    return own
+
+
+def _targets(
+    others: Mapping[str, tuple[TeamContext, Sequence[PlayerValuationInput]]],
+    needs: ParsedNeeds,
+    season: int,
+) -> list[tuple[float, str, PlayerValuationInput, PlayerValue]]:
+    """The MAX_CANDIDATE_TARGETS players of other teams who fit the request best."""
+    scored: list[tuple[float, str, PlayerValuationInput, PlayerValue]] = []
+    for key in sorted(others):
+        for player in others[key][1]:
+            value = value_player(player, season)
+            if value.war_this_season < MIN_TARGET_WAR:
+                continue
+            score = _fit_score(player, value, needs)
+            if score != float("-inf"):
+                scored.append((score, player.player_id, player, value))
+    scored.sort(key=lambda s: (-s[0], s[1]))
+    return scored[:MAX_CANDIDATE_TARGETS]
+
+
+def _offers_for(
+    team: TeamContext,
+    target: tuple[float, str, PlayerValuationInput, PlayerValue],
+    own: list[tuple[PlayerValuationInput, PlayerValue]],
+    partner: TeamContext,
+    season: int,
+    budget: float | None,
+) -> list[Proposal]:
+    """Up to PACKAGES_PER_TARGET packages for one target, each that passes as a proposal."""
+    score, _, player, value = target
+    found: list[Proposal] = []
+    offered = own
+    for _variant in range(PACKAGES_PER_TARGET):
+        if not offered:
+            break
+        package = _package(value, offered)
+        proposal = _proposal(team, player, value, package, partner, season, budget, score)
+        if proposal is not None:
+            found.append(proposal)
+        # The next offer keeps the previous one's best player at home.
+        offered = [c for c in offered if c[0].player_id != package[0][0].player_id]
+    return found
 
 
 def search_proposals(
@@ -217,39 +311,14 @@ def search_proposals(
     """Up to MAX_PROPOSALS ranked proposals, or none with the reason why."""
     if needs.is_empty:
         return ProposalSearch((), needs.explain_empty())
-    need_positions = set(needs.positions)
-    own = [
-        (p, value_player(p, season))
-        for p in sorted(roster, key=lambda p: p.player_id)
-        if wanted_rank(p.position, tuple(need_positions)) is None
-        and (include_prospects or not is_prospect(p))
-    ]
-    own.sort(key=lambda c: (-c[1].risk_adjusted_surplus, c[0].player_id))
+    own = _offered(roster, needs, season, include_prospects)
     if not own:
         return ProposalSearch((), "The roster has no player to offer outside the needed positions.")
-    scored: list[tuple[float, str, PlayerValuationInput, PlayerValue]] = []
-    for key in sorted(others):
-        for player in others[key][1]:
-            value = value_player(player, season)
-            if value.war_this_season < MIN_TARGET_WAR:
-                continue
-            score = _fit_score(player, value, needs)
-            if score != float("-inf"):
-                scored.append((score, player.player_id, player, value))
-    scored.sort(key=lambda s: (-s[0], s[1]))
-    candidates: list[Proposal] = []
-    for score, _, player, value in scored[:MAX_CANDIDATE_TARGETS]:
-        offered = own
-        for _variant in range(PACKAGES_PER_TARGET):
-            if not offered:
-                break
-            package = _package(value, offered)
-            proposal = _proposal(team, player, value, package, others[player.team][0], season,
-                                 budget, score)  # fmt: skip
-            if proposal is not None:
-                candidates.append(proposal)
-            # The next offer keeps the previous one's best player at home.
-            offered = [c for c in offered if c[0].player_id != package[0][0].player_id]
+    candidates = [
+        proposal
+        for target in _targets(others, needs, season)
+        for proposal in _offers_for(team, target, own, others[target[2].team][0], season, budget)
+    ]
     proposals = _choose(candidates, max_trade_partners)
     ranked = tuple(
         Proposal(i, p.partner, p.receive, p.give, p.evaluation, p.fit_score, p.rationale)

@@ -163,41 +163,10 @@ def evaluate_trade(
     net_b = _total((b_side[0], b_side[2], -b_side[1]))
     exchanged = max(value_exchanged(a_in, b_in), EXCHANGE_FLOOR)
     fairness = round(100 * (1 - min(abs(net_a - net_b) / 2 / exchanged, 1.0)))
-    grades = grade_for(net_a / exchanged), grade_for(net_b / exchanged)
-    if fairness >= EVEN_FAIRNESS or net_a == net_b:
-        winner = "even"
-    else:
-        winner = "team_a" if net_a > net_b else "team_b"
-    analyses = []
-    for team, side, net, grade, received, given in (
-        (team_a, a_side, net_a, grades[0], a_in, b_in),
-        (team_b, b_side, net_b, grades[1], b_in, a_in),
-    ):
-        analyses.append(
-            TeamAnalysis(
-                team=team.key,
-                grade=grade,
-                recommendation=_recommend(grade, fairness),
-                surplus_in=round(side[0], 2),
-                surplus_out=round(side[1], 2),
-                fit_bonus=round(side[2], 2),
-                net_value=round(net, 2),
-                war_change_this_season=round(
-                    _total(v.war_this_season for v in received)
-                    - _total(v.war_this_season for v in given),
-                    2,
-                ),
-                war_change_over_control=round(
-                    _total(v.war_over_control for v in received)
-                    - _total(v.war_over_control for v in given),
-                    2,
-                ),
-                payroll=side[3],
-                needs_addressed=side[4],
-                received=tuple(received),
-                given=tuple(given),
-            )
-        )
+    analyses = [
+        _analysis(team_a, a_side, net_a, grade_for(net_a / exchanged), fairness, a_in, b_in),
+        _analysis(team_b, b_side, net_b, grade_for(net_b / exchanged), fairness, b_in, a_in),
+    ]
     recommendation = deal_recommendation(analyses[0].recommendation, analyses[1].recommendation)
     risks = _risks(analyses[0], analyses[1])
     evaluation = TradeEvaluation(
@@ -205,13 +174,53 @@ def evaluate_trade(
         team_a=analyses[0],
         team_b=analyses[1],
         fairness=fairness,
-        winner=winner,
+        winner=_winner(fairness, net_a, net_b),
         recommendation=recommendation,
         risks=risks,
         narrative="",
         value_exchanged=round(exchanged, 2),
     )
     return _with_narrative(evaluation)
+
+
+def _winner(fairness: int, net_a: float, net_b: float) -> str:
+    if fairness >= EVEN_FAIRNESS or net_a == net_b:
+        return "even"
+    return "team_a" if net_a > net_b else "team_b"
+
+
+def _analysis(
+    team: TeamContext,
+    side: tuple[float, float, float, PayrollImpact, tuple[str, ...]],
+    net: float,
+    grade: str,
+    fairness: int,
+    received: Sequence[PlayerValue],
+    given: Sequence[PlayerValue],
+) -> TeamAnalysis:
+    """One side's view of the trade."""
+    return TeamAnalysis(
+        team=team.key,
+        grade=grade,
+        recommendation=_recommend(grade, fairness),
+        surplus_in=round(side[0], 2),
+        surplus_out=round(side[1], 2),
+        fit_bonus=round(side[2], 2),
+        net_value=round(net, 2),
+        war_change_this_season=round(
+            _total(v.war_this_season for v in received) - _total(v.war_this_season for v in given),
+            2,
+        ),
+        war_change_over_control=round(
+            _total(v.war_over_control for v in received)
+            - _total(v.war_over_control for v in given),
+            2,
+        ),
+        payroll=side[3],
+        needs_addressed=side[4],
+        received=tuple(received),
+        given=tuple(given),
+    )
 
 
 def _risks(a: TeamAnalysis, b: TeamAnalysis) -> tuple[str, ...]:

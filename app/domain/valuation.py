@@ -66,7 +66,6 @@ MAX_PROJECTED_PT = 720.0
 REPLACEMENT_WAR = 0.0
 """A projection below replacement is floored: a team would replace such a player."""
 
-PEAK_AGE = 27
 AGING_STEPS: tuple[tuple[int, float], ...] = (
     (24, 0.6),  # age <= 24: still improving fast
     (26, 0.3),

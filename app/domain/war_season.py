@@ -210,12 +210,40 @@ def season_war(
     teams: Mapping[str, TeamSeason],
 ) -> SeasonWar:
     """WAR for every stint of `season`, balanced per league and against the replacement pool."""
-    c = constants
     by_player: dict[str, list[Stint]] = defaultdict(list)
     for stint in stints:
         by_player[stint.player_id].append(stint)
     pitchers = {pid for pid, own in by_player.items() if is_pitcher(own)}
+    hitting = _hitting_pool(constants, stints, teams, pitchers)
+    pitching = _pitching_pool(constants, stints)
+    results = [
+        _stint_war(s, constants, teams, s.player_id in pitchers, i, hitting, pitching)
+        for i, s in enumerate(stints)
+    ]
+    return SeasonWar(season, constants, results)
 
+
+def _season_share(c: LeagueConstants) -> float:
+    return c.games / FULL_SEASON_GAMES
+
+
+@dataclass(frozen=True)
+class _HittingPool:
+    """Position players' runs above average (batting, baserunning, fielding, positional) by
+    stint index, and the per-PA league adjustment and replacement runs."""
+
+    runs: dict[int, tuple[float, float, float, float]]
+    replacement_per_pa: float
+    adjustment_per_pa: dict[str, float]
+
+
+def _hitting_pool(
+    c: LeagueConstants,
+    stints: Sequence[Stint],
+    teams: Mapping[str, TeamSeason],
+    pitchers: set[str],
+) -> _HittingPool:
+    """Runs above average of position players, and their plate appearances, per league."""
     chances = [(s.team, ch) for s in stints for ch in _chances(s, teams)]
     rates = league_rates(ch for _, ch in chances)
     staff = staff_factors(chances, rates)
@@ -226,88 +254,115 @@ def season_war(
             for ch in _chances(s, teams)
         )
 
-    # Runs above average of position players, and their plate appearances, per league.
     above: dict[int, tuple[float, float, float, float]] = {}
     league_runs: dict[str, float] = defaultdict(float)
     league_pa: dict[str, int] = defaultdict(int)
     for i, s in enumerate(stints):
         if s.player_id in pitchers:
             continue
-        park = teams[s.team].batting_park if s.team in teams else 1.0
-        outs = {pos: float(line.outs) for pos, line in s.fielding.items()}
-        outs["DH"] = float(s.appearances.get("DH", 0) * DH_OUTS_PER_GAME)
-        parts = (
-            batting_runs(s.batting, c, park),
-            baserunning_runs(s.batting, c),
-            fielding(s),
-            positional_runs(outs),
-        )
+        parts = _runs_above_average(s, c, teams, fielding(s))
         above[i] = parts
         league_runs[s.league] += sum(parts)
         league_pa[s.league] += s.batting.pa
     all_pa = sum(league_pa.values())
-    share = c.games / FULL_SEASON_GAMES
-    replacement_per_pa = POSITION_PLAYER_WAR_SHARE * share * c.runs_per_win / (all_pa or 1)
+    replacement_per_pa = (
+        POSITION_PLAYER_WAR_SHARE * _season_share(c) * c.runs_per_win / (all_pa or 1)
+    )
     adjustment_per_pa = {
         lg: -runs / league_pa[lg] if league_pa[lg] else 0.0 for lg, runs in league_runs.items()
     }
+    return _HittingPool(above, replacement_per_pa, adjustment_per_pa)
 
-    # Pitching: each league's own run environment and FIP constant.
+
+def _runs_above_average(
+    s: Stint, c: LeagueConstants, teams: Mapping[str, TeamSeason], fielding: float
+) -> tuple[float, float, float, float]:
+    """A position player's batting, baserunning, fielding and positional runs."""
+    park = teams[s.team].batting_park if s.team in teams else 1.0
+    outs = {pos: float(line.outs) for pos, line in s.fielding.items()}
+    outs["DH"] = float(s.appearances.get("DH", 0) * DH_OUTS_PER_GAME)
+    return (
+        batting_runs(s.batting, c, park),
+        baserunning_runs(s.batting, c),
+        fielding,
+        positional_runs(outs),
+    )
+
+
+@dataclass(frozen=True)
+class _PitchingPool:
+    """Each league's run environment (RA9) and FIP constant, and the replacement runs each
+    inning is worth, weighted by the replacement level of its role."""
+
+    ra9: dict[str, float]
+    fip_constant: dict[str, float]
+    per_weighted_ip: float
+
+
+def _replacement_gap(s: Stint) -> float:
+    """How far a replacement pitcher in this stint's mix of starts and relief falls short."""
+    starter_share = s.games_started / s.games_pitched if s.games_pitched else 0.0
+    starter_gap = 0.5 - STARTER_REPLACEMENT_WIN_PCT
+    reliever_gap = 0.5 - RELIEVER_REPLACEMENT_WIN_PCT
+    return starter_gap * starter_share + reliever_gap * (1 - starter_share)
+
+
+def _pitching_pool(c: LeagueConstants, stints: Sequence[Stint]) -> _PitchingPool:
     league_lines: dict[str, PitchingLine] = defaultdict(PitchingLine)
     for s in stints:
         league_lines[s.league] += s.pitching
     ra9 = {lg: 9 * line.r / line.ip for lg, line in league_lines.items() if line.ipouts}
     cfip = {lg: ra9[lg] - fip_core(line) for lg, line in league_lines.items() if line.ipouts}
-    starter_gap = 0.5 - STARTER_REPLACEMENT_WIN_PCT
-    reliever_gap = 0.5 - RELIEVER_REPLACEMENT_WIN_PCT
+    weighted_ip = sum(s.pitching.ip * _replacement_gap(s) for s in stints)
+    pitcher_pool = PITCHER_WAR_SHARE * _season_share(c) * c.runs_per_win
+    return _PitchingPool(ra9, cfip, pitcher_pool / weighted_ip if weighted_ip else 0.0)
 
-    def starter_share(s: Stint) -> float:
-        return s.games_started / s.games_pitched if s.games_pitched else 0.0
 
-    weighted_ip = sum(
-        s.pitching.ip * (starter_gap * starter_share(s) + reliever_gap * (1 - starter_share(s)))
-        for s in stints
+def _pitched_runs(
+    s: Stint, c: LeagueConstants, teams: Mapping[str, TeamSeason], pool: _PitchingPool
+) -> float:
+    if not s.pitching.ipouts:
+        return 0.0
+    park = teams[s.team].pitching_park if s.team in teams else 1.0
+    pitched = pitching_runs(
+        s.pitching,
+        c,
+        league_ra9=pool.ra9.get(s.league),
+        fip_constant=pool.fip_constant.get(s.league),
+        park_factor=park,
     )
-    pitcher_pool = PITCHER_WAR_SHARE * share * c.runs_per_win
-    per_weighted_ip = pitcher_pool / weighted_ip if weighted_ip else 0.0
+    return pitched + pool.per_weighted_ip * _replacement_gap(s) * s.pitching.ip
 
-    results = []
-    for i, s in enumerate(stints):
-        pitcher = s.player_id in pitchers
-        pitched = 0.0
-        if s.pitching.ipouts:
-            park = teams[s.team].pitching_park if s.team in teams else 1.0
-            gap = starter_gap * starter_share(s) + reliever_gap * (1 - starter_share(s))
-            pitched = pitching_runs(
-                s.pitching,
-                c,
-                league_ra9=ra9.get(s.league),
-                fip_constant=cfip.get(s.league),
-                park_factor=park,
-            )
-            pitched += per_weighted_ip * gap * s.pitching.ip
-        bat, run, fld, pos = above.get(i, (0.0, 0.0, 0.0, 0.0))
-        league_adj = adjustment_per_pa.get(s.league, 0.0) * s.batting.pa if not pitcher else 0.0
-        replacement = replacement_per_pa * s.batting.pa if not pitcher else 0.0
-        hitting = bat + run + fld + pos + league_adj + replacement
-        results.append(
-            StintWar(
-                player_id=s.player_id,
-                team=s.team,
-                league=s.league,
-                role=_pitcher_role(s) if pitcher else _field_role(s),
-                pitcher=pitcher,
-                plate_appearances=s.batting.pa,
-                innings_pitched=s.pitching.ip,
-                batting=bat,
-                baserunning=run,
-                fielding=fld,
-                positional=pos,
-                league_adjustment=league_adj,
-                replacement=replacement,
-                pitching=pitched,
-                hitting_war=hitting / c.runs_per_win,
-                pitching_war=pitched / c.runs_per_win,
-            )
-        )
-    return SeasonWar(season, c, results)
+
+def _stint_war(
+    s: Stint,
+    c: LeagueConstants,
+    teams: Mapping[str, TeamSeason],
+    pitcher: bool,
+    index: int,
+    hitting: _HittingPool,
+    pitching: _PitchingPool,
+) -> StintWar:
+    pitched = _pitched_runs(s, c, teams, pitching)
+    bat, run, fld, pos = hitting.runs.get(index, (0.0, 0.0, 0.0, 0.0))
+    league_adj = hitting.adjustment_per_pa.get(s.league, 0.0) * s.batting.pa if not pitcher else 0.0
+    replacement = hitting.replacement_per_pa * s.batting.pa if not pitcher else 0.0
+    total = bat + run + fld + pos + league_adj + replacement
+    return StintWar(
+        player_id=s.player_id,
+        team=s.team,
+        league=s.league,
+        role=_pitcher_role(s) if pitcher else _field_role(s),
+        pitcher=pitcher,
+        plate_appearances=s.batting.pa,
+        innings_pitched=s.pitching.ip,
+        batting=bat,
+        baserunning=run,
+        fielding=fld,
+        positional=pos,
+        league_adjustment=league_adj,
+        replacement=replacement,
+        pitching=pitched,
+        hitting_war=total / c.runs_per_win,
+        pitching_war=pitched / c.runs_per_win,
+    )

@@ -44,10 +44,9 @@ class Status(StrEnum):
 
 _RANK = {Status.PASS: 0, Status.WARN: 1, Status.FAIL: 2}
 
-LIVENESS, READINESS, STARTUP, FULL = "liveness", "readiness", "startup", "full"
+READINESS, STARTUP, FULL = "readiness", "startup", "full"
 READY_AND_FULL = frozenset({READINESS, FULL})
 FULL_ONLY = frozenset({FULL})
-STARTUP_AND_FULL = frozenset({STARTUP, FULL})
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,12 +3,8 @@
 With several workers each process writes its values to files in a shared directory
 (prometheus-client's multiprocess mode) and `/metrics` sums them. The directory must exist,
 empty, and `PROMETHEUS_MULTIPROC_DIR` must name it before any worker imports
-prometheus-client; `btai serve` does that with the two functions below:
-
-- `prepare_multiprocess_dir(path)`: create the directory and delete the files of an earlier
-  run, before the workers start;
-- `mark_worker_dead(pid, path)`: drop the live gauges (in-flight requests, running tasks) of
-  a worker that exited, so they stop counting; its counters and histograms stay in the sum.
+prometheus-client; `btai serve` does that, and drops the live gauges of a worker that exited,
+with `app.server.metrics_dir`.
 
 The app learns the directory from the METRICS_DIR setting (`btai serve` sets both variables).
 The multiprocess exposition adds the CPU seconds and resident memory of the whole server
@@ -18,7 +14,6 @@ The multiprocess exposition adds the CPU seconds and resident memory of the whol
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from typing import Any
 
 from prometheus_client import (
@@ -35,20 +30,6 @@ from app.monitoring.server_process import ServerProcessCollector
 
 logger = logging.getLogger("app.monitoring")
 MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
-
-
-def prepare_multiprocess_dir(path: str | Path) -> Path:
-    """Create `path` and remove metric files left by an earlier run; returns the path."""
-    directory = Path(path)
-    directory.mkdir(parents=True, exist_ok=True)
-    for stale in directory.glob("*.db"):
-        stale.unlink(missing_ok=True)
-    return directory
-
-
-def mark_worker_dead(pid: int, path: str | Path) -> None:
-    """Forget the live gauges of worker `pid`, which has exited."""
-    prometheus_multiprocess.mark_process_dead(pid, str(path))  # type: ignore[no-untyped-call]
 
 
 def multiprocess_active() -> bool:

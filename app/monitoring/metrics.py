@@ -43,9 +43,11 @@ TRADE_ANALYSES_RUNNING = Gauge(
 )
 TRADE_EVALUATIONS = Counter("trade_evaluations_total", "Synchronous trade evaluations")
 QUEUE_DEPTH = Gauge(
-    "queue_depth", "Pending tasks by queue and priority", ["queue", "priority"],
+    "queue_depth",
+    "Pending tasks by queue and priority",
+    ["queue", "priority"],
     multiprocess_mode="mostrecent",
-)  # fmt: skip
+)
 QUEUE_TASKS = Counter("queue_tasks_total", "Queue tasks finished by outcome", ["queue", "outcome"])
 QUEUE_TASK_DURATION = Histogram(
     "queue_task_duration_seconds", "Time one task ran", ["queue"], buckets=LATENCY_BUCKETS
@@ -57,9 +59,10 @@ QUEUE_RUNNING = Gauge(
 
 # --- security ------------------------------------------------------------------------------
 AUTH_EVENTS = Counter(
-    "auth_events_total", "Authentication events (login_success, login_failure, lockout, ...)",
+    "auth_events_total",
+    "Authentication events (login_success, login_failure, lockout, ...)",
     ["event"],
-)  # fmt: skip
+)
 RATE_LIMIT_REJECTIONS = Counter(
     "rate_limit_rejections_total", "Requests refused by the rate limiter", ["scope"]
 )
@@ -74,20 +77,28 @@ AI_CALLS = Counter(
 )
 AI_TOKENS = Counter("ai_provider_tokens_total", "Tokens reported by the AI provider", ["kind"])
 CIRCUIT_STATE = Gauge(
-    "circuit_breaker_state", "0 closed, 1 half-open, 2 open", ["name"],
+    "circuit_breaker_state",
+    "0 closed, 1 half-open, 2 open",
+    ["name"],
     multiprocess_mode="mostrecent",
-)  # fmt: skip
+)
 
 # --- health --------------------------------------------------------------------------------
 HEALTH_CHECK_STATUS = Gauge(
-    "health_check_status", "Last result of each health check: 0 pass, 1 warn, 2 fail", ["check"],
+    "health_check_status",
+    "Last result of each health check: 0 pass, 1 warn, 2 fail",
+    ["check"],
     multiprocess_mode="mostrecent",
-)  # fmt: skip
+)
 SYSTEM_UTILIZATION = Gauge(
-    "system_utilization_percent", "CPU, memory and disk use seen by the health checks",
-    ["resource"], multiprocess_mode="mostrecent",
-)  # fmt: skip
-ALERTS_ACTIVE = Gauge(
-    "health_alerts_active", "Alerts raised and not yet resolved", ["severity"],
+    "system_utilization_percent",
+    "CPU, memory and disk use seen by the health checks",
+    ["resource"],
     multiprocess_mode="mostrecent",
-)  # fmt: skip
+)
+ALERTS_ACTIVE = Gauge(
+    "health_alerts_active",
+    "Alerts raised and not yet resolved",
+    ["severity"],
+    multiprocess_mode="mostrecent",
+)

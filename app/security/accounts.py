@@ -10,7 +10,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import func, literal, select, update
+from sqlalchemy import literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -130,9 +130,13 @@ async def login(
     if not claim.granted:
         AUTH_EVENTS.labels("login_locked").inc()
         await audit.record(
-            "login_locked", outcome="denied", username=username, ip=meta.ip,
-            request_id=meta.request_id, retry_after=claim.retry_after,
-        )  # fmt: skip
+            "login_locked",
+            outcome="denied",
+            username=username,
+            ip=meta.ip,
+            request_id=meta.request_id,
+            retry_after=claim.retry_after,
+        )
         raise LoginLocked(claim.retry_after)
     async with db.sessions() as session:
         user = await session.scalar(select(User).where(User.username == username))
@@ -143,16 +147,23 @@ async def login(
     if not verdict.ok or user is None:
         AUTH_EVENTS.labels("login_failure").inc()
         await audit.record(
-            "login_failure", outcome="failure", username=username, ip=meta.ip,
+            "login_failure",
+            outcome="failure",
+            username=username,
+            ip=meta.ip,
             request_id=meta.request_id,
-        )  # fmt: skip
+        )
         if claim.exhausted:
             AUTH_EVENTS.labels("lockout").inc()
             await audit.record(
-                "lockout", outcome="denied", username=username, ip=meta.ip,
-                request_id=meta.request_id, lockout_seconds=settings.LOCKOUT_DURATION,
+                "lockout",
+                outcome="denied",
+                username=username,
+                ip=meta.ip,
+                request_id=meta.request_id,
+                lockout_seconds=settings.LOCKOUT_DURATION,
                 locked=[key.split(":", 1)[0] for key in claim.exhausted],
-            )  # fmt: skip
+            )
         raise InvalidCredentials()
     family = uuid.uuid4().hex
     now = utcnow()
@@ -166,9 +177,13 @@ async def login(
         pair = await _issue_pair(session, security, user, family)
     AUTH_EVENTS.labels("login_success").inc()
     await audit.record(
-        "login_success", user_id=user.id, username=user.username, ip=meta.ip,
-        request_id=meta.request_id, rehashed=verdict.new_hash is not None,
-    )  # fmt: skip
+        "login_success",
+        user_id=user.id,
+        username=user.username,
+        ip=meta.ip,
+        request_id=meta.request_id,
+        rehashed=verdict.new_hash is not None,
+    )
     return pair
 
 
@@ -234,9 +249,13 @@ async def refresh(security: SecurityServices, *, token: str, meta: RequestMeta) 
         await _revoke_families(security, [claims.family], reason="reuse")
         AUTH_EVENTS.labels("refresh_reuse").inc()
         await security.audit.record(
-            "refresh_reuse", outcome="denied", user_id=claims.user_id, ip=meta.ip,
-            request_id=meta.request_id, family=claims.family,
-        )  # fmt: skip
+            "refresh_reuse",
+            outcome="denied",
+            user_id=claims.user_id,
+            ip=meta.ip,
+            request_id=meta.request_id,
+            family=claims.family,
+        )
         raise InvalidToken("The refresh token was already used; its session is revoked.")
     AUTH_EVENTS.labels("refresh").inc()
     return pair
@@ -272,9 +291,12 @@ async def logout(
         await _revoke_families(security, families, reason="logout")
     AUTH_EVENTS.labels("logout").inc()
     await security.audit.record(
-        "logout", user_id=principal.id, username=principal.username, ip=meta.ip,
+        "logout",
+        user_id=principal.id,
+        username=principal.username,
+        ip=meta.ip,
         request_id=meta.request_id,
-    )  # fmt: skip
+    )
 
 
 async def logout_all(
@@ -294,9 +316,12 @@ async def logout_all(
     await security.denylist.revoke(principal.token.jti, expires_at=principal.token.exp)
     AUTH_EVENTS.labels("logout_all").inc()
     await security.audit.record(
-        "logout_all", user_id=principal.id, username=principal.username, ip=meta.ip,
+        "logout_all",
+        user_id=principal.id,
+        username=principal.username,
+        ip=meta.ip,
         request_id=meta.request_id,
-    )  # fmt: skip
+    )
 
 
 async def authenticate(security: SecurityServices, token: str) -> Principal:
@@ -331,8 +356,3 @@ async def authenticate(security: SecurityServices, token: str) -> Principal:
     return Principal(
         id=user.id, username=user.username, role=user.role, scopes=user.scope_list, token=claims
     )
-
-
-async def count_users(security: SecurityServices) -> int:
-    async with security.database().sessions() as session:
-        return int((await session.execute(select(func.count()).select_from(User))).scalar_one())

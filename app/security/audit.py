@@ -46,10 +46,14 @@ class AuditLog:
         # One line with who, from where and how it ended, readable in either log format.
         logger.info(
             "audit %s outcome=%s user_id=%s username=%s ip=%s%s",
-            event, outcome, user_id, username, ip,
+            event,
+            outcome,
+            user_id,
+            username,
+            ip,
             "".join(f" {key}={value}" for key, value in detail.items()),
             extra={"audit": fields},
-        )  # fmt: skip
+        )
         if self.db is None:
             return
         try:

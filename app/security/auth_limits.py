@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from app.errors import ProblemError
 from app.monitoring.metrics import RATE_LIMIT_REJECTIONS
-from app.security.ratelimit import Limit, RateLimiter, parse_route_limits
+from app.route_limits import Limit, parse_route_limits
+from app.security.ratelimit import RateLimiter
 from app.settings import Settings
 
 # The routes that take credentials instead of a session: keyed by client IP whatever token

@@ -46,25 +46,11 @@ def mask_url(url: str) -> str:
         _ = parts.port  # raises ValueError for a port that is not a number
     except ValueError:
         return _mask_unparsable(url)
-    netloc = parts.netloc
-    if "@" in netloc:
-        userinfo, _, hostport = netloc.rpartition("@")
-        user, has_password, _ = userinfo.partition(":")
-        if has_password:
-            userinfo = f"{user}:{MASK}"
-        elif TOKEN_SEGMENT_RE.match(user):
-            userinfo = MASK  # a token given as the user name (https://TOKEN@host)
-        netloc = f"{userinfo}@{hostport}"
+    netloc = _masked_netloc(parts.netloc)
     path = "/".join(
         MASK if TOKEN_SEGMENT_RE.match(segment) else segment for segment in parts.path.split("/")
     )
-    query = parts.query
-    if query:
-        pairs = parse_qsl(query, keep_blank_values=True)
-        query = "&".join(
-            f"{quote(name, safe='')}={MASK if _secret_param(name) or TOKEN_SEGMENT_RE.match(value) else quote(value, safe='')}"  # noqa: E501
-            for name, value in pairs
-        )
+    query = _masked_query(parts.query)
     # Joined by hand: urlunsplit drops the `//` of an empty host (`sqlite:///file.db`).
     masked = f"{parts.scheme}://{netloc}{path}" if "//" in url else f"{parts.scheme}:{path}"
     if query:
@@ -72,6 +58,35 @@ def mask_url(url: str) -> str:
     if parts.fragment:
         masked += f"#{MASK}"
     return masked
+
+
+def _masked_netloc(netloc: str) -> str:
+    """The password, or a token given as the user name (https://TOKEN@host), masked."""
+    if "@" not in netloc:
+        return netloc
+    userinfo, _, hostport = netloc.rpartition("@")
+    user, has_password, _ = userinfo.partition(":")
+    if has_password:
+        userinfo = f"{user}:{MASK}"
+    elif TOKEN_SEGMENT_RE.match(user):
+        userinfo = MASK
+    return f"{userinfo}@{hostport}"
+
+
+def _masked_query(query: str) -> str:
+    """Credential parameters and token-shaped values masked, the rest re-quoted."""
+    if not query:
+        return query
+    return "&".join(
+        f"{quote(name, safe='')}={_masked_value(name, value)}"
+        for name, value in parse_qsl(query, keep_blank_values=True)
+    )
+
+
+def _masked_value(name: str, value: str) -> str:
+    if _secret_param(name) or TOKEN_SEGMENT_RE.match(value):
+        return MASK
+    return quote(value, safe="")
 
 
 def mask_secrets(text: str) -> str:

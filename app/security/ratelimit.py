@@ -11,14 +11,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-import re
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
 from redis.asyncio import Redis
 from redis.exceptions import NoScriptError, RedisError
+
+# The limits and their parser live in a leaf module that the settings validate with;
+# re-exported for the middleware that imports them from here.
+from app.route_limits import Limit as Limit
+from app.route_limits import parse_route_limits as parse_route_limits
 
 logger = logging.getLogger("app.security.ratelimit")
 
@@ -83,59 +86,6 @@ redis.call('HSET', KEYS[1], 'viol', viol, 'viol_exp', viol_exp)
 redis.call('PEXPIRE', KEYS[1], math.ceil(math.max(tat, viol_exp, strikes_exp) - now))
 return {0, 0, allow_at - now, tat - now, 0, 0}
 """
-
-
-@dataclass(frozen=True)
-class Limit:
-    requests: int
-    window: int
-    burst: int = 0
-
-    @property
-    def capacity(self) -> int:
-        return self.requests + self.burst
-
-    @property
-    def interval_ms(self) -> float:
-        return self.window * 1000 / self.requests
-
-    def policy(self) -> str:
-        return f"{self.requests};w={self.window};burst={self.burst}"
-
-
-RULE_RE = re.compile(
-    r"^(?:(?P<method>[A-Z]+)\s+)?(?P<prefix>/\S*)\s*=\s*(?P<requests>\d+)/(?P<window>\d+)"
-    r"(?:/(?P<burst>\d+))?$"
-)
-
-
-@dataclass(frozen=True)
-class RouteLimit:
-    name: str
-    method: str | None
-    prefix: str
-    limit: Limit
-
-    def matches(self, method: str, path: str) -> bool:
-        return (self.method is None or self.method == method) and path.startswith(self.prefix)
-
-
-def parse_route_limits(rules: Iterable[str]) -> list[RouteLimit]:
-    """`[METHOD ]/path-prefix=REQUESTS/WINDOW[/BURST]`, e.g. `POST /api/v1/auth/login=10/60/0`."""
-    parsed = []
-    for rule in rules:
-        match = RULE_RE.match(rule.strip())
-        if match is None or int(match["requests"]) < 1 or int(match["window"]) < 1:
-            raise ValueError(
-                f"RATE_LIMIT_ROUTES entry {rule!r} is not "
-                "`[METHOD ]/prefix=REQUESTS/WINDOW[/BURST]`"
-            )
-        method = match["method"]
-        name = f"{method} {match['prefix']}" if method else match["prefix"]
-        limit = Limit(int(match["requests"]), int(match["window"]), int(match["burst"] or 0))
-        parsed.append(RouteLimit(name, method, match["prefix"], limit))
-    # The longest prefix wins, so specific rules can sit beside general ones.
-    return sorted(parsed, key=lambda r: (len(r.prefix), r.method is not None), reverse=True)
 
 
 @dataclass(slots=True)  # not frozen: built on every request, and frozen init is slower
@@ -314,26 +264,25 @@ class RateLimiter:
     async def hit(self, key: str, limit: Limit) -> RateDecision:
         if self._batcher is None:
             return self.memory.hit(key, limit, self.block_seconds)
-        lease = self._leases.get(key)
-        if lease is None:
-            if len(self._leases) >= 10_000:
-                self._prune_leases()
-            lease = self._leases[key] = Lease()
+        lease = self._lease(key)
         # One Redis call per key in flight per worker: requests that arrive meanwhile spend
         # the lease, or wait for the call and spend what it brings, instead of each reserving
         # a lease of their own. A lease running low is refilled in the background.
         while True:
             if lease.credits > 0 and lease.expires > time.monotonic():
-                lease.credits -= 1
-                if lease.last_grant > 1 and lease.credits < lease.last_grant // 2:
-                    self._refill(key, limit, lease)
-                remaining = lease.remaining + lease.credits
-                return RateDecision(True, limit.capacity, remaining, 0.0, lease.reset_after)
+                return self._spend(key, limit, lease)
             if lease.flight is None:
                 break
             shared = await asyncio.shield(lease.flight)
             if shared is not None and not shared.allowed:
                 return replace(shared, newly_blocked=False)
+        decision = await self._ask_for_all(key, limit, lease)
+        if decision is None:
+            return self.memory.hit(key, limit, self.block_seconds)
+        return decision
+
+    async def _ask_for_all(self, key: str, limit: Limit, lease: Lease) -> RateDecision | None:
+        """Ask Redis for this request and whoever waits on the lease meanwhile."""
         lease.credits = 0
         flight: asyncio.Future[RateDecision | None] = asyncio.get_running_loop().create_future()
         lease.flight = flight
@@ -345,9 +294,23 @@ class RateLimiter:
         finally:
             lease.flight = None
             flight.set_result(decision)
-        if decision is None:
-            return self.memory.hit(key, limit, self.block_seconds)
         return decision
+
+    def _lease(self, key: str) -> Lease:
+        lease = self._leases.get(key)
+        if lease is None:
+            if len(self._leases) >= 10_000:
+                self._prune_leases()
+            lease = self._leases[key] = Lease()
+        return lease
+
+    def _spend(self, key: str, limit: Limit, lease: Lease) -> RateDecision:
+        """Admit one request from the lease's credits, refilling it when it runs low."""
+        lease.credits -= 1
+        if lease.last_grant > 1 and lease.credits < lease.last_grant // 2:
+            self._refill(key, limit, lease)
+        remaining = lease.remaining + lease.credits
+        return RateDecision(True, limit.capacity, remaining, 0.0, lease.reset_after)
 
     async def backend(self) -> tuple[str, str | None]:
         """Where decisions are made now: `redis`, `memory` (no Redis configured), or

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 import uuid
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypeGuard
 
 import jwt
 
@@ -62,6 +62,24 @@ class TokenClaims:
 class IssuedToken:
     token: str
     claims: TokenClaims
+
+
+def _valid_subject(sub: object) -> TypeGuard[str]:
+    """A user id: ASCII digits, at most ten, naming a user id in range."""
+    return (
+        isinstance(sub, str)
+        and sub.isascii()
+        and sub.isdigit()
+        and len(sub) <= 10
+        and 0 < int(sub) <= MAX_USER_ID
+    )
+
+
+def _valid_family(family: object, *, required: bool) -> bool:
+    """A refresh-token family id: up to 32 characters, present on every refresh token."""
+    if family is None:
+        return not required
+    return isinstance(family, str) and 0 < len(family) <= 32
 
 
 class TokenService:
@@ -133,21 +151,13 @@ class TokenService:
             raise InvalidToken() from None
         if payload.get("type") != expected:
             raise InvalidToken(f"An {expected} token is required.")
-        sub, jti = payload.get("sub"), payload.get("jti")
+        sub, jti, family = payload.get("sub"), payload.get("jti"), payload.get("fam")
         if not (
-            isinstance(sub, str)
-            and sub.isascii()
-            and sub.isdigit()
-            and len(sub) <= 10
-            and 0 < int(sub) <= MAX_USER_ID
+            _valid_subject(sub)
             and isinstance(jti, str)
             and 0 < len(jti) <= MAX_JTI_LENGTH
+            and _valid_family(family, required=expected == "refresh")
         ):
-            raise InvalidToken()
-        family = payload.get("fam")
-        if family is not None and not (isinstance(family, str) and 0 < len(family) <= 32):
-            raise InvalidToken()
-        if expected == "refresh" and family is None:
             raise InvalidToken()
         scope = payload.get("scope", "")
         return TokenClaims(

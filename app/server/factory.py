@@ -1,7 +1,8 @@
 """What each server worker calls: the app factory and the logging set-up.
 
 Workers are fresh interpreters; they rebuild the same Settings from the environment that
-`btai serve` prepared, so every worker of one run has one configuration.
+`btai serve` prepared, so every worker of one run has one configuration. The logging set-up
+takes plain values: the supervisor of several workers runs it without building Settings.
 """
 
 from __future__ import annotations
@@ -9,21 +10,21 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any, cast
 
-from app.settings import Settings, get_settings
-
 if TYPE_CHECKING:
     from fastapi import FastAPI
     from starlette.types import ASGIApp
 
-
-def root_handler() -> logging.Handler:
-    """The service's log handler (JSON outside development), for logging.dictConfig."""
-    from app.logging_config import build_handler
-
-    return build_handler(get_settings())
+    from app.settings import Settings
 
 
-def logging_dict_config(level: str) -> dict[str, Any]:
+def root_handler(readable: bool = False) -> logging.Handler:
+    """The service's log handler (JSON unless `readable`), for logging.dictConfig."""
+    from app.logging_config import log_handler
+
+    return log_handler(readable=readable)
+
+
+def logging_dict_config(level: str, *, readable: bool) -> dict[str, Any]:
     """A dictConfig the servers apply in every process, before the app is even built.
 
     Routing uvicorn's and granian's loggers to the root handler keeps one format per process
@@ -40,7 +41,7 @@ def logging_dict_config(level: str) -> dict[str, Any]:
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "handlers": {"btai": {"()": "app.server.factory.root_handler"}},
+        "handlers": {"btai": {"()": "app.server.factory.root_handler", "readable": readable}},
         "root": {"handlers": ["btai"], "level": level.upper()},
         "loggers": loggers,
     }
@@ -61,6 +62,8 @@ def _build(settings: Settings) -> FastAPI:
 
 def create_worker_app() -> FastAPI:
     """Build the app from the environment, as a uvicorn worker does."""
+    from app.settings import get_settings
+
     return _build(get_settings())
 
 
@@ -69,6 +72,7 @@ def create_proxied_worker_app() -> ASGIApp:
     from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
     from app.server.http_limits import RequestLineLimit
+    from app.settings import get_settings
 
     settings = get_settings()
     proxied = ProxyHeadersMiddleware(

@@ -63,7 +63,7 @@ def run_granian(options: ServeOptions) -> bool:
         http1_settings=HTTP1Settings(max_buffer_size=max(8192, options.head_limits.total)),
         log_access=False,
         log_level=LogLevels(options.log_level),
-        log_dictconfig=logging_dict_config(options.log_level),
+        log_dictconfig=logging_dict_config(options.log_level, readable=options.readable_logs),
         respawn_failed_workers=True,
         workers_kill_timeout=options.graceful_seconds + 1,
         reload=options.reload,

@@ -38,6 +38,8 @@ class ServeOptions:
     reload: bool = False
     trusted_proxies: list[str] = field(default_factory=list)
     log_level: str = "info"
+    readable_logs: bool = False
+    """Readable log lines (development) instead of JSON lines."""
     metrics_dir: Path | None = None
     head_limits: HeadLimits = field(default_factory=HeadLimits)
 

@@ -126,7 +126,7 @@ def uvicorn_config(options: ServeOptions) -> Config:
         timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
         access_log=False,
         log_level=options.log_level,
-        log_config=logging_dict_config(options.log_level),
+        log_config=logging_dict_config(options.log_level, readable=options.readable_logs),
         reload=options.reload,
         reload_dirs=[str(Path(__file__).resolve().parents[1])] if options.reload else None,
         server_header=False,

@@ -13,6 +13,10 @@ backoff and full jitter up to `max_retries`, then the task is dead-lettered.
 Shutdown stops claiming as soon as the process is told to stop (see `app.services.shutdown`),
 lets running tasks finish within what is left of the one grace period that in-flight requests
 also drain in, and returns the rest to `pending` without counting the interrupted attempt.
+
+This module is the dispatcher and its lifecycle; task kinds, priorities and the backoff are in
+`queue_kinds`, the recording of outcomes in `queue_outcomes`, the statements in `queue_store`
+and the wake-ups between processes in `queue_wake`.
 """
 
 from __future__ import annotations
@@ -25,12 +29,11 @@ import random
 import socket
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -39,49 +42,37 @@ from app.db.tables.queue import QueueTask
 from app.errors import database_outage
 from app.monitoring.metrics import (
     QUEUE_DEPTH,
-    QUEUE_RETRIES,
     QUEUE_RUNNING,
     QUEUE_TASK_DURATION,
     QUEUE_TASKS,
 )
 from app.services import queue_store, shutdown
-from app.services.queue_store import ClaimedTask, fenced
+from app.services.queue_kinds import (
+    BACKOFF_BASE,
+    DEFAULT_QUEUE,
+    SYSTEM_QUEUE,
+    Handler,
+    OnComplete,
+    OnDead,
+    TaskKind,
+    echo,
+    sleep,
+)
+from app.services.queue_kinds import backoff_delay as backoff_delay
+from app.services.queue_kinds import priority_for as priority_for
+from app.services.queue_outcomes import Outcomes
+from app.services.queue_store import ClaimedTask
 from app.services.queue_wake import FALLBACK_POLL, QueueListener, notify
 from app.settings import Settings
 
 logger = logging.getLogger("app.queue")
 
-URGENCY_PRIORITY: Mapping[str, int] = {"low": 0, "medium": 1, "high": 2, "critical": 3}
-"""Request urgency to queue priority; higher runs first."""
-DEFAULT_QUEUE = "default"
-SYSTEM_QUEUE = "system"
-BACKOFF_BASE = 1.0
-"""Seconds before the first retry (before jitter); doubles with every attempt."""
-BACKOFF_CAP = 300.0
-"""No retry waits longer than five minutes."""
 COMPLETED_RETENTION = 24 * 3600.0
 """Completed task rows are purged a day after they finish (results live with their owners)."""
 CLAIM_FAILURE_LOG_EVERY = 100
 """While the database is down, one claim failure in a hundred is logged (per worker)."""
 MAINTENANCE_EVERY_LEASES = 3
 """Leases are renewed (and expired ones reaped) three times per lease period."""
-
-Handler = Callable[[ClaimedTask], Awaitable[Any]]
-OnComplete = Callable[[AsyncSession, ClaimedTask, Any], Awaitable[None]]
-OnDead = Callable[[AsyncSession, ClaimedTask, str], Awaitable[None]]
-
-
-@dataclass(frozen=True, slots=True)
-class TaskKind:
-    queue: str
-    handler: Handler
-    on_complete: OnComplete | None = None
-    on_dead: OnDead | None = None
-
-
-def backoff_delay(attempt: int, rng: random.Random, base: float = BACKOFF_BASE) -> float:
-    """Full jitter: uniform between 0 and base × 2^(attempt-1), capped."""
-    return rng.uniform(0.0, min(BACKOFF_CAP, base * 2 ** max(attempt - 1, 0)))
 
 
 class TaskQueue:
@@ -119,8 +110,9 @@ class TaskQueue:
         self._claim_failures = 0
         self._unsubscribe: Callable[[], None] | None = None
         self._listener = QueueListener(db, self._wake.set)
-        self.register("queue.echo", _echo, queue=SYSTEM_QUEUE)
-        self.register("queue.sleep", _sleep, queue=SYSTEM_QUEUE)
+        self._outcomes = Outcomes(db, self._running, backoff_base=backoff_base, rng=self._rng)
+        self.register("queue.echo", echo, queue=SYSTEM_QUEUE)
+        self.register("queue.sleep", sleep, queue=SYSTEM_QUEUE)
 
     # --- registry and producers ---------------------------------------------------------------
     def register(
@@ -372,7 +364,7 @@ class TaskQueue:
     async def _execute(self, task: ClaimedTask) -> None:
         kind = self._kinds[task.kind]
         if task.attempts > task.max_retries + 1:  # every earlier attempt died with its worker
-            await self._finish_failed(task, kind, "worker lost too many times", dead=True)
+            await self._outcomes.finish_failed(task, kind, "worker lost too many times", dead=True)
             return
         QUEUE_RUNNING.labels(task.queue).inc()
         started = time.perf_counter_ns()
@@ -380,79 +372,17 @@ class TaskQueue:
             async with asyncio.timeout(self.task_timeout):
                 result = await kind.handler(task)
         except TimeoutError:
-            await self._after_failure(task, kind, f"timed out after {self.task_timeout:g}s")
+            await self._outcomes.failed(task, kind, f"timed out after {self.task_timeout:g}s")
         except asyncio.CancelledError:
             raise  # shutdown: the task stays in _running and is returned to pending
         except Exception as exc:
             logger.warning("task %s (%s) failed: %r", task.id, task.kind, exc)
-            await self._after_failure(task, kind, f"{type(exc).__name__}: {exc}")
+            await self._outcomes.failed(task, kind, f"{type(exc).__name__}: {exc}")
         else:
-            await self._complete(task, kind, result)
+            await self._outcomes.completed(task, kind, result)
         finally:
             QUEUE_RUNNING.labels(task.queue).dec()
             QUEUE_TASK_DURATION.labels(task.queue).observe((time.perf_counter_ns() - started) / 1e9)
-
-    async def _complete(self, task: ClaimedTask, kind: TaskKind, result: Any) -> None:
-        try:
-            async with session_scope(self.db.sessions) as session:
-                done = await session.execute(
-                    update(QueueTask)
-                    .where(fenced(task))
-                    .values(
-                        state="completed",
-                        result=result,
-                        finished_at=time.time(),
-                        lease_token=None,
-                        lease_expires_at=None,
-                    )
-                )
-                if done.rowcount != 1:  # type: ignore[attr-defined]
-                    QUEUE_TASKS.labels(task.queue, "lease_lost").inc()
-                    logger.warning("task %s finished after losing its lease; not recorded", task.id)
-                    return
-                if kind.on_complete is not None:
-                    await kind.on_complete(session, task, result)
-        except Exception as exc:
-            logger.exception("recording completion of task %s failed", task.id)
-            await self._after_failure(task, kind, f"completion failed: {exc!r}")
-            return
-        finally:
-            self._running.pop(task.id, None)
-        QUEUE_TASKS.labels(task.queue, "completed").inc()
-
-    async def _after_failure(self, task: ClaimedTask, kind: TaskKind, error: str) -> None:
-        await self._finish_failed(task, kind, error, dead=task.attempts > task.max_retries)
-
-    async def _finish_failed(
-        self, task: ClaimedTask, kind: TaskKind, error: str, *, dead: bool
-    ) -> None:
-        values: dict[str, Any] = {
-            "lease_token": None,
-            "lease_expires_at": None,
-            "lease_owner": None,
-            "last_error": error[:2000],
-        }
-        if dead:
-            values.update(state="dead", finished_at=time.time())
-        else:
-            delay = backoff_delay(task.attempts, self._rng, self.backoff_base)
-            values.update(state="pending", available_at=time.time() + delay)
-        try:
-            async with session_scope(self.db.sessions) as session:
-                changed = await session.execute(
-                    update(QueueTask).where(fenced(task)).values(**values)
-                )
-                recorded = changed.rowcount == 1  # type: ignore[attr-defined]
-                if recorded and dead and kind.on_dead is not None:
-                    await kind.on_dead(session, task, error)
-        finally:
-            self._running.pop(task.id, None)
-        if dead:
-            QUEUE_TASKS.labels(task.queue, "dead").inc()
-            logger.error("task %s (%s) dead-lettered: %s", task.id, task.kind, error)
-        else:
-            QUEUE_RETRIES.labels(task.queue).inc()
-            QUEUE_TASKS.labels(task.queue, "retried").inc()
 
     async def _release(self, task: ClaimedTask, within: float | None = None) -> bool:
         try:
@@ -511,19 +441,3 @@ async def _settle(tasks: list[asyncio.Task[Any]], within: float) -> None:
     for task in tasks:
         if task.done() and not task.cancelled() and task.exception() is not None:
             logger.warning("queue %s ended with %r", task.get_name(), task.exception())
-
-
-async def _echo(task: ClaimedTask) -> dict[str, Any]:
-    """A cheap diagnostic task: returns its payload and who ran it."""
-    return {"echo": task.payload, "task_id": task.id, "pid": os.getpid()}
-
-
-async def _sleep(task: ClaimedTask) -> dict[str, Any]:
-    """A diagnostic task that takes `seconds` to run, for drills of shutdown and leases."""
-    seconds = float(task.payload.get("seconds", 1.0))
-    await asyncio.sleep(seconds)
-    return {"slept": seconds, "task_id": task.id, "pid": os.getpid()}
-
-
-def priority_for(urgency: str) -> int:
-    return URGENCY_PRIORITY.get(urgency, URGENCY_PRIORITY["medium"])

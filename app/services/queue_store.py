@@ -177,8 +177,13 @@ async def read_stats(db: Database) -> dict[str, Any]:
     queues: dict[str, dict[str, Any]] = {}
 
     def entry(name: str) -> dict[str, Any]:
-        blank = {"pending": 0, "by_priority": {}, "running": 0, "dead": 0,
-                 "oldest_pending_age_seconds": None}  # fmt: skip
+        blank = {
+            "pending": 0,
+            "by_priority": {},
+            "running": 0,
+            "dead": 0,
+            "oldest_pending_age_seconds": None,
+        }
         return queues.setdefault(name, blank)
 
     oldest_all: float | None = None

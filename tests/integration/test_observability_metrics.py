@@ -12,8 +12,8 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from app.main import create_app
-from app.monitoring.exposition import prepare_multiprocess_dir
 from app.monitoring.request_stats import FLUSH_INTERVAL
+from app.server.metrics_dir import prepare_multiprocess_dir
 from app.settings import Settings
 from tests.support.server import run_server
 from tests.support.timing import scaled

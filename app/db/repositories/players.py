@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,7 +14,6 @@ from app.db.tables.baseball import Player, PlayerSeason
 from app.db.tables.contracts import SalaryHistory
 from app.domain.contracts import SalaryRecord
 
-SortKey = Literal["war", "-war", "salary", "-salary", "name", "-name", "age", "-age"]
 SORT_KEYS: tuple[str, ...] = ("war", "-war", "salary", "-salary", "name", "-name", "age", "-age")
 PlayerRow = tuple[Player, PlayerSeason]
 
@@ -83,15 +82,12 @@ def _shape(f: PlayerFilter) -> tuple[bool, bool, bool, bool, bool]:
 
 
 @lru_cache(maxsize=512)
-def _statement(
-    summary: bool, shape: tuple[bool, bool, bool, bool, bool], sort: str, keyed: bool
-) -> Any:
+def _statement(shape: tuple[bool, bool, bool, bool, bool], sort: str, keyed: bool) -> Any:
     """The page query for one combination of filters, built once: a statement with bound
     parameters costs far less per request than building and compiling it anew."""
     has_q, has_position, has_team, has_min_war, has_max_salary = shape
-    columns = SUMMARY_COLUMNS if summary else (Player, PlayerSeason)
     query = (
-        select(*columns)
+        select(*SUMMARY_COLUMNS)
         .join(PlayerSeason, PlayerSeason.player_id == Player.player_id)
         .where(PlayerSeason.season == bindparam("season"))
     )
@@ -141,20 +137,6 @@ def _parameters(f: PlayerFilter, limit: int, after: Keyset | None) -> dict[str, 
     return values
 
 
-async def search_players(
-    session: AsyncSession,
-    filters: PlayerFilter,
-    *,
-    sort: str = "-war",
-    limit: int = 25,
-    after: Keyset | None = None,
-) -> list[PlayerRow]:
-    """One page of players, ordered by `sort` then player id; `after` continues a page."""
-    query = _statement(False, _shape(filters), sort, after is not None)
-    result = await session.execute(query, _parameters(filters, limit, after))
-    return [(p, s) for p, s in result.all()]
-
-
 async def search_player_summaries(
     session: AsyncSession,
     filters: PlayerFilter,
@@ -163,8 +145,9 @@ async def search_player_summaries(
     limit: int = 25,
     after: Keyset | None = None,
 ) -> list[dict[str, Any]]:
-    """`search_players` as plain mappings of SUMMARY_COLUMNS (what a list page shows)."""
-    query = _statement(True, _shape(filters), sort, after is not None)
+    """One page of list rows (mappings of SUMMARY_COLUMNS), ordered by `sort` then player id;
+    `after` continues a page."""
+    query = _statement(_shape(filters), sort, after is not None)
     result = await session.execute(query, _parameters(filters, limit, after))
     return [dict(row) for row in result.mappings()]
 
@@ -186,19 +169,6 @@ def summary_sort_value(row: dict[str, Any], sort: str) -> Any:
     if field == "name":
         return row["sort_name"]
     return row[field] or 0
-
-
-def sort_value(row: PlayerRow, sort: str) -> Any:
-    """The value of `sort_expression(sort)` for a row, for the next cursor."""
-    player, season = row
-    field = sort.lstrip("-")
-    if field == "war":
-        return season.war
-    if field == "salary":
-        return season.salary or 0
-    if field == "age":
-        return season.age or 0
-    return player.sort_name
 
 
 async def get_player(session: AsyncSession, player_id: str) -> Player | None:
@@ -231,29 +201,6 @@ async def salary_history(
         ).where(SalaryHistory.data_season == data_season, SalaryHistory.player_id == player_id)
     )
     return [SalaryRecord(s, t, float(a), float(v)) for s, t, a, v in result.all()]
-
-
-async def get_player_season(
-    session: AsyncSession, player_id: str, *, season: int
-) -> PlayerRow | None:
-    result = await session.execute(
-        select(Player, PlayerSeason)
-        .join(PlayerSeason, PlayerSeason.player_id == Player.player_id)
-        .where(Player.player_id == player_id, PlayerSeason.season == season)
-    )
-    row = result.first()
-    return (row[0], row[1]) if row else None
-
-
-async def players_by_ids(
-    session: AsyncSession, player_ids: Sequence[str], *, season: int
-) -> list[PlayerRow]:
-    result = await session.execute(
-        select(Player, PlayerSeason)
-        .join(PlayerSeason, PlayerSeason.player_id == Player.player_id)
-        .where(PlayerSeason.season == season, Player.player_id.in_(list(player_ids)))
-    )
-    return [(p, s) for p, s in result.all()]
 
 
 async def team_roster(session: AsyncSession, *, season: int, team_key: str) -> list[PlayerRow]:

@@ -1,0 +1,57 @@
+"""The supervisor of several workers loads the HTTP server and the logging set-up, nothing of
+the app: its memory is what the server needs, for as long as the server runs."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from app.server.options import HeadLimits, ServeOptions
+from app.server.supervisor import options_of, plan
+
+# What a supervisor that serves no request must never hold.
+APP_LIBRARIES = frozenset(
+    {"pydantic", "pydantic_settings", "fastapi", "sqlalchemy", "alembic", "redis"}
+    | {"prometheus_client", "app.settings", "app.main"}
+)
+
+
+def test_the_supervisor_modules_load_no_app_library() -> None:
+    code = (
+        "import sys, json\n"
+        "import app.server.supervisor, app.server.uvicorn_runner, app.server.granian_runner\n"
+        "import app.logging_config\n"
+        "print(json.dumps(sorted(sys.modules)))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-P", "-c", code], capture_output=True, text=True, check=True
+    )
+    loaded = set(json.loads(done.stdout))
+    assert "uvicorn" in loaded
+    heavy = sorted(m for m in loaded if m.split(".")[0] in APP_LIBRARIES or m in APP_LIBRARIES)
+    assert heavy == []
+
+
+def test_the_plan_carries_every_option_to_the_supervisor() -> None:
+    options = ServeOptions(
+        host="127.0.0.1",
+        port=8123,
+        workers=3,
+        graceful_timeout=7.5,
+        limit_concurrency=50,
+        backlog=64,
+        trusted_proxies=["10.0.0.0/8"],
+        log_level="warning",
+        readable_logs=True,
+        metrics_dir=Path("/tmp/metrics-here"),
+        head_limits=HeadLimits(request_line=1000, header_bytes=2000, headers=30),
+    )
+    text = plan(options, server="granian", remove_metrics_dir=True)
+    assert options_of(text) == (options, "granian", True)
+    assert options_of(plan(ServeOptions("::1", 1), server="uvicorn", remove_metrics_dir=False)) == (
+        ServeOptions("::1", 1),
+        "uvicorn",
+        False,
+    )
