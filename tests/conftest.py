@@ -11,6 +11,7 @@ import pytest
 
 from app.settings import Settings
 from tests.support.services import create_pg_database, drop_pg_database
+from tests.support.settings import settings_for
 
 pytest_plugins = ["tests.support.data"]
 
@@ -33,7 +34,7 @@ def make_settings(tmp_path: Path) -> Callable[..., Settings]:
     def build(**overrides: Any) -> Settings:
         values: dict[str, Any] = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/btai.db"}
         values.update(overrides)
-        return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+        return settings_for(**values)
 
     return build
 

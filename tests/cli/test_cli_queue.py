@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -29,11 +30,11 @@ async def _enqueue(settings: Settings) -> None:
 
 
 def test_queue_stats_json_shows_depth_per_priority(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, make_settings: Callable[..., Settings]
 ) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path}/q.db"
     upgrade_sync(url)
-    asyncio.run(_enqueue(Settings(_env_file=None, DATABASE_URL=url)))  # type: ignore[call-arg]
+    asyncio.run(_enqueue(make_settings(DATABASE_URL=url)))
     monkeypatch.setenv("DATABASE_URL", url)
     result = runner.invoke(app, ["queue", "stats", "--json"])
     assert result.exit_code == 0, result.output

@@ -122,11 +122,9 @@ async def _get(url: str, data_dir: Path, paths: list[str]) -> list[dict[str, Any
     import httpx
 
     from app.main import create_app
-    from app.settings import Settings
+    from tests.support.settings import settings_for
 
-    settings = Settings(  # type: ignore[call-arg]
-        _env_file=None, DATABASE_URL=url, DATA_DIR=data_dir, DATA_SEASON=2019
-    )
+    settings = settings_for(DATABASE_URL=url, DATA_DIR=data_dir, DATA_SEASON=2019)
     app = create_app(settings)
     async with (
         app.router.lifespan_context(app),

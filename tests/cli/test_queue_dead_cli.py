@@ -10,7 +10,7 @@ from pathlib import Path
 from app.db.engine import Database
 from app.db.migrate import upgrade
 from app.db.tables.queue import QueueTask
-from app.settings import Settings
+from tests.support.settings import settings_for
 
 BTAI = str(Path(sys.executable).with_name("btai"))
 
@@ -24,7 +24,7 @@ def _btai(url: str, *args: str) -> subprocess.CompletedProcess[str]:
 
 async def _seed(url: str) -> None:
     await upgrade(url)
-    db = Database(Settings(_env_file=None, DATABASE_URL=url))  # type: ignore[call-arg]
+    db = Database(settings_for(DATABASE_URL=url))
     now = time.time()
     async with db.sessions() as session, session.begin():
         for index, state in enumerate(("dead", "dead", "pending")):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
+from app.settings import Settings
 from btai_ops.cli import app
 from btai_ops.errors import ConfigError
 from btai_ops.health_view import build_view, failing_checks, render_view
@@ -179,13 +181,13 @@ def test_wait_ready_judges_by_readiness_not_by_full_report_warnings() -> None:
 
 
 @pytest.mark.parametrize("name", ["development", "staging", "production"])
-def test_project_environments_give_valid_settings(name: str) -> None:
-    from app.settings import Settings
-
+def test_project_environments_give_valid_settings(
+    name: str, make_settings: Callable[..., Settings]
+) -> None:
     values = environment_settings(name)
     assert values["ENVIRONMENT"] == name
     secret = {"JWT_SECRET_KEY": "x" * 40}
-    settings = Settings(_env_file=None, **{**values, **secret})  # type: ignore[call-arg, arg-type]
+    settings = make_settings(**{**values, **secret})
     assert settings.ENVIRONMENT.value == name
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -24,7 +25,9 @@ def run(tmp_path: Path, *args: str, stdin: str) -> subprocess.CompletedProcess[s
     )
 
 
-def test_create_admin_then_log_in_as_it(tmp_path: Path) -> None:
+def test_create_admin_then_log_in_as_it(
+    tmp_path: Path, make_settings: Callable[..., Settings]
+) -> None:
     result = run(
         tmp_path, "Root.Admin", "--admin", "--password-stdin", "--json", stdin=STRONG_PASSWORD
     )
@@ -34,7 +37,7 @@ def test_create_admin_then_log_in_as_it(tmp_path: Path) -> None:
     assert "username 'Root.Admin' normalised to 'root.admin'" in result.stderr
 
     async def log_in() -> str:
-        settings = Settings(_env_file=None, DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/btai.db")  # type: ignore[call-arg]
+        settings = make_settings(DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/btai.db")
         security = SecurityServices(settings)
         async with Database.open(settings) as db, security.running(db):
             from app.security.accounts import RequestMeta, login
@@ -67,8 +70,10 @@ def test_bad_username_is_a_usage_error(tmp_path: Path) -> None:
     assert result.stderr.startswith("Error: username")
 
 
-def test_create_user_refuses_unknown_roles(tmp_path: Path) -> None:
-    settings = Settings(_env_file=None, DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/x.db")  # type: ignore[call-arg]
+def test_create_user_refuses_unknown_roles(
+    tmp_path: Path, make_settings: Callable[..., Settings]
+) -> None:
+    settings = make_settings(DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/x.db")
 
     async def attempt() -> None:
         security = SecurityServices(settings)

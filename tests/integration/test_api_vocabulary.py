@@ -1,7 +1,7 @@
 """One vocabulary across routes: counts are `*_count`, one page shape with a Link header,
 franchise codes found or pointed to."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import httpx
 import pytest_asyncio
@@ -11,10 +11,10 @@ from app.settings import Settings
 
 
 @pytest_asyncio.fixture
-async def client(seeded_sqlite_url: str) -> AsyncIterator[httpx.AsyncClient]:
-    settings = Settings(  # type: ignore[call-arg]
-        _env_file=None, DATABASE_URL=seeded_sqlite_url, RATE_LIMIT_ENABLED=False
-    )
+async def client(
+    seeded_sqlite_url: str, make_settings: Callable[..., Settings]
+) -> AsyncIterator[httpx.AsyncClient]:
+    settings = make_settings(DATABASE_URL=seeded_sqlite_url, RATE_LIMIT_ENABLED=False)
     app = create_app(settings)
     async with (
         app.router.lifespan_context(app),

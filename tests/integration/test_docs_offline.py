@@ -4,9 +4,7 @@ Chromium resolves no host name but the loopback server's address, so a page that
 its scripts from a CDN would render nothing and fail here.
 """
 
-import os
 import re
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,19 +13,14 @@ import httpx
 import pytest
 
 from tests.support.server import ServerProcess, run_server
+from tests.support.tools import chromium
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-
 
 def _rendered_dom(url: str, profile: Path) -> str:
-    if CHROMIUM is None:
-        if os.environ.get("CI"):
-            pytest.fail("chromium is not installed (make system-tools installs it)")
-        pytest.skip("chromium is not installed")
     command = [
-        CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+        chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
         f"--user-data-dir={profile}",
         # No network: every host name fails to resolve except the loopback address.
         "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",

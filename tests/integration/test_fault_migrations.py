@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -65,8 +66,10 @@ def test_five_servers_started_together_on_an_empty_postgres_all_become_ready(
 
 
 @pytest.mark.postgres
-async def test_concurrent_prepares_on_postgres_migrate_and_seed_once(pg_url: str) -> None:
-    settings = Settings(_env_file=None, DATABASE_URL=pg_url)  # type: ignore[call-arg]
+async def test_concurrent_prepares_on_postgres_migrate_and_seed_once(
+    pg_url: str, make_settings: Callable[..., Settings]
+) -> None:
+    settings = make_settings(DATABASE_URL=pg_url)
     await asyncio.gather(*(prepare_database(settings) for _ in range(4)))
     versions, teams, seasons = await _schema_facts(pg_url)
     assert versions == sorted(head_revisions())

@@ -3,34 +3,22 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import httpx
-import pytest
 import yaml
 
 from app.main import create_app
 from app.settings import Settings
+from tests.support.tools import promtool
 
 MONITORING = Path(__file__).resolve().parents[2] / "app" / "monitoring"
 RULES = MONITORING / "prometheus" / "rules.yml"
 DASHBOARD = MONITORING / "grafana" / "btai-dashboard.json"
 PROMQL_WORDS = {"sum", "max", "min", "avg", "rate", "by", "histogram_quantile", "without"}
-
-
-def promtool() -> str:
-    found = shutil.which("promtool")
-    if found is None:
-        message = "promtool is not installed (Debian package `prometheus`)"
-        if os.environ.get("CI"):
-            pytest.fail(message + "; CI must have it")
-        pytest.skip(message)
-    return found
 
 
 def rule_groups() -> list[dict[str, object]]:

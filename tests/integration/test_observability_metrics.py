@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 import time
 from collections.abc import Callable
@@ -19,6 +17,7 @@ from app.server.metrics_dir import prepare_multiprocess_dir
 from app.settings import Settings
 from tests.support.server import run_server
 from tests.support.timing import scaled
+from tests.support.tools import promtool
 
 
 async def scrape(app: object, path: str = "/metrics") -> httpx.Response:
@@ -67,15 +66,9 @@ async def test_metrics_parse_with_prometheus_parser(
 
 
 async def test_promtool_finds_no_problem(make_settings: Callable[..., Settings]) -> None:
-    promtool = shutil.which("promtool")
-    if promtool is None:
-        message = "promtool is not installed (Debian package `prometheus`)"
-        if os.environ.get("CI"):
-            pytest.fail(message + "; CI must have it")
-        pytest.skip(message)
     response = await scrape(create_app(make_settings()))
     result = subprocess.run(
-        [promtool, "check", "metrics"],
+        [promtool(), "check", "metrics"],
         input=response.content,
         capture_output=True,
         timeout=30,

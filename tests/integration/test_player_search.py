@@ -16,7 +16,8 @@ from app.db.repositories import players as repo
 from app.db.repositories.players import SORT_KEYS, Keyset, PlayerFilter
 from app.main import create_app
 from app.services.player_search import PlayerSearch, SeasonPlayers, read_season
-from app.settings import Settings
+from tests.support.settings import settings_for
+from tests.support.timing import scaled
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -38,7 +39,7 @@ FILTERS = [
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def database(module_db_url: str) -> AsyncIterator[Database]:
-    settings = Settings(_env_file=None, DATABASE_URL=module_db_url)  # type: ignore[call-arg]
+    settings = settings_for(DATABASE_URL=module_db_url)
     async with Database.open(settings) as db:
         yield db
 
@@ -99,9 +100,7 @@ async def clients(module_db_url: str) -> AsyncIterator[tuple[httpx.AsyncClient, 
     """One app answering from memory, one from the database (ENABLE_CACHING=false)."""
     built = []
     for caching in (True, False):
-        settings = Settings(  # type: ignore[call-arg]
-            _env_file=None, DATABASE_URL=module_db_url, ENABLE_CACHING=caching
-        )
+        settings = settings_for(DATABASE_URL=module_db_url, ENABLE_CACHING=caching)
         built.append(create_app(settings))
     async with (
         built[0].router.lifespan_context(built[0]),
@@ -154,7 +153,7 @@ async def test_an_expired_season_answers_while_one_read_replaces_it(database: Da
     first = await search.season(SEASON)
     stale = await search.season(SEASON)  # expired at once: served, and a read starts
     assert stale is first
-    async with asyncio.timeout(30):
+    async with asyncio.timeout(scaled(30)):
         while (fresh := await search.season(SEASON)) is first:
             await asyncio.sleep(0.01)
     assert fresh.count == first.count

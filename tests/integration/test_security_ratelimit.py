@@ -10,9 +10,9 @@ import pytest
 from pydantic import ValidationError
 from redis.asyncio import Redis
 
-from app.monitoring.metrics import RATE_LIMIT_REJECTIONS
 from app.security.ratelimit import LEASE_MAX, Limit, RateLimiter, parse_route_limits
 from app.settings import Settings
+from tests.support.metrics import sample
 from tests.support.security import (  # noqa: F401  (fixtures)
     bearer,
     fixture_migrated_sqlite_template,
@@ -141,7 +141,9 @@ async def test_redis_down_falls_back_to_memory() -> None:
         await dead.aclose()
 
 
-def test_route_rules_parse_and_the_longest_prefix_wins() -> None:
+def test_route_rules_parse_and_the_longest_prefix_wins(
+    make_settings: Callable[..., Settings],
+) -> None:
     rules = parse_route_limits(["/api/v1=50/60", "POST /api/v1/auth/login=3/60/1"])
     assert rules[0].name == "POST /api/v1/auth/login"
     assert rules[0].limit == Limit(3, 60, 1)
@@ -150,8 +152,8 @@ def test_route_rules_parse_and_the_longest_prefix_wins() -> None:
     with pytest.raises(ValueError, match="RATE_LIMIT_ROUTES"):
         parse_route_limits(["login=5"])
     with pytest.raises(ValidationError, match="RATE_LIMIT_ROUTES"):
-        Settings(_env_file=None, RATE_LIMIT_ROUTES="POST /api/v1/auth/login=ten/60")  # type: ignore[call-arg]
-    parsed = Settings(_env_file=None, RATE_LIMIT_ROUTES="/api/v1/trades=5/60, GET /x=1/1/2")  # type: ignore[call-arg]
+        make_settings(RATE_LIMIT_ROUTES="POST /api/v1/auth/login=ten/60")
+    parsed = make_settings(RATE_LIMIT_ROUTES="/api/v1/trades=5/60, GET /x=1/1/2")
     assert parsed.RATE_LIMIT_ROUTES == ["/api/v1/trades=5/60", "GET /x=1/1/2"]
 
 
@@ -170,7 +172,7 @@ def limited(make_settings: Callable[..., Settings], migrated_sqlite_url: str) ->
 
 
 async def test_middleware_limits_per_ip_with_headers_and_problem_json(limited: Settings) -> None:
-    before = RATE_LIMIT_REJECTIONS.labels("default")._value.get()
+    before = sample("rate_limit_rejections_total", scope="default")
     async with running_app(limited, migrate=False) as api:
         responses = [await api.client.get("/api/v1/auth/me") for _ in range(5)]
         probes = [await api.client.get("/api/v1/health/liveness") for _ in range(5)]
@@ -184,7 +186,7 @@ async def test_middleware_limits_per_ip_with_headers_and_problem_json(limited: S
     assert int(refused.headers["retry-after"]) >= 1
     assert refused.json()["status"] == 429
     assert all(p.status_code == 200 for p in probes)  # probes are exempt
-    assert RATE_LIMIT_REJECTIONS.labels("default")._value.get() == before + 2
+    assert sample("rate_limit_rejections_total", scope="default") == before + 2
 
 
 async def test_middleware_keys_users_apart_from_their_ip(limited: Settings) -> None:

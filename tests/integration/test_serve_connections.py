@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import resource
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import psutil
 import pytest
 
 from tests.support.server import ServerProcess, run_server
+from tests.support.timing import scaled
 
 pytestmark = pytest.mark.slow
 CONNECTIONS = 10_000
@@ -86,9 +88,13 @@ async def hold_and_ask(server: ServerProcess) -> tuple[int, list[int | BaseExcep
     gate = asyncio.Semaphore(OPENING_AT_ONCE)
     streams = await asyncio.gather(*(open_one(server.port, gate) for _ in range(CONNECTIONS)))
     try:
-        await asyncio.sleep(0.5)  # let the workers accept the last of them
+        # The workers accept the last of them a moment after the client sees them open.
         workers = workers_of(server)
+        deadline = time.monotonic() + scaled(30)
         held = established(workers, server.port)
+        while held < CONNECTIONS and time.monotonic() < deadline:
+            await asyncio.sleep(0.2)
+            held = established(workers, server.port)
         answers = await asyncio.gather(*(ask(s) for s in streams), return_exceptions=True)
         rss = [worker.memory_info().rss for worker in workers]
         return held, answers, rss
@@ -103,7 +109,8 @@ def test_ten_thousand_keep_alive_connections_are_held_and_answered(
     env = {"RATE_LIMIT_ENABLED": "false", "ENABLE_AUTH": "false"}
     args = ["--workers", "2", "--backlog", "4096"]
     with run_server(tmp_path, env=env, args=args) as server:
-        held, answers, rss = asyncio.run(asyncio.wait_for(hold_and_ask(server), timeout=240))
+        bounded = asyncio.wait_for(hold_and_ask(server), timeout=scaled(240))
+        held, answers, rss = asyncio.run(bounded)
         assert server.process.poll() is None, server.log()
     errors = [a for a in answers if isinstance(a, BaseException)]
     assert errors == [], f"{len(errors)} connections failed, first: {errors[:3]!r}"

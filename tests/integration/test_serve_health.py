@@ -95,11 +95,10 @@ def test_sigterm_under_steady_load_answers_every_request_sent_before_it(
             cwd=Path(__file__).resolve().parents[2],
         )
         try:
-            started = out.with_suffix(".started")
+            flowing = out.with_suffix(".flowing")  # a steady stream is flowing
             deadline = time.monotonic() + scaled(30)
-            while not started.exists() and time.monotonic() < deadline:
+            while not flowing.exists() and time.monotonic() < deadline:
                 time.sleep(0.05)
-            time.sleep(2.0)  # a steady stream is flowing
             signalled_at = time.time()
             server.process.send_signal(signal.SIGTERM)
             exit_code = server.process.wait(timeout=GRACE + scaled(5))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from app.monitoring.server_process import (
     server_processes,
 )
 from tests.support.server import run_server
+from tests.support.tools import promtool
 
 
 def process_families(text: str) -> dict[str, tuple[str, float]]:
@@ -87,14 +87,12 @@ def test_two_workers_export_cpu_and_memory_of_the_whole_server(tmp_path: Path) -
     # CPU time only grows, so the server's total is at least both workers' figures read before.
     assert families["process_cpu_seconds"][1] >= workers_cpu
     assert families["process_resident_memory_bytes"][1] >= largest_rss
-    promtool = shutil.which("promtool")
-    if promtool is not None:
-        result = subprocess.run(
-            [promtool, "check", "metrics"],
-            input=response.content,
-            capture_output=True,
-            timeout=30,
-            check=False,
-        )
-        assert result.returncode == 0, result.stdout + result.stderr
-        assert result.stdout.strip() == result.stderr.strip() == b""
+    result = subprocess.run(
+        [promtool(), "check", "metrics"],
+        input=response.content,
+        capture_output=True,
+        timeout=30,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.strip() == result.stderr.strip() == b""

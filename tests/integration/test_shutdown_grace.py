@@ -20,6 +20,7 @@ from app.services.queue import TaskQueue
 from app.settings import Settings
 from tests.integration.test_trades_servers import BASE_ENV, enqueue, query, states, wait_for
 from tests.support.server import run_server
+from tests.support.timing import scaled
 
 
 @pytest.fixture(autouse=True)
@@ -44,7 +45,7 @@ async def queue(tmp_path: Path, make_settings: Callable[..., Settings]) -> Async
 
 
 async def eventually(check: Callable[[], bool], timeout: float = 20) -> None:
-    async with asyncio.timeout(timeout):
+    async with asyncio.timeout(scaled(timeout)):
         while not check():
             await asyncio.sleep(0.02)
 

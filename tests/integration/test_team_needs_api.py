@@ -2,29 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import httpx
 import pytest
-import pytest_asyncio
 
 from app.data.loader import load_extract
 from app.data.seasons import build_rows
-from app.main import create_app
-from app.settings import Settings
+from tests.support.api_client import fixture_client  # noqa: F401  (the fixture `client`)
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def client(module_db_url: str) -> AsyncIterator[httpx.AsyncClient]:
-    settings = Settings(_env_file=None, DATABASE_URL=module_db_url)  # type: ignore[call-arg]
-    app = create_app(settings)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c,
-    ):
-        yield c
 
 
 async def _positions(client: httpx.AsyncClient, team: str) -> dict[str, dict[str, float]]:

@@ -4,30 +4,16 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-import pytest_asyncio
 
 from app.data.loader import load_extract
-from app.main import create_app
-from app.monitoring.metrics import CACHE_REQUESTS
-from app.settings import Settings
+from tests.support.api_client import fixture_client  # noqa: F401  (the fixture `client`)
+from tests.support.metrics import sample
 
 # Every test here only reads, so one app per database serves the whole module.
 pytestmark = pytest.mark.asyncio(loop_scope="module")
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def client(module_db_url: str) -> AsyncIterator[httpx.AsyncClient]:
-    settings = Settings(_env_file=None, DATABASE_URL=module_db_url)  # type: ignore[call-arg]
-    app = create_app(settings)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c,
-    ):
-        yield c
 
 
 def lahman_payrolls() -> dict[str, int]:
@@ -49,7 +35,7 @@ async def test_thirty_teams_filtered_by_league_and_division(client: httpx.AsyncC
 
 
 async def test_team_reads_are_cached_with_etag_and_304(client: httpx.AsyncClient) -> None:
-    hits_before = CACHE_REQUESTS.labels(result="hit")._value.get()
+    hits_before = sample("cache_requests_total", result="hit")
     first = await client.get("/api/v1/teams/nya")
     assert first.status_code == 200
     assert first.json()["name"] == "New York Yankees"
@@ -57,7 +43,7 @@ async def test_team_reads_are_cached_with_etag_and_304(client: httpx.AsyncClient
     second = await client.get("/api/v1/teams/NYA")
     assert second.headers["x-cache"] == "hit"
     assert second.content == first.content
-    assert CACHE_REQUESTS.labels(result="hit")._value.get() == hits_before + 1
+    assert sample("cache_requests_total", result="hit") == hits_before + 1
     assert "max-age=" in second.headers["cache-control"]
     etag = second.headers["etag"]
     not_modified = await client.get("/api/v1/teams/NYA", headers={"If-None-Match": etag})

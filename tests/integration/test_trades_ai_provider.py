@@ -6,11 +6,11 @@ from collections.abc import Callable
 
 import pytest
 
-from app.monitoring.metrics import CIRCUIT_STATE
 from app.services.ai_provider import AIProvider
 from app.services.circuit_breaker import CircuitBreaker, CircuitOpenError, CircuitState
 from app.settings import Settings
 from tests.support.ai_stub import AIStub
+from tests.support.metrics import sample
 
 FACTS = {"team": "NYA", "proposals": []}
 
@@ -38,7 +38,7 @@ async def test_breaker_opens_after_threshold_and_half_open_trial_closes_it() -> 
         with pytest.raises(RuntimeError):
             await breaker.call(_fail)
     assert breaker.state is CircuitState.OPEN
-    assert CIRCUIT_STATE.labels("unit")._value.get() == 2
+    assert sample("circuit_breaker_state", name="unit") == 2
     with pytest.raises(CircuitOpenError):
         await breaker.call(_ok)
     clock.now += 10

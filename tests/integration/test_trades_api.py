@@ -12,8 +12,9 @@ import pytest
 
 from app.main import create_app
 from app.services.circuit_breaker import CircuitState
-from app.settings import Settings
 from tests.support.ai_stub import AIStub
+from tests.support.settings import settings_for
+from tests.support.timing import scaled
 
 EVALUATE = "/api/v1/trades/evaluate"
 ANALYZE = "/api/v1/trades/analyze"
@@ -34,7 +35,7 @@ class FakeClock:
 async def serving(url: str, **overrides: Any) -> AsyncIterator[tuple[httpx.AsyncClient, Any]]:
     values: dict[str, Any] = {"DATABASE_URL": url, "RATE_LIMIT_ENABLED": False,
                               "QUEUE_POLL_INTERVAL": 0.05, **overrides}  # fmt: skip
-    app = create_app(Settings(_env_file=None, **values))  # type: ignore[call-arg]
+    app = create_app(settings_for(**values))
     async with (
         app.router.lifespan_context(app),
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c,
@@ -49,7 +50,7 @@ async def client(seeded_db_url: str) -> AsyncIterator[httpx.AsyncClient]:
 
 
 async def finished(client: httpx.AsyncClient, location: str) -> dict[str, Any]:
-    async with asyncio.timeout(30):
+    async with asyncio.timeout(scaled(30)):
         while True:
             status = (await client.get(f"{location}/status")).json()
             if status["status"] in {"completed", "failed"}:

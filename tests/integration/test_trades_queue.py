@@ -15,12 +15,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.db.engine import Database, session_scope
 from app.db.migrate import upgrade
 from app.db.tables.queue import QueueTask
-from app.monitoring.metrics import QUEUE_RETRIES, QUEUE_TASKS
 from app.services import queue_store
 from app.services.queue import TaskQueue, backoff_delay, priority_for
 from app.services.queue_store import ClaimedTask
 from app.settings import Settings
+from tests.support.metrics import sample
 from tests.support.services import create_pg_database, drop_pg_database
+from tests.support.timing import scaled
 
 QUICK = {"QUEUE_POLL_INTERVAL": 0.02, "QUEUE_LEASE_SECONDS": 5.0}
 
@@ -58,7 +59,7 @@ async def make_queue(
 
 
 async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 20) -> None:
-    async with asyncio.timeout(timeout):
+    async with asyncio.timeout(scaled(timeout)):
         while not await check():
             await asyncio.sleep(0.02)
 
@@ -107,8 +108,8 @@ async def test_failures_retry_with_backoff_then_dead_letter(make_queue: Any) -> 
 
     queue.register("fails", always_fails, on_dead=on_dead)
     queue.register("flaky", fails_once)
-    retries_before = QUEUE_RETRIES.labels("default")._value.get()
-    dead_before = QUEUE_TASKS.labels("default", "dead")._value.get()
+    retries_before = sample("queue_task_retries_total", queue="default")
+    dead_before = sample("queue_tasks_total", queue="default", outcome="dead")
     bad = await queue.enqueue("fails", {})
     good = await queue.enqueue("flaky", {})
     await queue.start()
@@ -126,8 +127,8 @@ async def test_failures_retry_with_backoff_then_dead_letter(make_queue: Any) -> 
     assert by_id[good].result == "ok"
     assert flaky_calls == [1, 2]
     assert (await queue.stats())["dead"] == 1
-    assert QUEUE_RETRIES.labels("default")._value.get() - retries_before == 3  # 2 + 1
-    assert QUEUE_TASKS.labels("default", "dead")._value.get() - dead_before == 1
+    assert sample("queue_task_retries_total", queue="default") - retries_before == 3  # 2 + 1
+    assert sample("queue_tasks_total", queue="default", outcome="dead") - dead_before == 1
 
 
 def test_backoff_is_full_jitter_and_capped() -> None:

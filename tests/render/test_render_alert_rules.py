@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -13,20 +12,16 @@ import pytest
 import yaml
 
 from tests.render.conftest import GOLDEN
+from tests.support import tools
 
-PROMTOOL = shutil.which("promtool")
-# In CI a missing promtool is a failure (promtool() asserts), never a skip.
-pytestmark = pytest.mark.skipif(
-    PROMTOOL is None and not os.environ.get("CI"), reason="promtool is not installed"
-)
 SEL = 'job="btai",namespace="btai-production"'
 TEAMS = f'{SEL},method="GET",route="/api/v1/teams/{{team_key}}"'
 READY = f'{SEL},method="GET",route="/api/v1/health/readiness"'
 
 
 def promtool(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    assert PROMTOOL is not None
-    return subprocess.run([PROMTOOL, *args], capture_output=True, text=True, cwd=cwd, timeout=60)
+    command = [tools.promtool(), *args]
+    return subprocess.run(command, capture_output=True, text=True, cwd=cwd, timeout=60)
 
 
 def test_every_environment_rule_file_loads() -> None:

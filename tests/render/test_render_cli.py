@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -217,107 +218,109 @@ def test_schema_is_printed_and_closed(config_copy: Path) -> None:
     assert schema["$defs"]["Probes"]["additionalProperties"] is False
 
 
-def test_plain_db_password_is_refused_and_nothing_is_written(
-    config_copy: Path, tmp_path: Path, edit: Edit
+@dataclass(frozen=True)
+class Refusal:
+    """One config mistake: an optional edit of the config copy, the render arguments (before
+    `--out`), and what the one error must say (`shown`) and must not (`hidden`)."""
+
+    args: tuple[str, ...]
+    shown: tuple[str, ...]
+    edit: tuple[str, str, str] | None = None
+    hidden: tuple[str, ...] = ()
+
+
+REFUSALS = {
+    "plain_db_password": Refusal(
+        (),
+        ("env.DB_PASSWORD looks like a secret", "staging.yaml:17"),
+        edit=(
+            "environments/staging.yaml",
+            "  LOG_LEVEL: DEBUG\n",
+            "  LOG_LEVEL: DEBUG\n  DB_PASSWORD: hunter2\n",
+        ),
+        hidden=("hunter2",),
+    ),
+    "secret_looking_setting_needs_secret_false": Refusal(
+        ("--env", "development", "--only", "k8s"),
+        ("env.PASSWORD_MIN_LENGTH looks like a secret", "secret: false"),
+        edit=(
+            "base.yaml",
+            "PASSWORD_MIN_LENGTH: {value: 12, secret: false}",
+            "PASSWORD_MIN_LENGTH: 12",
+        ),
+    ),
+    "secret_typed_setting_as_plain_value": Refusal(
+        ("--env", "staging", "--set", "env.AI_API_KEY=sk-live-123"),
+        ("env.AI_API_KEY", "--set: env.AI_API_KEY looks like a secret"),
+        hidden=("sk-live-123",),
+    ),
+    "yaml_syntax_error_names_file_line_and_column": Refusal(
+        ("--env", "production"),
+        (
+            "environments/production.yaml:7:19: YAML syntax error",
+            "mapping values are not allowed here",
+        ),
+        edit=("environments/production.yaml", "  max_replicas: 12\n", "  max_replicas: 12: 13\n"),
+    ),
+    "unknown_key_names_path_line_and_allowed_keys": Refusal(
+        ("--env", "production"),
+        (
+            "production.yaml:7: autoscaling.max_replica: unknown key",
+            "allowed keys: enabled, max_replicas, min_replicas",
+        ),
+        edit=("environments/production.yaml", "  max_replicas: 12\n", "  max_replica: 12\n"),
+    ),
+    "unknown_top_level_key": Refusal(
+        ("--env", "development"),
+        ("development.yaml:3: replica: unknown key; allowed keys: ", ", replicas, "),
+        edit=("environments/development.yaml", "replicas: 1\n", "replica: 1\n"),
+    ),
+    "wrong_type_names_path_line_and_expected_type": Refusal(
+        ("--env", "production"),
+        ("production.yaml:7: autoscaling.max_replicas: expected a valid integer", "'many'"),
+        edit=("environments/production.yaml", "  max_replicas: 12\n", "  max_replicas: many\n"),
+    ),
+    "unknown_environment_lists_the_known_ones": Refusal(
+        ("--env", "qa"), ("unknown environment 'qa'", "development, production, staging")
+    ),
+    "unknown_setting": Refusal(
+        ("--env", "staging"),
+        ("env.CACHE_TLL: unknown setting", "did you mean CACHE_TTL?"),
+        edit=("base.yaml", "  CACHE_TTL: 300\n", "  CACHE_TTL: 300\n  CACHE_TLL: 30\n"),
+    ),
+    "setting_of_wrong_type_at_its_line": Refusal(
+        ("--env", "production"),
+        ("production.yaml:22: env.API_WORKERS", "integer"),
+        edit=("environments/production.yaml", "  API_WORKERS: 4\n", "  API_WORKERS: lots\n"),
+    ),
+    "probe_path_must_be_a_route_of_the_app": Refusal(
+        ("--env", "staging", "--set", "probes.readiness.path=/api/v1/health/ready"),
+        (
+            "probes.readiness.path /api/v1/health/ready is not a route of the app",
+            "/api/v1/health/liveness",
+        ),
+    ),
+    "grace_period_shorter_than_shutdown": Refusal(
+        ("--env", "staging", "--set", "shutdown.termination_grace_period_seconds=20"),
+        ("preStop 5 + GRACEFUL_TIMEOUT 25 + margin 5 = 35",),
+    ),
+}
+
+
+@pytest.mark.parametrize("refusal", REFUSALS.values(), ids=REFUSALS.keys())
+def test_config_mistake_is_one_usage_error_and_nothing_is_written(
+    config_copy: Path, tmp_path: Path, edit: Edit, refusal: Refusal
 ) -> None:
-    edit(
-        "environments/staging.yaml",
-        "  LOG_LEVEL: DEBUG\n",
-        "  LOG_LEVEL: DEBUG\n  DB_PASSWORD: hunter2\n",
-    )
-    code, output = render(config_copy, "--out", str(tmp_path / "out"))
-    assert code == 2
-    assert "env.DB_PASSWORD looks like a secret" in output
-    assert "staging.yaml:17" in output
-    assert "hunter2" not in output
-    assert not (tmp_path / "out").exists()
-
-
-def test_secret_looking_setting_needs_secret_false(config_copy: Path, edit: Edit) -> None:
-    edit("base.yaml", "PASSWORD_MIN_LENGTH: {value: 12, secret: false}", "PASSWORD_MIN_LENGTH: 12")
-    code, output = render(config_copy, "--env", "development", "--only", "k8s", "--check", "x")
-    assert code == 2
-    assert "env.PASSWORD_MIN_LENGTH looks like a secret" in output
-    assert "secret: false" in output
-
-
-def test_secret_typed_setting_as_plain_value_is_refused(config_copy: Path, tmp_path: Path) -> None:
-    args = ("--env", "staging", "--set", "env.AI_API_KEY=sk-live-123", "--out", str(tmp_path))
-    code, output = render(config_copy, *args)
-    assert code == 2
-    assert "env.AI_API_KEY" in output
-    assert "--set: env.AI_API_KEY looks like a secret" in output
-    assert "sk-live-123" not in output
-
-
-def test_yaml_syntax_error_names_file_line_and_column(config_copy: Path, edit: Edit) -> None:
-    edit("environments/production.yaml", "  max_replicas: 12\n", "  max_replicas: 12: 13\n")
-    code, output = render(config_copy, "--env", "production", "--out", "unused")
-    assert code == 2
-    assert "environments/production.yaml:7:19: YAML syntax error" in output
-    assert "mapping values are not allowed here" in output
-
-
-def test_unknown_key_names_path_line_and_allowed_keys(config_copy: Path, edit: Edit) -> None:
-    edit("environments/production.yaml", "  max_replicas: 12\n", "  max_replica: 12\n")
-    code, output = render(config_copy, "--env", "production", "--out", "unused")
-    assert code == 2
-    assert "production.yaml:7: autoscaling.max_replica: unknown key" in output
-    assert "allowed keys: enabled, max_replicas, min_replicas" in output
-
-
-def test_unknown_top_level_key(config_copy: Path, edit: Edit) -> None:
-    edit("environments/development.yaml", "replicas: 1\n", "replica: 1\n")
-    code, output = render(config_copy, "--env", "development", "--out", "unused")
-    assert code == 2
-    assert "development.yaml:3: replica: unknown key" in output
-    assert "replicas" in output.split("allowed keys:")[1]
-
-
-def test_wrong_type_names_path_line_and_expected_type(config_copy: Path, edit: Edit) -> None:
-    edit("environments/production.yaml", "  max_replicas: 12\n", "  max_replicas: many\n")
-    code, output = render(config_copy, "--env", "production", "--out", "unused")
-    assert code == 2
-    assert "production.yaml:7: autoscaling.max_replicas: expected a valid integer" in output
-    assert "'many'" in output
-
-
-def test_unknown_environment_lists_the_known_ones(config_copy: Path) -> None:
-    code, output = render(config_copy, "--env", "qa", "--out", "unused")
-    assert code == 2
-    assert "unknown environment 'qa'" in output
-    assert "development, production, staging" in output
-
-
-def test_unknown_setting_is_refused(config_copy: Path, edit: Edit) -> None:
-    edit("base.yaml", "  CACHE_TTL: 300\n", "  CACHE_TTL: 300\n  CACHE_TLL: 30\n")
-    code, output = render(config_copy, "--env", "staging", "--out", "unused")
-    assert code == 2
-    assert "env.CACHE_TLL: unknown setting" in output
-    assert "did you mean CACHE_TTL?" in output
-
-
-def test_setting_of_wrong_type_is_refused_at_its_line(config_copy: Path, edit: Edit) -> None:
-    edit("environments/production.yaml", "  API_WORKERS: 4\n", "  API_WORKERS: lots\n")
-    code, output = render(config_copy, "--env", "production", "--out", "unused")
-    assert code == 2
-    assert "production.yaml:22: env.API_WORKERS" in output
-    assert "integer" in output
-
-
-def test_probe_path_must_be_a_route_of_the_app(config_copy: Path) -> None:
-    args = ("--env", "staging", "--set", "probes.readiness.path=/api/v1/health/ready")
-    code, output = render(config_copy, *args, "--out", "unused")
-    assert code == 2
-    assert "probes.readiness.path /api/v1/health/ready is not a route of the app" in output
-    assert "/api/v1/health/liveness" in output
-
-
-def test_grace_period_shorter_than_shutdown_is_refused(config_copy: Path) -> None:
-    args = ("--env", "staging", "--set", "shutdown.termination_grace_period_seconds=20")
-    code, output = render(config_copy, *args, "--out", "unused")
-    assert code == 2
-    assert "preStop 5 + GRACEFUL_TIMEOUT 25 + margin 5 = 35" in output
+    if refusal.edit is not None:
+        edit(*refusal.edit)
+    out = tmp_path / "out"
+    code, output = render(config_copy, *refusal.args, "--out", str(out))
+    assert code == 2, output
+    for text in refusal.shown:
+        assert text in output
+    for text in refusal.hidden:
+        assert text not in output
+    assert not out.exists()
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -19,7 +18,8 @@ from typer.testing import CliRunner
 
 from btai_ops.cli import app
 from btai_ops.render.loader import load
-from tests.render.conftest import CONFIGS, ENVIRONMENTS, REPO
+from tests.render.conftest import CONFIGS, ENVIRONMENTS
+from tests.support.tools import checkov
 
 runner = CliRunner()
 BIN = Path(sys.executable).parent
@@ -102,19 +102,6 @@ def test_staging_compose_without_a_proxy_turns_https_enforcement_off_and_says_wh
     assert api["ports"] == ["127.0.0.1:8000:8000"]
     subnet = compose["networks"]["default"]["ipam"]["config"][0]["subnet"]
     assert api["environment"]["TRUSTED_PROXIES"] == subnet
-
-
-def checkov() -> str:
-    found = REPO / ".tools/checkov/bin/checkov"
-    if found.is_file():
-        return str(found)
-    on_path = shutil.which("checkov")
-    if on_path:
-        return on_path
-    message = "checkov is not installed (`make test` puts it in .tools/checkov)"
-    if os.environ.get("CI"):
-        pytest.fail(message)
-    pytest.skip(message)
 
 
 def test_checkov_fails_exactly_the_checks_the_config_lists_with_a_reason(rendered: Path) -> None:

@@ -1,5 +1,5 @@
-"""schemathesis over the served OpenAPI document, against a live `btai serve` on SQLite and
-on PostgreSQL, once without a token and once with an admin token: any 5xx, any response that
+"""schemathesis over the served OpenAPI document, against a live `btai serve` with an admin
+token on SQLite and on PostgreSQL, and without a token on SQLite: any 5xx, any response that
 breaks its schema or headers, a status code or content type the document does not list for
 the route, an ignored token or an accepted invalid input fails the run.
 
@@ -76,11 +76,17 @@ def run_schemathesis(server: LiveServer, *headers: str) -> tuple[int, str]:
     return result.returncode, output
 
 
-def test_schemathesis_finds_no_server_error_or_schema_violation(server: LiveServer) -> None:
+def test_schemathesis_finds_no_server_error_or_schema_violation(
+    server: LiveServer, backend: str
+) -> None:
     token = admin_token(server)  # before the fuzzing, which spends the login attempts
-    anonymous, anonymous_output = run_schemathesis(server)
-    admin, admin_output = run_schemathesis(server, f"Authorization: Bearer {token}")
-    for code, output in ((anonymous, anonymous_output), (admin, admin_output)):
+    runs = [run_schemathesis(server, f"Authorization: Bearer {token}")]
+    if backend == "sqlite":
+        # Without a token every protected route stops at authentication, before the database;
+        # the public routes it reaches are fuzzed on both databases by the admin run (a token
+        # changes nothing there), so one backend suffices for the anonymous run.
+        runs.append(run_schemathesis(server))
+    for code, output in runs:
         assert code == 0, output[-6000:]
         cases = re.search(r"(\d+) generated, (\d+) passed", output)
         assert cases is not None, output[-2000:]

@@ -1,13 +1,12 @@
 """Open a page in headless Chromium: its DOM after layout, a screenshot, its console errors.
 
-Chromium (Debian package `chromium`, installed by `make test`) runs once per call with its
-own profile directory; the screenshot is decoded with the standard library (8-bit RGB or
-RGBA PNG), so a test can ask whether a colour was drawn.
+Chromium (found by `tests.support.tools.chromium()`: missing, it fails in CI and skips
+elsewhere) runs once per call with its own profile directory; the screenshot is decoded with
+the standard library (8-bit RGB or RGBA PNG), so a test can ask whether a colour was drawn.
 """
 
 from __future__ import annotations
 
-import shutil
 import struct
 import subprocess
 import tempfile
@@ -15,7 +14,7 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or "chromium"
+from tests.support.tools import chromium
 
 
 @dataclass
@@ -36,7 +35,7 @@ class Rendered:
 
 
 def _chromium(args: list[str], profile: Path) -> subprocess.CompletedProcess[str]:
-    argv = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars"]
+    argv = [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars"]
     argv += [f"--user-data-dir={profile}", "--enable-logging=stderr", "--v=0", *args]
     return subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False)
 

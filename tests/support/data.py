@@ -16,7 +16,6 @@ from pathlib import Path
 import pytest
 
 from app.db.seed import prepare_database
-from app.settings import Settings
 from tests.support.services import (
     PG_HOST,
     PG_PORT,
@@ -25,10 +24,11 @@ from tests.support.services import (
     drop_pg_database,
     require,
 )
+from tests.support.settings import settings_for
 
 
 def _seed(url: str) -> None:
-    settings = Settings(_env_file=None, DATABASE_URL=url)  # type: ignore[call-arg]
+    settings = settings_for(DATABASE_URL=url)
     asyncio.run(prepare_database(settings))
 
 

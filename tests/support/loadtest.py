@@ -14,13 +14,15 @@ import httpx
 
 from tests.support.server import BTAI, ServerProcess
 from tests.support.services import free_port
+from tests.support.timing import scaled
 
 ROOT = Path(__file__).resolve().parents[2]
 STALL_SERVER = Path(__file__).with_name("stall_server.py")
 
 
 def _wait_until_up(server: ServerProcess, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
+    budget = scaled(timeout)
+    deadline = time.monotonic() + budget
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
             raise RuntimeError(f"stall server exited early:\n{server.log()}")
@@ -29,7 +31,7 @@ def _wait_until_up(server: ServerProcess, timeout: float) -> None:
             return
         except httpx.HTTPError:
             time.sleep(0.1)
-    raise TimeoutError(f"stall server at {server.base_url} did not answer in {timeout}s")
+    raise TimeoutError(f"stall server at {server.base_url} did not answer in {budget:.0f}s")
 
 
 @contextmanager

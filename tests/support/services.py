@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import atexit
-import os
 import socket
 import uuid
 
 import pytest
 
 from btai_ops.processes import free_port as free_port  # re-exported for the tests
+from tests.support.tools import in_ci
 
 PG_HOST, PG_PORT = "127.0.0.1", 5432
 REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
@@ -30,7 +30,7 @@ def require(host: str, port: int, what: str) -> None:
     if port_open(host, port):
         return
     message = f"{what} is not reachable at {host}:{port}"
-    if os.environ.get("CI"):
+    if in_ci():
         pytest.fail(message + " (CI must have it)")
     pytest.skip(message)
 

@@ -5,7 +5,8 @@
 Sends GETs at a fixed rate (each on its own task, over a keep-alive pool) until the stop file
 appears, then writes one record per request: when it was sent (wall clock, comparable with
 the signal time the test records) and its HTTP status or error. OUT with the suffix
-`.started` appears at the first answer.
+`.started` appears at the first answer, and with `.flowing` at the FLOWING-th: from then on a
+steady stream is known to be flowing.
 """
 
 from __future__ import annotations
@@ -19,13 +20,15 @@ from typing import Any
 
 import httpx
 
+FLOWING = 100
+"""Answers after which the load counts as flowing (a second at the default rate)."""
 SENDING_EVENTS = frozenset(
     {"connection.connect_tcp.started", "http11.send_request_headers.started"}
 )
 
 
 async def one(
-    client: httpx.AsyncClient, url: str, records: list[dict[str, Any]], started: Path
+    client: httpx.AsyncClient, url: str, records: list[dict[str, Any]], out: Path
 ) -> None:
     record: dict[str, Any] = {"queued": time.time()}
     records.append(record)
@@ -39,15 +42,17 @@ async def one(
     try:
         response = await client.get(url, extensions={"trace": trace})
         record["status"] = response.status_code
-        if not started.exists():
-            started.touch()
+        answered = sum(1 for r in records if "status" in r)
+        if answered == 1:
+            out.with_suffix(".started").touch()
+        if answered == FLOWING:
+            out.with_suffix(".flowing").touch()
     except httpx.HTTPError as exc:
         record["error"] = f"{type(exc).__name__}: {exc}"
     record["done"] = time.time()
 
 
 async def run(url: str, rate: float, stop_file: Path, out: Path) -> None:
-    started = out.with_suffix(".started")
     records: list[dict[str, Any]] = []
     tasks: set[asyncio.Task[None]] = set()
     interval = 1.0 / rate
@@ -56,7 +61,7 @@ async def run(url: str, rate: float, stop_file: Path, out: Path) -> None:
     async with httpx.AsyncClient(timeout=30, limits=limits) as client:
         next_at = time.monotonic()
         while not stop_file.exists():
-            task = asyncio.create_task(one(client, url, records, started))
+            task = asyncio.create_task(one(client, url, records, out))
             tasks.add(task)
             task.add_done_callback(tasks.discard)
             next_at += interval

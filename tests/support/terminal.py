@@ -18,6 +18,7 @@ import pexpect
 import pyte
 
 from tests.support.server import BTAI
+from tests.support.timing import scaled
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -71,8 +72,9 @@ class Terminal:
         return self.raw.decode(errors="replace")
 
     def wait_for(self, done: Callable[[Terminal], bool], timeout: float = 60) -> None:
-        """Read until `done(self)` holds; AssertionError with the screen when it never does."""
-        deadline = time.monotonic() + timeout
+        """Read until `done(self)` holds; AssertionError with the screen when it never does.
+        `timeout` is scaled for the machine."""
+        deadline = time.monotonic() + scaled(timeout)
         while not done(self):
             if time.monotonic() > deadline:
                 raise AssertionError(f"timed out; the screen shows:\n{self.text()}")
@@ -88,7 +90,7 @@ class Terminal:
 
     def finish(self, timeout: float = 60) -> int:
         """Read to the end; the exit code (128 + N when a signal N ended it)."""
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + scaled(timeout)
         while self._pump(0.2):
             if time.monotonic() > deadline:
                 self.child.kill(signal.SIGKILL)

@@ -23,6 +23,7 @@ from app.middleware.request_context import RequestContextMiddleware, current_req
 from app.monitoring.request_stats import RequestStats
 from app.monitoring.window import RequestWindow
 from app.settings import Settings
+from tests.support.metrics import sample
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 PARENT_ID = "00f067aa0ba902b7"
@@ -85,10 +86,6 @@ async def test_malformed_traceparent_starts_a_new_trace(bad: str) -> None:
     assert returned != bad
     assert TRACE_ID not in returned
     assert returned.startswith("00-")
-
-
-def sample(name: str, **labels: str) -> float:
-    return REGISTRY.get_sample_value(name, labels) or 0.0
 
 
 def tiny_app() -> FastAPI:
@@ -344,14 +341,16 @@ async def test_batched_histograms_match_direct_observation() -> None:
 
 
 @pytest.mark.parametrize(("level", "logged"), [("INFO", True), ("WARNING", False)])
-def test_access_lines_are_only_formatted_when_they_are_written(level: str, logged: bool) -> None:
+def test_access_lines_are_only_formatted_when_they_are_written(
+    make_settings: Callable[..., Settings], level: str, logged: bool
+) -> None:
     """uvicorn builds an access line whenever its access logger has handlers: it gets none,
     the edge layer writes the access line, and only at INFO or below."""
     access = logging.getLogger("uvicorn.access")
     root = logging.getLogger()
     saved = (access.propagate, access.level, root.level, list(root.handlers))
     try:
-        configure_logging(Settings(_env_file=None, LOG_LEVEL=level), stream=io.StringIO())
+        configure_logging(make_settings(LOG_LEVEL=level), stream=io.StringIO())
         assert access.hasHandlers() is False
         assert AccessLog.enabled() is logged
     finally:
