@@ -9,6 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from prometheus_client.parser import text_string_to_metric_families
 
 from app.main import create_app
@@ -20,9 +21,13 @@ from tests.support.timing import scaled
 from tests.support.tools import promtool
 
 
-async def scrape(app: object, path: str = "/metrics") -> httpx.Response:
-    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+async def scrape(app: FastAPI, path: str = "/metrics") -> httpx.Response:
+    """The app started as a server starts it (its lifespan opens what /metrics reads)."""
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://test") as client,
+    ):
         await client.get("/api/v1/health/liveness")
         await client.get("/api/v1/no-such-route")
         return await client.get(path)
