@@ -30,9 +30,9 @@ _.settings_cls, _.env_settings, _.dotenv_settings, _.file_secret_settings
 _.upgrade_sync, _.project_first_year, _.position_player_total, _.remaining_seconds, _.began
 _.PerformanceMiddleware, _.SecurityHeadersMiddleware
 
-# Unused today, removed with the work on their modules (dependencies, toolkit, player search).
-_.AppSettings, _.Db, _.DbSession, _.ReadSession, _.Queue, _.AdminUser, _.AuthenticatedUser
-_.ThresholdFailed, _.load_summary, _.histogram, _.combine, _.Files, _.ROW_FIELDS
+# uvicorn calls its server's main loop, which the workers' server replaces.
+_.main_loop
 
-# Used by the player search's SP/RP position filter, which lands with the web-layer work.
-_.role_expression
+# The security dependencies offered to routers with a token always required (tested in
+# tests/integration/test_security_deps.py); today's routes use the ENABLE_AUTH-aware ones.
+_.AdminUser, _.AuthenticatedUser

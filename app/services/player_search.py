@@ -39,12 +39,6 @@ from app.schemas.players import public_salary_source
 
 logger = logging.getLogger("app.services.player_search")
 
-# The list row's JSON fields, in the order the PlayerSummary schema writes them.
-ROW_FIELDS = (
-    "player_id", "name", "team_key", "position", "age", "bats", "throws", "season", "war",
-    "salary", "salary_source", "contract_status", "years_of_control",
-)  # fmt: skip
-
 
 @dataclass(frozen=True, slots=True)
 class SummaryRow:
