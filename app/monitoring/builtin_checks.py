@@ -14,9 +14,8 @@ import asyncio
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 from sqlalchemy import text
 from starlette.datastructures import State
 
@@ -31,6 +30,9 @@ from app.monitoring.checks import (
 )
 from app.monitoring.system import SystemSampler
 from app.settings import Settings
+
+if TYPE_CHECKING:
+    import httpx
 
 STARTUP_ONLY = frozenset({STARTUP})
 STATS_REUSE = 0.5  # seconds
@@ -197,6 +199,8 @@ def system_checks(settings: Settings, sampler: SystemSampler, disk_path: str) ->
 
 def external_check(urls: list[str], client: Callable[[], httpx.AsyncClient]) -> HealthCheck:
     async def probe(url: str) -> dict[str, Any]:
+        import httpx
+
         start = time.perf_counter_ns()
         try:
             response = await client().get(url)

@@ -14,8 +14,6 @@ import random
 import time
 from typing import TYPE_CHECKING
 
-from redis.asyncio import Redis
-from redis.exceptions import RedisError
 from sqlalchemy import delete
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -24,6 +22,8 @@ from app.db.engine import session_scope
 from app.db.tables.security import RevokedToken
 
 if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
     from app.db.engine import Database
 
 logger = logging.getLogger("app.security.denylist")
@@ -56,6 +56,8 @@ class Denylist:
                         delete(RevokedToken).where(RevokedToken.expires_at < time.time())
                     )
         if self.redis is not None:
+            from redis.exceptions import RedisError
+
             try:
                 await self.redis.set(f"{self.prefix}:{jti}", b"1", ex=ttl)
             except (RedisError, OSError) as exc:
