@@ -99,9 +99,9 @@ def summary_row(mapping: Mapping[str, Any]) -> SummaryRow:
 
 
 class _Ordering:
-    """The rows in one sort's order, and where each player stands in it."""
+    """The rows in one sort's order, and (once a cursor asks) where each player stands in it."""
 
-    __slots__ = ("field", "index", "rows", "values")
+    __slots__ = ("_index", "field", "rows", "values")
 
     def __init__(self, rows: Sequence[SummaryRow], sort: str) -> None:
         self.field = sort.lstrip("-")
@@ -112,11 +112,13 @@ class _Ordering:
         )
         self.rows = ordered
         self.values = [row.sort_value(self.field) for row in ordered]
-        self.index = {row.player_id: position for position, row in enumerate(ordered)}
+        self._index: dict[str, int] | None = None
 
     def start_after(self, after: Keyset, descending: bool) -> int:
         """The position of the first row beyond `after` (its value, then its player id)."""
-        known = self.index.get(after.player_id)
+        if self._index is None:
+            self._index = {row.player_id: position for position, row in enumerate(self.rows)}
+        known = self._index.get(after.player_id)
         if known is not None and self.values[known] == after.value:
             return known + 1
         # The cursor's row is gone or moved (the data was re-seeded): walk to where it was.
@@ -129,28 +131,38 @@ class _Ordering:
 
 
 class SeasonPlayers:
-    """One season's list rows, ordered by every sort key."""
+    """One season's list rows, ordered by each sort key as searches first ask for it.
+
+    Every ordering of every position built up front held ~2 MB per worker, most of it for
+    sorts and positions no one asked for; one ordering costs about a millisecond to build.
+    """
 
     def __init__(self, season: int, rows: Sequence[SummaryRow]) -> None:
         self.season = season
         self.count = len(rows)
-        self._orderings = {sort: _Ordering(rows, sort) for sort in SORT_KEYS}
+        self._rows = rows
         # A position filter (the commonest) walks only that position's rows.
-        positions = sorted({row.position for row in rows})
-        self._by_position = {
-            (sort, position): _Ordering([r for r in rows if r.position == position], sort)
-            for sort in SORT_KEYS
-            for position in positions
-        }
+        self._position_rows: dict[str, list[SummaryRow]] = {}
+        for row in rows:
+            self._position_rows.setdefault(row.position, []).append(row)
+        self._orderings: dict[tuple[str, str | None], _Ordering] = {}
+
+    def _ordering(self, sort: str, position: str | None) -> _Ordering:
+        if position is not None and position not in self._position_rows:
+            return _Ordering([], sort)
+        ordering = self._orderings.get((sort, position))
+        if ordering is None:
+            rows = self._rows if position is None else self._position_rows[position]
+            ordering = self._orderings[sort, position] = _Ordering(rows, sort)
+        return ordering
 
     def search(
         self, filters: PlayerFilter, *, sort: str, limit: int, after: Keyset | None = None
     ) -> list[SummaryRow]:
         """Up to `limit` rows matching `filters`, in `sort` order, beyond `after`."""
-        if filters.position is not None:
-            ordering = self._by_position.get((sort, filters.position)) or _Ordering([], sort)
-        else:
-            ordering = self._orderings[sort]
+        if sort not in SORT_KEYS:
+            raise KeyError(sort)
+        ordering = self._ordering(sort, filters.position)
         descending = sort.startswith("-")
         start = ordering.start_after(after, descending) if after is not None else 0
         q = filters.q.lower() if filters.q else None
