@@ -21,7 +21,7 @@ _.STAGING, _.uvicorn, _.granian
 # the serve subprocess, click's and Locust's and PyYAML's hooks, rich's Console stand-in.
 _.create_worker_app, _.create_proxied_worker_app, _.root_handler, _._prepare_and_report
 _.display_type, _._usage_display_name, _.wait_time, _.ignore_aliases, _.indentless
-_._console, _.__class__
+_._console, _.__class__, _.context_class  # click builds the root context from it
 _.settings_cls, _.env_settings, _.dotenv_settings, _.file_secret_settings
 
 # Public helpers that tests call and the service keeps: migrating a database synchronously,

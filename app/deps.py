@@ -6,66 +6,50 @@ which costs a thread hop on every request.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.engine import Database, session_scope
 from app.errors import ProblemError
+from app.monitoring.service import HealthService
+from app.resources import AppParts, Resources, parts_of, resources_of
 from app.security.accounts import Principal, authenticate
 from app.security.services import SecurityServices
 from app.security.tokens import InvalidToken
-from app.services.cache import Cache as CacheService
-from app.services.queue import TaskQueue
-from app.settings import Settings
+from app.services.analyses import AnalysisService
 
 
-async def get_app_settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
+async def get_parts(request: Request) -> AppParts:
+    return parts_of(request.app.state)
 
 
-AppSettings = Annotated[Settings, Depends(get_app_settings)]
+# What exists before the lifespan (`app.resources.AppParts`): settings, health, statistics.
+Parts = Annotated[AppParts, Depends(get_parts)]
 
 
-async def get_database(request: Request) -> Database:
-    db: Database = request.app.state.db
-    return db
+async def get_resources(request: Request) -> Resources:
+    return resources_of(request.app.state)
 
 
-async def get_db_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """A session on the primary database that commits when the request succeeds."""
-    async with session_scope(request.app.state.db.sessions) as session:
-        yield session
+# Everything the app holds (`app.resources.Resources`): the parts, database, cache, ...
+AppResources = Annotated[Resources, Depends(get_resources)]
 
 
-async def get_read_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """A session on the read replica (the primary when DATABASE_READ_URL is unset)."""
-    async with request.app.state.db.read_sessions() as session:
-        yield session
+async def get_analyses(resources: AppResources) -> AnalysisService:
+    return resources.analyses
 
 
-async def get_cache(request: Request) -> CacheService:
-    cache: CacheService = request.app.state.cache
-    return cache
+# Trade evaluations and the queued analyses.
+Analyses = Annotated[AnalysisService, Depends(get_analyses)]
 
 
-Db = Annotated[Database, Depends(get_database)]
-DbSession = Annotated[AsyncSession, Depends(get_db_session)]
-ReadSession = Annotated[AsyncSession, Depends(get_read_session)]
-Cache = Annotated[CacheService, Depends(get_cache)]
+async def get_health(parts: Parts) -> HealthService:
+    return parts.health
 
 
-async def get_task_queue(request: Request) -> TaskQueue:
-    queue: TaskQueue = request.app.state.queue
-    return queue
-
-
-# The persistent task queue: `await queue.enqueue(kind, payload)`, `await queue.stats()`.
-Queue = Annotated[TaskQueue, Depends(get_task_queue)]
+Health = Annotated[HealthService, Depends(get_health)]
 
 
 # --- security --------------------------------------------------------------------------------
@@ -75,9 +59,8 @@ bearer_token = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/login", auto_error=Fa
 BearerToken = Annotated[str | None, Depends(bearer_token)]
 
 
-async def get_security(request: Request) -> SecurityServices:
-    security: SecurityServices = request.app.state.security
-    return security
+async def get_security(parts: Parts) -> SecurityServices:
+    return parts.security
 
 
 SecurityDep = Annotated[SecurityServices, Depends(get_security)]

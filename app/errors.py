@@ -1,12 +1,17 @@
 """RFC 9457 problem details: the one shape of every HTTP error the service returns.
 
-Exception tree::
+Exception tree (every subclass, wherever it lives)::
 
     ProblemError            any error answered as application/problem+json
     ├── NotFound            404, an unknown resource
     ├── Conflict            409
     ├── InvalidInput        422, with the offending field
-    └── ServiceUnavailable  503
+    │   └── WeakPassword    422, a password the policy refuses (app.security.passwords)
+    ├── ServiceUnavailable  503
+    ├── InvalidCredentials  401, wrong username or password (app.security.accounts)
+    ├── InvalidToken        401, a missing, invalid or expired token (app.security.tokens)
+    ├── LoginLocked         429, too many failed logins (app.security.accounts)
+    └── RateLimited         429, too many credential attempts (app.security.auth_limits)
 
 An exception from the database layer that says the database cannot answer now (unreachable,
 timed out, shutting down, pool exhausted) is answered 503 with `Retry-After`, not 500: it is
@@ -25,6 +30,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.context import new_request_id
 from app.security.masking import mask_secrets
 
 PROBLEM_JSON = "application/problem+json"
@@ -116,9 +122,6 @@ def ensure_request_id(scope: Any) -> str:
     """The request's id; one is minted (and kept in the scope) when tracing is switched off."""
     found = request_id_of(scope)
     if found is None:
-        # Imported here: the middleware package imports this module.
-        from app.middleware.request_context import new_request_id
-
         found = new_request_id()
         scope.setdefault("state", {})["request_id"] = found
     return found

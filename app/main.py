@@ -32,12 +32,15 @@ from app.db.engine import Database
 from app.errors import install_problem_handlers
 from app.logging_config import configure_logging
 from app.middleware import install_middleware
+from app.monitoring.request_stats import RequestStats
 from app.monitoring.service import HealthService
 from app.monitoring.tracing import (
     build_tracer_provider,
     shutdown_tracer_provider,
     telemetry_config,
 )
+from app.monitoring.window import RequestWindow
+from app.resources import AppParts, opened_with
 from app.security.services import SecurityServices
 from app.services import shutdown
 from app.services.ai_provider import AIProvider
@@ -62,30 +65,50 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     configure_logging(settings)
     tracer_provider = build_tracer_provider(settings)
 
+    security = SecurityServices(settings)
+    monitor = HealthService(settings)
+    for check in security.health_checks():
+        monitor.registry.add(check)
+    window = RequestWindow() if settings.ENABLE_PERFORMANCE_MONITORING else None
+    parts = AppParts(
+        settings=settings,
+        security=security,
+        health=monitor,
+        tracer_provider=tracer_provider,
+        started_monotonic=time.monotonic(),
+        request_stats=RequestStats(window) if window is not None else None,
+        request_window=window,
+    )
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
-            app.state.resources = stack
             stack.callback(shutdown_tracer_provider, tracer_provider)
-            app.state.db = await stack.enter_async_context(
+            db = await stack.enter_async_context(
                 Database.open(settings, close_within=lambda: _left_to_close(settings))
             )
-            app.state.cache = await stack.enter_async_context(Cache.open(settings))
-            app.state.player_search = None
+            cache = await stack.enter_async_context(Cache.open(settings))
+            player_search = None
             if settings.ENABLE_CACHING:
-                app.state.player_search = PlayerSearch(
-                    app.state.db.read_sessions, ttl=settings.CACHE_TTL
-                )
-                stack.push_async_callback(app.state.player_search.aclose)
-            await stack.enter_async_context(app.state.security.running(app.state.db))
-            await stack.enter_async_context(app.state.health.running())
+                player_search = PlayerSearch(db.read_sessions, ttl=settings.CACHE_TTL)
+                stack.push_async_callback(player_search.aclose)
+            await stack.enter_async_context(security.running(db))
+            await stack.enter_async_context(monitor.running())
             # Queue workers start once the database is open and stop first, within the grace.
-            app.state.ai = await stack.enter_async_context(AIProvider.open(settings))
-            app.state.queue = TaskQueue(app.state.db, settings)
-            app.state.analyses = AnalysisService(
-                db=app.state.db, queue=app.state.queue, ai=app.state.ai, settings=settings
+            ai = await stack.enter_async_context(AIProvider.open(settings))
+            queue = TaskQueue(db, settings)
+            app.state.resources = resources = opened_with(
+                parts,
+                db=db,
+                cache=cache,
+                player_search=player_search,
+                ai=ai,
+                queue=queue,
+                analyses=AnalysisService(db=db, queue=queue, ai=ai, settings=settings),
             )
-            await stack.enter_async_context(app.state.queue.running())
+            monitor.attach(resources)
+            stack.callback(monitor.attach, None)
+            await stack.enter_async_context(queue.running())
             yield
 
     docs = settings.ENVIRONMENT is not Environment.PRODUCTION
@@ -100,14 +123,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         telemetry=telemetry_config(tracer_provider),
     )
     app.openapi = lambda: openapi.build_openapi(app)  # type: ignore[method-assign]
-    app.state.tracer_provider = tracer_provider
-    app.state.settings = settings
-    app.state.started_monotonic = time.monotonic()
-    app.state.health = HealthService(app.state, settings)
-    # Built before the middleware, which shares its rate limiter and token checks.
-    app.state.security = SecurityServices(settings)
-    for check in app.state.security.health_checks():
-        app.state.health.registry.add(check)
+    app.state.parts = parts
 
     for module in (health, teams, players, stream, auth, admin, system, trades):
         add_routes(app, module.router, API_PREFIX)
@@ -131,5 +147,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.router.routes.sort(key=lambda route: not isinstance(route, APIRoute))
 
     install_problem_handlers(app, expose_internals=settings.is_development)
-    install_middleware(app, settings)
+    install_middleware(
+        app,
+        settings,
+        security=security,
+        request_stats=parts.request_stats,
+        follow_otel=tracer_provider is not None,
+    )
     return app

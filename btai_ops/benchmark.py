@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from btai_ops.errors import UsageProblem
 from btai_ops.loadstats import wide_console
 from btai_ops.output import stderr
+
+if TYPE_CHECKING:
+    from btai_ops.loadstats.compare import MetricSet, Row
+    from btai_ops.loadstats.failon import FailOn
 
 app = typer.Typer(help="Benchmark the service and compare results.", no_args_is_help=True)
 
@@ -52,33 +56,45 @@ def run(
             "unless given: the suite measures the service, not its rate limiter).",
         ),
     ] = None,
+    users_search: Annotated[
+        bool,
+        typer.Option(
+            help="Also search the most concurrent users (each sending a request a second) at "
+            "which p95 stays under --users-p95-ms, with the first scenario; loopback only.",
+        ),
+    ] = True,
+    users_p95_ms: Annotated[
+        float, typer.Option(min=1, help="The p95 objective of the concurrent-users search.")
+    ] = 250.0,
+    users_max: Annotated[
+        int, typer.Option(min=1, help="The most users the search may send.")
+    ] = 1600,
+    users_step: Annotated[
+        str, typer.Option(help="Duration of each of the search's (at most 8) steps.")
+    ] = "5s",
     output: Annotated[Path, typer.Option("--output", "-o", help="Results JSON.")] = Path(
         "benchmark-results.json"
     ),
 ) -> None:
-    """Run the standard suite (the report's four endpoint types) and write a results JSON."""
-    from btai_ops.loadstats.suite import run_suite
+    """Run the standard suite (the report's four endpoint types) and write a results JSON.
+
+    Beside the scenarios it measures the rest of the report's throughput table: concurrent
+    users (a stepped search), the largest worker's memory after the run and requests per
+    CPU-second of the server (from its processes on loopback, else from its /metrics).
+    """
+    from btai_ops.loadstats.capacity import UsersSearch
+    from btai_ops.loadstats.suite import run_suite, server_table
 
     if (host is None) == (not spawn):
         raise UsageProblem("give either --host URL or --spawn")
-    from btai_ops.loadtest import SCENARIOS, parse_duration, require_locust
+    from btai_ops.loadtest import parse_duration, require_locust
 
     require_locust()
     if not output.resolve().parent.is_dir():
         raise UsageProblem(f"the folder of {output} does not exist")
-
-    scenarios = list(scenario or SUITE)
-    unknown = [s for s in scenarios if s not in SCENARIOS]
-    if unknown:
-        raise UsageProblem(
-            f"unknown scenario {unknown[0]!r}", hint=f"known scenarios: {', '.join(SCENARIOS)}"
-        )
-    env = {"RATE_LIMIT_ENABLED": "false"}
-    for item in server_env or []:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise UsageProblem(f"invalid --server-env {item!r}", hint="KEY=VALUE")
-        env[key] = value
+    scenarios = _scenarios(scenario)
+    env = _server_env(server_env)
+    search = UsersSearch(users_p95_ms, users_max, parse_duration(users_step))
     results = run_suite(
         host=host,
         spawn=spawn,
@@ -89,14 +105,40 @@ def run(
         rate=rate,
         workers=workers,
         server_env=env,
+        users_search=search if users_search else None,
     )
     import json
 
     output.write_text(json.dumps(results) + "\n")
     from btai_ops.loadstats.suite import ratio_table
 
-    wide_console().print(ratio_table(results))
+    console = wide_console()
+    console.print(ratio_table(results))
+    console.print(server_table(results))
     stderr.print(f"results written to {output}")
+
+
+def _scenarios(chosen: list[str] | None) -> list[str]:
+    from btai_ops.loadtest import SCENARIOS
+
+    scenarios = list(chosen or SUITE)
+    unknown = [s for s in scenarios if s not in SCENARIOS]
+    if unknown:
+        raise UsageProblem(
+            f"unknown scenario {unknown[0]!r}", hint=f"known scenarios: {', '.join(SCENARIOS)}"
+        )
+    return scenarios
+
+
+def _server_env(items: list[str] | None) -> dict[str, str]:
+    """KEY=VALUE options over the suite's default of no rate limiting."""
+    env = {"RATE_LIMIT_ENABLED": "false"}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise UsageProblem(f"invalid --server-env {item!r}", hint="KEY=VALUE")
+        env[key] = value
+    return env
 
 
 @app.command()
@@ -141,18 +183,32 @@ def compare(
     """
     from btai_ops.loadstats import compare as cmp
     from btai_ops.loadstats import compare_view as view
-    from btai_ops.loadstats.failon import GRAMMAR, FailOnSyntaxError, broken, parse_fail_on
 
     if output_format not in ("table", "json", "markdown"):
         raise UsageProblem(f"unknown --format {output_format!r}", hint="table, json or markdown")
-    try:
-        rules = [parse_fail_on(rule) for rule in fail_on or []]
-    except FailOnSyntaxError as exc:
-        raise UsageProblem(f"{exc}\n{GRAMMAR}") from None
+    rules = _fail_on_rules(fail_on)
     tolerances = dict(cmp.parse_tolerance(t) for t in tolerance or [])
     cur = cmp.load_metrics(current, target)
     base = cmp.load_metrics(baseline or _project_file(REPORT_BASELINE), target)
     rows = cmp.compare(cur, base, tolerances=tolerances, alpha=alpha, noise_floor_ms=noise_floor_ms)
+    _show(rows, cur, base, output_format)
+    if html_file is not None:
+        html_file.write_text(view.html_report(rows, cur, base))
+    raise typer.Exit(_verdict(rows, rules))
+
+
+def _fail_on_rules(fail_on: list[str] | None) -> list[FailOn]:
+    from btai_ops.loadstats.failon import GRAMMAR, FailOnSyntaxError, parse_fail_on
+
+    try:
+        return [parse_fail_on(rule) for rule in fail_on or []]
+    except FailOnSyntaxError as exc:
+        raise UsageProblem(f"{exc}\n{GRAMMAR}") from None
+
+
+def _show(rows: list[Row], cur: MetricSet, base: MetricSet, output_format: str) -> None:
+    from btai_ops.loadstats import compare_view as view
+
     if output_format == "json":
         from btai_ops.output import print_json
 
@@ -164,8 +220,13 @@ def compare(
         console.print(view.table(rows, cur, base))
         for note in view.notes(rows):
             console.print(note)
-    if html_file is not None:
-        html_file.write_text(view.html_report(rows, cur, base))
+
+
+def _verdict(rows: list[Row], rules: list[FailOn]) -> int:
+    """The exit code: 2 on a change that rests on an invalid run, else 1 on a broken
+    --fail-on rule (with rules) or a regressed row (without)."""
+    from btai_ops.loadstats.failon import broken
+
     unusable = [r for r in rows if r.verdict == "invalid run"]
     if unusable:
         raise UsageProblem(
@@ -176,9 +237,8 @@ def compare(
         failures = broken(rules, rows)
         for line in failures:
             stderr.print(f"Failed: {line}", markup=False)
-        raise typer.Exit(1 if failures else 0)
-    if any(r.verdict == "regressed" for r in rows):
-        raise typer.Exit(1)
+        return 1 if failures else 0
+    return 1 if any(r.verdict == "regressed" for r in rows) else 0
 
 
 @app.command()

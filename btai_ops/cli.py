@@ -9,11 +9,10 @@ from __future__ import annotations
 import sys
 import traceback
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 import typer
-from typer import _click as click  # the click that typer vendors
-from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
 from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
@@ -34,6 +33,13 @@ from btai_ops.help_text import tidy as tidy_help
 from btai_ops.render import command as render_cmd
 
 
+@dataclass
+class RootOptions:
+    """What the root options decide for every command; kept in the root context's `obj`."""
+
+    debug: bool = False
+
+
 class BtaiGroup(TyperGroup):
     """The root group: a BtaiError from any command, a missing optional package and a usage
     mistake each become one line `Error: ... (hint)` on stderr and their exit code.
@@ -42,7 +48,12 @@ class BtaiGroup(TyperGroup):
     and exit code 4. Ctrl-C ends the command quietly with 130, as a shell does.
     """
 
-    def invoke(self, ctx: click.Context) -> Any:
+    context_class = typer.Context
+
+    def invoke(self, ctx: object) -> Any:
+        # Typed `object`: typer names the click context only through a private module;
+        # `context_class` makes it the public `typer.Context`.
+        assert isinstance(ctx, typer.Context)
         try:
             return super().invoke(ctx)
         except (typer.Exit, typer.Abort, TyperException):
@@ -50,18 +61,11 @@ class BtaiGroup(TyperGroup):
         except KeyboardInterrupt:
             raise typer.Exit(EXIT_INTERRUPTED) from None
         except BtaiError as exc:
-            self._fail(exc)
+            _fail(ctx, exc)
         except ImportError as exc:
-            self._fail(missing_extra(exc) or InternalError.of(exc))
+            _fail(ctx, missing_extra(exc) or InternalError.of(exc))
         except Exception as exc:
-            self._fail(InternalError.of(exc))
-
-    @staticmethod
-    def _fail(exc: BtaiError) -> None:
-        if _debug["on"]:
-            traceback.print_exc()
-        typer.echo(exc.render(), err=True)
-        raise typer.Exit(exc.exit_code) from None
+            _fail(ctx, InternalError.of(exc))
 
     def main(
         self,
@@ -78,19 +82,40 @@ class BtaiGroup(TyperGroup):
             return super().main(*given, **extra)
         try:
             result = super().main(*given, **extra)
-        except NoArgsIsHelpError as exc:  # the help was printed as the error was raised
-            sys.exit(exc.exit_code)
-        except ClickException as exc:
-            # One line like every other error, not a box: what is wrong, then where help is.
-            where = exc.ctx.command_path if isinstance(exc, UsageError) and exc.ctx else ""
-            hint = f" (see `{where} --help`)" if where else ""
-            message = " ".join(exc.format_message().split())
-            typer.echo(f"Error: {message}{hint}", err=True)
+        except TyperException as exc:  # click's usage errors, as typer raises them
+            typer.echo(_usage_message(exc), err=True)
             sys.exit(exc.exit_code)
         except typer.Abort:
             typer.echo("Aborted.", err=True)
             sys.exit(1)
+        except Exception as exc:  # a bug in an option's callback, before any command runs
+            if "--debug" in (args if args is not None else sys.argv[1:]):
+                traceback.print_exc()
+            internal = InternalError.of(exc)
+            typer.echo(internal.render(), err=True)
+            sys.exit(internal.exit_code)
         sys.exit(result if isinstance(result, int) else 0)
+
+
+def _fail(ctx: typer.Context, exc: BtaiError) -> None:
+    options = ctx.obj
+    if isinstance(options, RootOptions) and options.debug:
+        traceback.print_exc()
+    typer.echo(exc.render(), err=True)
+    raise typer.Exit(exc.exit_code) from None
+
+
+def _usage_message(exc: TyperException) -> str:
+    """One line like every other error, not a box: what is wrong, then where help is.
+
+    A group called with nothing to do is the exception: its help, as click prints it.
+    """
+    if type(exc).__name__ == "NoArgsIsHelpError":  # its message is the help text
+        return exc.format_message()
+    ctx = getattr(exc, "ctx", None)  # usage errors name the command they concern
+    where = getattr(ctx, "command_path", "")
+    hint = f" (see `{where} --help`)" if where else ""
+    return f"Error: {' '.join(exc.format_message().split())}{hint}"
 
 
 app = typer.Typer(
@@ -103,8 +128,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-_debug = {"on": False}
-
 
 def _version(value: bool) -> None:
     if value:
@@ -114,6 +137,7 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def root(
+    ctx: typer.Context,
     version: Annotated[
         bool,
         typer.Option(
@@ -123,7 +147,7 @@ def root(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
 ) -> None:
     """Operate the Baseball Trade AI service: serve, check, load-test, benchmark, render."""
-    _debug["on"] = debug
+    ctx.obj = RootOptions(debug=debug)
 
 
 app.add_typer(config_cmd.app, name="config")

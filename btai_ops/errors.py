@@ -1,12 +1,13 @@
-"""Errors of the `btai` command line; each carries the exit code the process ends with.
+"""Errors of the `btai` command line; each class carries the exit code the process ends with.
+
+The class decides the code, never the call: raise the subclass whose meaning fits.
 
 Exception tree::
 
-    BtaiError (1)              a command failed
+    BtaiError (1)              a command failed or a check it ran did not pass
     ├── UsageProblem (2)       options or arguments that cannot work together
     ├── ConfigError (2)        settings or a config file are invalid (names the place)
-    ├── ServiceUnreachable (3) the service or a dependency did not answer in time
-    ├── ThresholdFailed (1)    a measured value broke a threshold the user set
+    ├── ServiceUnreachable (3) the service, a server or a dependency did not answer in time
     └── InternalError (4)      an unexpected exception: a crash of btai, not a verdict
 
 Exit codes: 0 success, 1 failure or failed check, 2 bad usage or configuration,
@@ -21,12 +22,10 @@ class BtaiError(Exception):
 
     exit_code = 1
 
-    def __init__(self, message: str, *, hint: str | None = None, exit_code: int | None = None):
+    def __init__(self, message: str, *, hint: str | None = None):
         super().__init__(message)
         self.message = message
         self.hint = hint
-        if exit_code is not None:
-            self.exit_code = exit_code
 
     def render(self) -> str:
         return f"Error: {self.message}" + (f" ({self.hint})" if self.hint else "")
@@ -42,10 +41,6 @@ class ConfigError(BtaiError):
 
 class ServiceUnreachable(BtaiError):
     exit_code = 3
-
-
-class ThresholdFailed(BtaiError):
-    exit_code = 1
 
 
 class InternalError(BtaiError):

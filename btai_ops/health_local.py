@@ -27,13 +27,13 @@ async def _probes(settings: Settings) -> dict[str, Any]:
         answers["liveness"] = {"http_status": 200, "latency_ms": None, "body": {"status": "pass"}}
         for name, probe in (("readiness", READINESS), ("report", FULL)):
             start = time.perf_counter_ns()
-            report = await app.state.health.report(probe)
+            report = await app.state.parts.health.report(probe)
             answers[name] = {
                 "http_status": 503 if report.status is Status.FAIL else 200,
                 "latency_ms": round((time.perf_counter_ns() - start) / 1e6, 3),
                 "body": report.to_health_json(f"{name} (in-process)"),
             }
-        alerts = app.state.health.alerts.alerts("active")
+        alerts = app.state.parts.health.alerts.alerts("active")
         answers["alerts"] = [alert.as_dict() for alert in alerts]
     return answers
 

@@ -13,6 +13,8 @@ from btai_ops.output import status_style
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
+    from rich.table import Table
+    from rich.text import Text
 
 EXIT_CODES = {"pass": 0, "warn": 1, "fail": 2}
 RANK = {"pass": 0, "warn": 1, "fail": 2}
@@ -70,28 +72,29 @@ def _probe_status(name: str, answer: dict[str, Any]) -> str:
 
 
 def _rows(checks: Any) -> list[CheckRow]:
-    rows: list[CheckRow] = []
     if not isinstance(checks, dict):
-        return rows
-    for name, entries in checks.items():
-        for entry in entries if isinstance(entries, list) else [entries]:
-            if not isinstance(entry, dict):
-                continue
-            label = name if not entry.get("componentId") else f"{name} [{entry['componentId']}]"
-            message = entry.get("output") or entry.get("message") or ""
-            if not message and entry.get("observedValue") is not None:
-                unit = entry.get("observedUnit") or ""
-                message = f"{entry['observedValue']} {unit}".strip()
-            latency = entry.get("durationMs", entry.get("latency_ms"))
-            rows.append(
-                CheckRow(
-                    name=label,
-                    status=str(entry.get("status", "fail")).lower(),
-                    latency_ms=float(latency) if isinstance(latency, int | float) else None,
-                    message=str(message),
-                )
-            )
-    return rows
+        return []
+    return [
+        _check_row(name, entry)
+        for name, entries in checks.items()
+        for entry in (entries if isinstance(entries, list) else [entries])
+        if isinstance(entry, dict)
+    ]
+
+
+def _check_row(name: str, entry: dict[str, Any]) -> CheckRow:
+    label = name if not entry.get("componentId") else f"{name} [{entry['componentId']}]"
+    message = entry.get("output") or entry.get("message") or ""
+    if not message and entry.get("observedValue") is not None:
+        unit = entry.get("observedUnit") or ""
+        message = f"{entry['observedValue']} {unit}".strip()
+    latency = entry.get("durationMs", entry.get("latency_ms"))
+    return CheckRow(
+        name=label,
+        status=str(entry.get("status", "fail")).lower(),
+        latency_ms=float(latency) if isinstance(latency, int | float) else None,
+        message=str(message),
+    )
 
 
 def build_view(url: str, answers: dict[str, Any], *, scope: str = "full") -> HealthView:
@@ -100,39 +103,59 @@ def build_view(url: str, answers: dict[str, Any], *, scope: str = "full") -> Hea
     `scope="readiness"` judges by readiness alone (what `--wait-ready` waits for): a warning
     of the full report, such as a busy CPU, does not fail a deploy that is ready.
     """
-    probes = [
-        ProbeResult(
-            name,
-            _probe_status(name, answers[name]),
-            answers[name]["http_status"],
-            answers[name]["latency_ms"],
-        )
-        for name in ("liveness", "readiness", "report")
-    ]
+    probes = [_probe(name, answers[name]) for name in ("liveness", "readiness", "report")]
     by_name = {p.name: p for p in probes}
     readiness = by_name["readiness"]
+    # Without a readiness route, liveness says whether the service is ready.
     gate = by_name["liveness"] if readiness.status == UNAVAILABLE else readiness
-    ready = gate.http_status is not None and 200 <= gate.http_status < 300
-    counted = [p.status for p in probes if p.status != UNAVAILABLE]
     if scope == "readiness":
         counted = [by_name["liveness"].status, gate.status]
-    status = max(counted, key=RANK.__getitem__) if counted else "fail"
-    report = answers["report"].get("body") if by_name["report"].status != UNAVAILABLE else None
-    ready_body = answers["readiness"].get("body") if readiness.status != UNAVAILABLE else None
-    source = ready_body if scope == "readiness" else (report or ready_body)
-    checks = _rows((source or {}).get("checks"))
-    worst_check = max((RANK.get(c.status, 2) for c in checks), default=0)
-    if worst_check > RANK[status]:
-        status = next(s for s, r in RANK.items() if r == worst_check)
+    else:
+        counted = [p.status for p in probes if p.status != UNAVAILABLE]
+    report = _body(answers, by_name, "report")
+    checks = _rows(_checks_source(report, _body(answers, by_name, "readiness"), scope))
     return HealthView(
         url=url,
-        status=status,
-        ready=ready,
+        status=_worst([*counted, *(c.status for c in checks)]),
+        ready=_answered_2xx(gate),
         probes=probes,
         checks=checks,
         alerts=[a for a in answers.get("alerts", []) if isinstance(a, dict)],
         report=report,
     )
+
+
+def _checks_source(
+    report: dict[str, Any] | None, ready_body: dict[str, Any] | None, scope: str
+) -> Any:
+    """The checks shown: readiness's when judging readiness, else the full report's."""
+    source = ready_body if scope == "readiness" else (report or ready_body)
+    return (source or {}).get("checks")
+
+
+def _probe(name: str, answer: dict[str, Any]) -> ProbeResult:
+    return ProbeResult(
+        name, _probe_status(name, answer), answer["http_status"], answer["latency_ms"]
+    )
+
+
+def _answered_2xx(probe: ProbeResult) -> bool:
+    return probe.http_status is not None and 200 <= probe.http_status < 300
+
+
+def _body(
+    answers: dict[str, Any], probes: dict[str, ProbeResult], name: str
+) -> dict[str, Any] | None:
+    """What probe `name` answered, unless its route is not available."""
+    return answers[name].get("body") if probes[name].status != UNAVAILABLE else None
+
+
+def _worst(statuses: list[str]) -> str:
+    """The worst status of probes and checks; an unknown check status counts as fail, and
+    with nothing counted at all the verdict is fail."""
+    ranks = [RANK.get(status, RANK["fail"]) for status in statuses]
+    worst = max(ranks, default=RANK["fail"])
+    return next(status for status, rank in RANK.items() if rank == worst)
 
 
 def failing_checks(view: HealthView) -> list[str]:
@@ -158,46 +181,67 @@ def _latency(value: float | None) -> str:
 def view_renderable(view: HealthView) -> RenderableType:
     """The probes line, the checks table and the alerts beneath, as one rich renderable."""
     from rich.console import Group
-    from rich.table import Table
+
+    parts: list[RenderableType] = [_headline(view)]
+    # One line per probe: the three do not fit 80 columns side by side.
+    parts.extend(_probe_line(probe) for probe in view.probes)
+    parts.append(_checks_table(view.checks))
+    if view.alerts:
+        parts.append(_alerts_table(view.alerts))
+    return Group(*parts)
+
+
+def _headline(view: HealthView) -> Text:
     from rich.text import Text
 
-    parts: list[RenderableType] = []
     headline = Text(f"{view.url}  ")
     headline.append(view.status.upper(), style=f"bold {status_style(view.status)}")
     headline.append("  (ready)" if view.ready else "  (not ready)")
-    parts.append(headline)
-    for probe in view.probes:  # one line each: the three do not fit 80 columns side by side
-        code = f"HTTP {probe.http_status}" if probe.http_status is not None else "in-process"
-        line = Text(f"  {probe.name + ':':<11}")
-        line.append(probe.status, style=status_style(probe.status))
-        latency = f", {_latency(probe.latency_ms)}" if probe.latency_ms is not None else ""
-        line.append(f" ({code}{latency})")
-        parts.append(line)
+    return headline
+
+
+def _probe_line(probe: ProbeResult) -> Text:
+    from rich.text import Text
+
+    code = f"HTTP {probe.http_status}" if probe.http_status is not None else "in-process"
+    line = Text(f"  {probe.name + ':':<11}")
+    line.append(probe.status, style=status_style(probe.status))
+    latency = f", {_latency(probe.latency_ms)}" if probe.latency_ms is not None else ""
+    line.append(f" ({code}{latency})")
+    return line
+
+
+def _checks_table(checks: list[CheckRow]) -> Table:
+    from rich.table import Table
+    from rich.text import Text
+
     table = Table("check", "status", "latency", "message", title="checks", title_justify="left")
-    for row in view.checks:
+    for row in checks:
         table.add_row(
             row.name,
             Text(row.status, style=status_style(row.status)),
             _latency(row.latency_ms),
             row.message,
         )
-    if not view.checks:
+    if not checks:
         table.add_row("(none reported)", "", "", "")
-    parts.append(table)
-    if view.alerts:
-        alerts = Table(
-            "severity", "check", "state", "message", title="alerts", title_justify="left"
+    return table
+
+
+def _alerts_table(alerts: list[dict[str, Any]]) -> Table:
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table("severity", "check", "state", "message", title="alerts", title_justify="left")
+    for alert in alerts:
+        severity = str(alert.get("severity", ""))
+        table.add_row(
+            Text(severity, style="red" if severity == "critical" else "yellow"),
+            str(alert.get("check") or alert.get("name") or alert.get("id") or ""),
+            str(alert.get("state") or alert.get("status") or ""),
+            str(alert.get("message") or alert.get("summary") or ""),
         )
-        for alert in view.alerts:
-            severity = str(alert.get("severity", ""))
-            alerts.add_row(
-                Text(severity, style="red" if severity == "critical" else "yellow"),
-                str(alert.get("check") or alert.get("name") or alert.get("id") or ""),
-                str(alert.get("state") or alert.get("status") or ""),
-                str(alert.get("message") or alert.get("summary") or ""),
-            )
-        parts.append(alerts)
-    return Group(*parts)
+    return table
 
 
 def render_view(view: HealthView, console: Console) -> None:

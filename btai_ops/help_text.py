@@ -60,17 +60,26 @@ def tidy(command: Any, path: str = "btai") -> None:
     if getattr(command, "_btai_tidied", False):
         return
     command._btai_tidied = True
-    example = EXAMPLES.get(path)
-    if example and not command.epilog and "Example" not in (command.help or ""):
-        command.epilog = f"\b\nExample:\n  {example}"
+    _add_example(command, path)
     for param in command.params:
         if isinstance(param, TyperOption | TyperArgument):
             _tidy_param(param)
     for name, sub in getattr(command, "commands", {}).items():
         tidy(sub, f"{path} {name}")
-        summary = (sub.help or "").split("\n\n", 1)[0].strip()
-        if sub.short_help is None and summary:
-            sub.short_help = " ".join(summary.split())
+        _add_short_help(sub)
+
+
+def _add_example(command: Any, path: str) -> None:
+    example = EXAMPLES.get(path)
+    if example and not command.epilog and "Example" not in (command.help or ""):
+        command.epilog = f"\b\nExample:\n  {example}"
+
+
+def _add_short_help(command: Any) -> None:
+    """The first paragraph of the help on one line, for the parent's list of commands."""
+    summary = (command.help or "").split("\n\n", 1)[0].strip()
+    if command.short_help is None and summary:
+        command.short_help = " ".join(summary.split())
 
 
 def _tidy_param(param: TyperOption | TyperArgument) -> None:

@@ -160,43 +160,22 @@ def loadtest(
     one even when the run is invalid), 2 the run failed or was invalid, 130 interrupted (the
     summary so far is still written).
     """
-    from btai_ops.loadstats.endpoints import request_names
-    from btai_ops.loadstats.thresholds import (
-        GRAMMAR,
-        ThresholdSyntaxError,
-        inapplicable,
-        parse_threshold,
-        with_default_fail_ratio,
-    )
-
-    try:
-        rules = [parse_threshold(expr) for expr in threshold or []]
-    except ThresholdSyntaxError as exc:
-        raise UsageProblem(f"{exc}\n{GRAMMAR}") from None
+    rules = _parse_rules(threshold)
     # `--json` is stdout on every command; a file is `--output FILE` (`-` is stdout too).
     json_file = "-" if as_json else output
     seconds = parse_duration(duration)
     path, user_classes = resolve_users(scenario, locustfile)
-    problem = inapplicable(rules, rate_mode=rate is not None, endpoints=request_names(path))
-    if problem:
-        raise UsageProblem(problem, hint="no load was sent")
-    rules = with_default_fail_ratio(rules)
+    rules = _applicable(rules, rate_mode=rate is not None, path=path)
     require_locust()
-    for target in (json_file, csv_prefix, html_file):
-        if target and target != "-" and not Path(target).resolve().parent.is_dir():
-            raise UsageProblem(f"the folder of {target} does not exist")
+    _check_folders(json_file, csv_prefix, html_file)
     if master_host is not None:
         _join_master(path, user_classes, master_host, master_port or 5557, processes)
         return
     if expect_workers and processes > 1:
         raise UsageProblem("--expect-workers and --processes exclude each other")
-    n_users = users or (min(1000, max(10, math.ceil(rate / 4))) if rate else 10)
+    n_users = users or _default_users(rate)
 
     from btai_ops.loadstats.runner import LocustRun, probe
-    from btai_ops.processes import free_port
-
-    if master_port is None:  # local workers: a port of this run alone, so runs never collide
-        master_port = free_port() if processes > 1 else 5557
 
     probe(host)
     run = LocustRun(
@@ -208,7 +187,7 @@ def loadtest(
         duration_s=seconds,
         processes=processes,
         expect_workers=expect_workers or 0,
-        master_port=master_port,
+        master_port=_master_port(master_port, processes),
         rate=rate,
         csv_prefix=csv_prefix,
         html_file=html_file,
@@ -218,6 +197,47 @@ def loadtest(
     from btai_ops.loadstats.summary import exit_code
 
     raise typer.Exit(EXIT_INTERRUPTED if summary["state"] != "finished" else exit_code(summary))
+
+
+def _parse_rules(threshold: list[str] | None) -> list[Any]:
+    from btai_ops.loadstats.thresholds import GRAMMAR, ThresholdSyntaxError, parse_threshold
+
+    try:
+        return [parse_threshold(expr) for expr in threshold or []]
+    except ThresholdSyntaxError as exc:
+        raise UsageProblem(f"{exc}\n{GRAMMAR}") from None
+
+
+def _applicable(rules: list[Any], *, rate_mode: bool, path: Path) -> list[Any]:
+    """The --threshold rules, checked against the run before any load is sent, plus the
+    default fail-ratio rule."""
+    from btai_ops.loadstats.endpoints import request_names
+    from btai_ops.loadstats.thresholds import inapplicable, with_default_fail_ratio
+
+    problem = inapplicable(rules, rate_mode=rate_mode, endpoints=request_names(path))
+    if problem:
+        raise UsageProblem(problem, hint="no load was sent")
+    return with_default_fail_ratio(rules)
+
+
+def _default_users(rate: float | None) -> int:
+    """10, or in the open model enough users to keep the rate: R/4, from 10 to 1,000."""
+    return min(1000, max(10, math.ceil(rate / 4))) if rate else 10
+
+
+def _check_folders(*targets: str | None) -> None:
+    for target in targets:
+        if target and target != "-" and not Path(target).resolve().parent.is_dir():
+            raise UsageProblem(f"the folder of {target} does not exist")
+
+
+def _master_port(chosen: int | None, processes: int) -> int:
+    """Local workers get a port of this run alone, so that runs never collide."""
+    from btai_ops.processes import free_port
+
+    if chosen is not None:
+        return chosen
+    return free_port() if processes > 1 else 5557
 
 
 def execute(

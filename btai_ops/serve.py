@@ -19,7 +19,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from btai_ops.errors import BtaiError, ConfigError, ServiceUnreachable, UsageProblem
+from btai_ops.errors import (
+    BtaiError,
+    ConfigError,
+    InternalError,
+    ServiceUnreachable,
+    UsageProblem,
+)
 from btai_ops.output import stderr
 from btai_ops.settings_loader import load_settings
 
@@ -68,18 +74,7 @@ def port_owner(port: int) -> str | None:
     """
     import psutil
 
-    try:
-        connections = psutil.net_connections(kind="inet")
-    except (psutil.AccessDenied, OSError):
-        return None
-    pid = next(
-        (
-            conn.pid
-            for conn in connections
-            if conn.status == psutil.CONN_LISTEN and conn.laddr and conn.laddr.port == port
-        ),
-        None,
-    )
+    pid = _listener_pid(port)
     if pid is None:
         return None
     try:
@@ -91,6 +86,24 @@ def port_owner(port: int) -> str | None:
         return f"{holder.name()} (pid {holder.pid}{role})"
     except psutil.Error:
         return f"pid {pid}"
+
+
+def _listener_pid(port: int) -> int | None:
+    """The pid the system names for the socket listening on `port`, if it may say."""
+    import psutil
+
+    try:
+        connections = psutil.net_connections(kind="inet")
+    except (psutil.AccessDenied, OSError):
+        return None
+    return next(
+        (
+            conn.pid
+            for conn in connections
+            if conn.status == psutil.CONN_LISTEN and conn.laddr and conn.laddr.port == port
+        ),
+        None,
+    )
 
 
 def _listens_on(process: Any, port: int) -> bool:
@@ -106,10 +119,8 @@ def _listens_on(process: Any, port: int) -> bool:
 
 
 _ERRORS: dict[str, type[BtaiError]] = {
-    "BtaiError": BtaiError,
-    "ServiceUnreachable": ServiceUnreachable,
-    "ConfigError": ConfigError,
-    "UsageProblem": UsageProblem,
+    kind.__name__: kind
+    for kind in (BtaiError, ServiceUnreachable, ConfigError, UsageProblem, InternalError)
 }
 
 
@@ -138,7 +149,7 @@ def prepare_database_in_child() -> None:
             f"preparing the database failed (exit {done.returncode})", hint="see `btai db`"
         ) from None
     error = _ERRORS.get(report["kind"], BtaiError)
-    raise error(report["message"], hint=report["hint"], exit_code=report["exit_code"])
+    raise error(report["message"], hint=report["hint"])
 
 
 def _prepare_and_report() -> None:
@@ -149,9 +160,7 @@ def _prepare_and_report() -> None:
     try:
         prepare_shared_database(load_settings())
     except BtaiError as exc:
-        kind = type(exc).__name__
-        report = {"kind": kind, "message": exc.message, "hint": exc.hint,
-                  "exit_code": exc.exit_code}  # fmt: skip
+        report = {"kind": type(exc).__name__, "message": exc.message, "hint": exc.hint}
         sys.stdout.write(json.dumps(report) + "\n")
         sys.exit(1)
 
@@ -248,19 +257,37 @@ def serve(
     if env is not None:
         for name, value in environment_settings(env, config_dir).items():
             os.environ.setdefault(name, value)
-    overrides = {
-        "API_HOST": host,
-        "API_PORT": port,
-        "API_WORKERS": workers,
-        "SERVER": server.value if server else None,
-        "GRACEFUL_TIMEOUT": graceful_timeout,
-        "LIMIT_CONCURRENCY": limit_concurrency,
-        "BACKLOG": backlog,
-    }
+    _export_overrides(
+        {
+            "API_HOST": host,
+            "API_PORT": port,
+            "API_WORKERS": workers,
+            "SERVER": server.value if server else None,
+            "GRACEFUL_TIMEOUT": graceful_timeout,
+            "LIMIT_CONCURRENCY": limit_concurrency,
+            "BACKLOG": backlog,
+        }
+    )
+    settings = load_settings()
+    _check_can_serve(settings, reload=reload)
+    ensure_port_free(settings.API_HOST, settings.API_PORT)
+    workers_n = 1 if reload else settings.API_WORKERS
+    metrics_dir, temporary = _metrics_dir(settings, workers_n)
+    try:
+        _run(settings, workers_n, metrics_dir, reload=reload, migrate=migrate)
+    finally:
+        if temporary and metrics_dir is not None:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def _export_overrides(overrides: dict[str, object]) -> None:
+    """The flags given, as settings in the environment the workers build their Settings from."""
     for setting, given in overrides.items():
         if given is not None:
-            os.environ[setting] = str(given)  # the workers build their Settings from it
-    settings = load_settings()
+            os.environ[setting] = str(given)
+
+
+def _check_can_serve(settings: Settings, *, reload: bool) -> None:
     if reload and not settings.is_development:
         raise UsageProblem("--reload is for development only", hint="ENVIRONMENT=development")
     if settings.SERVER == "granian":
@@ -270,14 +297,6 @@ def serve(
             raise ConfigError(
                 "granian is not installed", hint="pip install 'btai[granian]' or --server uvicorn"
             ) from None
-    ensure_port_free(settings.API_HOST, settings.API_PORT)
-    workers_n = 1 if reload else settings.API_WORKERS
-    metrics_dir, temporary = _metrics_dir(settings, workers_n)
-    try:
-        _run(settings, workers_n, metrics_dir, reload=reload, migrate=migrate)
-    finally:
-        if temporary and metrics_dir is not None:
-            shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 def _metrics_dir(settings: Settings, workers: int) -> tuple[Path | None, bool]:
@@ -353,4 +372,4 @@ def _run(
 
         started = run_uvicorn(options)
     if not started:
-        raise BtaiError("the server did not start", hint="see the log lines above")
+        raise ServiceUnreachable("the server did not start", hint="see the log lines above")

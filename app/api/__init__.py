@@ -5,14 +5,16 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
 
-# Attributes of an APIRoute that `add_api_route` takes under the same name.
+# Attributes of an APIRoute that `add_api_route` takes under the same name (a test compares
+# them with its signature, so an option FastAPI adds is never dropped silently).
 _ROUTE_OPTIONS = (
     "response_model", "status_code", "tags", "dependencies", "summary", "description",
     "response_description", "responses", "deprecated", "methods", "operation_id",
     "response_model_include", "response_model_exclude", "response_model_by_alias",
     "response_model_exclude_unset", "response_model_exclude_defaults",
     "response_model_exclude_none", "include_in_schema", "response_class", "name", "callbacks",
-    "openapi_extra", "generate_unique_id_function",
+    "openapi_extra", "generate_unique_id_function", "strict_content_type", "max_body_size",
+    "form_limits",
 )  # fmt: skip
 
 

@@ -84,6 +84,7 @@ async def _login_fields(request: Request) -> dict[str, Any]:
     "/register",
     status_code=status.HTTP_201_CREATED,
     summary="Create a user account",
+    responses={409: {"description": "That username is taken."}},
 )
 async def register(body: RegisterRequest, request: Request, security: SecurityDep) -> UserPublic:
     await _spend_account(request, security, body.username)
@@ -103,6 +104,12 @@ async def register(body: RegisterRequest, request: Request, security: SecurityDe
     "/login",
     summary="Exchange a username and password for tokens",
     openapi_extra={"requestBody": LOGIN_BODY},
+    # The body is read by the route itself (JSON or a form), so its errors are listed here.
+    responses={
+        401: {"description": "Wrong username or password."},
+        415: {"description": "The body is neither JSON nor an OAuth2 password form."},
+        422: {"description": "Invalid credentials fields; `errors` names each."},
+    },
 )
 async def login(request: Request, security: SecurityDep) -> TokenResponse:
     """Accepts the OAuth2 password form (as Swagger's Authorize button sends it) or JSON."""
@@ -126,7 +133,11 @@ async def login(request: Request, security: SecurityDep) -> TokenResponse:
     return _tokens(pair, security)
 
 
-@router.post("/refresh", summary="Rotate a refresh token for a new token pair")
+@router.post(
+    "/refresh",
+    summary="Rotate a refresh token for a new token pair",
+    responses={401: {"description": "The refresh token is invalid, expired or reused."}},
+)
 async def refresh(body: RefreshRequest, request: Request, security: SecurityDep) -> TokenResponse:
     pair = await accounts.refresh(security, token=body.refresh_token, meta=_meta(request, security))
     return _tokens(pair, security)

@@ -9,8 +9,8 @@ from fastapi import Request, Response
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.engine import Database
 from app.monitoring.metrics import CACHE_REQUESTS
+from app.resources import Resources
 from app.services.cache import Cache
 
 # Bound once: `labels()` takes a lock and a dict lookup on every call.
@@ -105,15 +105,16 @@ async def cached_json(
 
 async def cached_read(
     request: Request,
+    resources: Resources,
     key: str,
     produce: Callable[[AsyncSession], Awaitable[BaseModel]],
 ) -> Response:
     """`cached_json` for a read that needs the database: a read session is opened only on a
     miss, so a cache hit touches neither the pool nor the dependency machinery."""
-    db: Database = request.app.state.db
+    db = resources.db
 
     async def from_database() -> BaseModel:
         async with db.read_sessions() as session:
             return await produce(session)
 
-    return await cached_json(request, request.app.state.cache, key, from_database)
+    return await cached_json(request, resources.cache, key, from_database)

@@ -14,11 +14,11 @@ import time
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, Response
 
 from app import __version__
-from app.deps import AdminWhenAuthEnabled
+from app.deps import AdminWhenAuthEnabled, Health
 from app.errors import NotFound
 from app.monitoring.checks import FULL, READINESS, STARTUP, Status
 from app.monitoring.service import TREND_REPORTS, HealthService
@@ -44,13 +44,8 @@ class HealthResponse(JSONResponse):
     media_type = HEALTH_JSON
 
 
-def _service(request: Request) -> HealthService:
-    service: HealthService = request.app.state.health
-    return service
-
-
-async def _probe(request: Request, probe: str, description: str) -> HealthResponse:
-    report = await _service(request).report(probe)
+async def _probe(health: HealthService, probe: str, description: str) -> HealthResponse:
+    report = await health.report(probe)
     status = 503 if report.status is Status.FAIL else 200
     return HealthResponse(report.to_health_json(description), status, headers=NO_STORE)
 
@@ -74,38 +69,38 @@ async def liveness() -> Response:
 
 
 @router.get("/readiness", response_class=HealthResponse, summary="Ready for traffic")
-async def readiness(request: Request) -> HealthResponse:
+async def readiness(health: Health) -> HealthResponse:
     """Database, cache and queue; 503 when a critical one fails."""
-    return await _probe(request, READINESS, "readiness: database, cache, queue")
+    return await _probe(health, READINESS, "readiness: database, cache, queue")
 
 
 @router.get("/startup", response_class=HealthResponse, summary="Started: migrated and seeded")
-async def startup(request: Request) -> HealthResponse:
-    return await _probe(request, STARTUP, "startup: migrations applied, data seeded")
+async def startup(health: Health) -> HealthResponse:
+    return await _probe(health, STARTUP, "startup: migrations applied, data seeded")
 
 
 @router.get("", response_class=HealthResponse, summary="Full health report")
-async def full_report(request: Request) -> HealthResponse:
+async def full_report(health: Health) -> HealthResponse:
     """Every check: dependencies, AI service, system resources, external services."""
-    return await _probe(request, FULL, "full health report")
+    return await _probe(health, FULL, "full health report")
 
 
 @router.get("/alerts", summary="Alerts raised by health checks, newest first")
 async def list_alerts(
-    request: Request,
+    health: Health,
     state: Annotated[str | None, Query(pattern="^(active|resolved)$")] = None,
 ) -> dict[str, Any]:
-    alerts = _service(request).alerts.alerts(state)
+    alerts = health.alerts.alerts(state)
     return {"count": len(alerts), "alerts": [a.as_dict() for a in alerts]}
 
 
 @router.post("/alerts/{alert_id}/acknowledge", summary="Acknowledge an alert (admin with auth)")
 async def acknowledge_alert(
-    request: Request, alert_id: str, admin: AdminWhenAuthEnabled
+    health: Health, alert_id: str, admin: AdminWhenAuthEnabled
 ) -> dict[str, Any]:
     """Acknowledging twice is harmless: the first acknowledgement is kept."""
     by = admin.username if admin is not None else None
-    alert = _service(request).alerts.acknowledge(alert_id, by)
+    alert = health.alerts.acknowledge(alert_id, by)
     if alert is None:
         raise NotFound(f"No alert {alert_id!r}.")
     return alert.as_dict()
@@ -113,6 +108,6 @@ async def acknowledge_alert(
 
 @router.get("/trends", summary="Status history and per-check latency over the last reports")
 async def trends(
-    request: Request, limit: Annotated[int, Query(ge=1, le=TREND_REPORTS)] = 50
+    health: Health, limit: Annotated[int, Query(ge=1, le=TREND_REPORTS)] = 50
 ) -> dict[str, Any]:
-    return _service(request).trend_summary(limit)
+    return health.trend_summary(limit)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 
+from app.deps import AppResources
 from app.monitoring.exposition import render_latest
 
 router = APIRouter(tags=["monitoring"])
@@ -18,12 +19,11 @@ router = APIRouter(tags=["monitoring"])
     response_class=Response,
     operation_id="prometheus_metrics_alias",
 )
-async def prometheus_metrics(request: Request) -> Response:
-    settings = request.app.state.settings
-    db = getattr(request.app.state, "db", None)
-    stats = getattr(request.app.state, "request_stats", None)
-    if stats is not None:
-        stats.flush()  # on the loop thread, where the middleware counts
+async def prometheus_metrics(resources: AppResources) -> Response:
+    if resources.request_stats is not None:
+        resources.request_stats.flush()  # on the loop thread, where the middleware counts
     # Reading many worker files is file I/O; keep it off the event loop.
-    body, content_type = await asyncio.to_thread(render_latest, settings.METRICS_DIR, db)
+    body, content_type = await asyncio.to_thread(
+        render_latest, resources.settings.METRICS_DIR, resources.db
+    )
     return Response(body, media_type=content_type, headers={"Cache-Control": "no-store"})

@@ -131,17 +131,9 @@ def _operation_id(route: APIRoute, seen: set[str]) -> str:
 
 def _document_errors(operation: dict[str, Any], route: APIRoute) -> None:
     responses: dict[str, Any] = operation.setdefault("responses", {})
-    errors = list(COMMON)
-    if "{" in route.path_format:
-        errors.append("404")
-    if route.body_field is not None:
-        errors.append("415")
-    if route.body_field is not None or route.dependant.query_params or "{" in route.path_format:
-        errors.append("422")
-    if "security" in operation:
-        errors += ["401", "403"]
-    responses.pop("422", None)  # FastAPI's HTTPValidationError
-    for status in sorted(errors):
+    if 422 not in route.responses and "422" not in route.responses:
+        responses.pop("422", None)  # FastAPI's HTTPValidationError, not one the route declares
+    for status in _error_statuses(operation, route):
         if status not in responses:
             responses[status] = {"$ref": f"#/components/responses/{RESPONSES[status][0]}"}
     for status, response in responses.items():
@@ -149,6 +141,19 @@ def _document_errors(operation: dict[str, Any], route: APIRoute) -> None:
         if status.startswith(("4", "5")) and "$ref" not in response:
             schema = "ValidationProblem" if status == "422" else "Problem"
             response["content"] = {PROBLEM_JSON: {"schema": _ref(schema)}}
+
+
+def _error_statuses(operation: dict[str, Any], route: APIRoute) -> list[str]:
+    """The errors any route can give, and those its path, body, query and token add."""
+    has_path, has_body = "{" in route.path_format, route.body_field is not None
+    added = {
+        "404": has_path,
+        "415": has_body,
+        "422": has_body or bool(route.dependant.query_params) or has_path,
+        "401": "security" in operation,
+        "403": "security" in operation,
+    }
+    return sorted([*COMMON, *(status for status, applies in added.items() if applies)])
 
 
 def _example_bodies(operation: dict[str, Any], schemas: dict[str, Any]) -> None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import functools
 from collections.abc import AsyncIterator
-from typing import Annotated, Any, Literal
+from dataclasses import replace
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
@@ -12,25 +13,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api.caching import cached_read
 from app.api.pagination import cursor_key, decode_cursor, encode_cursor, fingerprint
+from app.api.teams import franchise_team_keys
 from app.db.engine import Database
 from app.db.repositories import players as repo
 from app.db.repositories.players import Keyset, PlayerFilter
+from app.deps import AppResources
 from app.domain.contracts import derive_contract
 from app.errors import NotFound
-from app.schemas.players import (
-    Contract,
-    ContractYear,
-    PlayerDetail,
-    PlayerPage,
-    PlayerSummary,
-    SeasonStats,
-)
-from app.services.player_search import PlayerSearch, page_json
-from app.settings import Settings
+from app.schemas.players import PlayerDetail, PlayerPage, PlayerSummary
+from app.services.player_search import page_json
 
 router = APIRouter(prefix="/players", tags=["players"])
 
-Position = Literal["P", "C", "1B", "2B", "3B", "SS", "LF", "CF", "RF", "DH"]
+# SP and RP match pitchers by role, the split the team-needs route uses.
+Position = Literal["P", "SP", "RP", "C", "1B", "2B", "3B", "SS", "LF", "CF", "RF", "DH"]
 Sort = Literal["war", "-war", "salary", "-salary", "name", "-name", "age", "-age"]
 NDJSON = "application/x-ndjson"
 MAX_BIGINT = 2**63 - 1
@@ -41,6 +37,7 @@ EXPORT_CHUNK_ROWS = 100
 async def list_players(
     request: Request,
     response: Response,
+    resources: AppResources,
     q: Annotated[
         str | None,
         # No control characters: PostgreSQL text cannot hold NUL, and no name has one.
@@ -63,7 +60,7 @@ async def list_players(
     cursor: Annotated[str | None, Query(max_length=1024)] = None,
 ) -> PlayerPage | Response:
     """A page of the served season's players (from memory; see `app.services.player_search`)."""
-    settings: Settings = request.app.state.settings
+    settings = resources.settings
     filters = PlayerFilter(
         season=settings.DATA_SEASON,
         q=q,
@@ -75,9 +72,9 @@ async def list_players(
     key = cursor_key(settings.JWT_SECRET_KEY.get_secret_value())
     filter_print = _fingerprint(filters)
     after = decode_cursor(key, cursor, sort=sort, filters=filter_print) if cursor else None
-    search: PlayerSearch | None = request.app.state.player_search
+    search = resources.player_search
     if search is None:  # ENABLE_CACHING=false: every page from the database
-        found = await _page_from_database(request.app.state.db, filters, sort, limit, after, key)
+        found = await _page_from_database(resources.db, filters, sort, limit, after, key)
         _link_next(request, response, found.next)
         return found
     season = await search.season(settings.DATA_SEASON)
@@ -85,21 +82,18 @@ async def list_players(
     if not rows and filters.team:
         # `team=NYY` (a franchise code) finds the season's team of that franchise (NYA); tried
         # only when the code matched no team key, so the common request pays nothing for it.
-        from dataclasses import replace
-
-        from app.api.teams import franchise_team_keys
-
-        async with request.app.state.db.read_sessions() as session:
+        async with resources.db.read_sessions() as session:
             keys = await franchise_team_keys(session, settings.DATA_SEASON, filters.team)
         if keys:
-            franchise = replace(filters, team=keys[0])
-            rows = season.search(franchise, sort=sort, limit=limit + 1, after=after)
+            filters = replace(filters, team=keys[0])
+            rows = season.search(filters, sort=sort, limit=limit + 1, after=after)
     page, next_cursor = rows[:limit], None
     if len(rows) > limit:
         last = page[-1]
-        keyset = Keyset(last.sort_value(sort.lstrip("-")), last.player_id)
+        keyset = Keyset(last.sort_value(sort), last.player_id)
         next_cursor = _cursor(key, sort, filter_print, keyset)
-    answer = Response(page_json(page, next_cursor), media_type="application/json")
+    body = page_json(page, next_cursor, season.total(filters))
+    answer = Response(body, media_type="application/json")
     _link_next(request, answer, next_cursor)
     return answer
 
@@ -130,9 +124,11 @@ async def _page_from_database(
             session, filters, sort=sort, limit=limit + 1, after=after
         )
         if not rows and filters.team:
-            rows = await _search_by_franchise(
+            filters = await _franchise_filters(session, filters)
+            rows = await repo.search_player_summaries(
                 session, filters, sort=sort, limit=limit + 1, after=after
             )
+        total = await repo.count_player_summaries(session, filters)
     page, more = rows[:limit], len(rows) > limit
     next_cursor = None
     if more:
@@ -141,24 +137,14 @@ async def _page_from_database(
         filter_print = fingerprint(**filters.__dict__)
         next_cursor = encode_cursor(key, sort=sort, filters=filter_print, keyset=keyset)
     items = [PlayerSummary.from_row(row) for row in page]
-    return PlayerPage(items=items, count=len(items), next=next_cursor)
+    return PlayerPage(items=items, count=len(items), total=total, next=next_cursor)
 
 
-async def _search_by_franchise(
-    session: AsyncSession, filters: PlayerFilter, *, sort: str, limit: int, after: Keyset | None
-) -> list[Any]:
+async def _franchise_filters(session: AsyncSession, filters: PlayerFilter) -> PlayerFilter:
     # `team=NYY` (a franchise code) finds the season's team of that franchise (NYA). Tried only
     # when the code matched no team key, so the common request pays nothing for it.
-    from dataclasses import replace
-
-    from app.api.teams import franchise_team_keys
-
     keys = await franchise_team_keys(session, filters.season, filters.team or "")
-    if not keys:
-        return []
-    found = replace(filters, team=keys[0])
-    rows = await repo.search_player_summaries(session, found, sort=sort, limit=limit, after=after)
-    return list(rows)
+    return replace(filters, team=keys[0]) if keys else filters
 
 
 async def _export_lines(db: Database, season: int) -> AsyncIterator[bytes]:
@@ -180,10 +166,10 @@ async def _export_lines(db: Database, season: int) -> AsyncIterator[bytes]:
     responses={200: {"content": {NDJSON: {}}, "description": "One player per line."}},
     summary="Every player as NDJSON",
 )
-async def export_players(request: Request) -> StreamingResponse:
+async def export_players(resources: AppResources) -> StreamingResponse:
     """Streamed from the database a batch at a time, so memory stays flat."""
     return StreamingResponse(
-        _export_lines(request.app.state.db, request.app.state.settings.DATA_SEASON),
+        _export_lines(resources.db, resources.settings.DATA_SEASON),
         media_type=NDJSON,
         headers={"Cache-Control": "no-store"},
     )
@@ -192,9 +178,10 @@ async def export_players(request: Request) -> StreamingResponse:
 @router.get("/{player_id}", response_model=PlayerDetail, summary="One player, last three seasons")
 async def get_player(
     request: Request,
+    resources: AppResources,
     player_id: Annotated[str, Path(min_length=1, max_length=16, pattern=r"^[a-z0-9.'-]+$")],
 ) -> Response:
-    season: int = request.app.state.settings.DATA_SEASON
+    season = resources.settings.DATA_SEASON
 
     async def produce(session: AsyncSession) -> PlayerDetail:
         player = await repo.get_player(session, player_id)
@@ -203,7 +190,7 @@ async def get_player(
             raise NotFound(f"no player {player_id!r} in season {season}")
         current = seasons[0]
         history = await repo.salary_history(session, player_id, data_season=season)
-        derived = derive_contract(
+        contract = derive_contract(
             season=season,
             age=current.age or 28,
             team=current.team_key,
@@ -216,40 +203,6 @@ async def get_player(
             ),
             history=history,
         )
-        return PlayerDetail(
-            player_id=player.player_id,
-            name=player.full_name,
-            first_name=player.first_name,
-            last_name=player.last_name,
-            birth_date=player.birth_date,
-            debut=player.debut,
-            bats=player.bats,
-            throws=player.throws,
-            primary_position=player.primary_position,
-            team_key=current.team_key,
-            age=current.age,
-            contract=Contract(
-                salary=current.salary,
-                salary_source=current.salary_source,
-                service_years=current.service_years,
-                status=current.contract_status,
-                years_of_control=current.years_of_control,
-                kind=derived.kind.value,
-                signed=derived.signed,
-                guaranteed_years_left=derived.guaranteed_years_left,
-                years=[
-                    ContractYear(
-                        season=y.season,
-                        salary=y.salary,
-                        basis=y.basis.value,
-                        terms=y.terms.value,
-                        arbitration_year=y.arbitration_year,
-                    )
-                    for y in derived.years
-                ],
-            ),
-            war_last_three=[s.war for s in seasons],
-            seasons=[SeasonStats.model_validate(s) for s in seasons],
-        )
+        return PlayerDetail.of(player, seasons, contract)
 
-    return await cached_read(request, f"player:{season}:{player_id}", produce)
+    return await cached_read(request, resources, f"player:{season}:{player_id}", produce)

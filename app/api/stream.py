@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 
 from app.db.engine import Database
 from app.db.repositories import teams as team_repo
+from app.deps import AppResources
 from app.schemas.teams import TeamOut
 
 router = APIRouter(prefix="/stream", tags=["stream"])
@@ -30,8 +31,8 @@ async def _team_array(db: Database, season: int) -> AsyncIterator[bytes]:
     responses={200: {"content": {"application/json": {}}, "description": "A JSON array."}},
     summary="Teams as a streamed JSON array",
 )
-async def stream_teams(request: Request) -> StreamingResponse:
+async def stream_teams(resources: AppResources) -> StreamingResponse:
     return StreamingResponse(
-        _team_array(request.app.state.db, request.app.state.settings.DATA_SEASON),
+        _team_array(resources.db, resources.settings.DATA_SEASON),
         media_type="application/json",
     )

@@ -6,21 +6,21 @@ import os
 import time
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 
-from app.monitoring.window import WINDOW_SECONDS, RequestWindow
+from app.deps import Parts
+from app.monitoring.window import WINDOW_SECONDS
 
 router = APIRouter(prefix="/system", tags=["system"])
 
 
 @router.get("/metrics", summary="Requests per second and latency percentiles per route")
-async def system_metrics(request: Request) -> dict[str, Any]:
+async def system_metrics(parts: Parts) -> dict[str, Any]:
     """Per route over the last minute: requests, rps, p50/p95/p99 (ms); uptime and worker pid."""
-    state = request.app.state
-    window: RequestWindow | None = getattr(state, "request_window", None)
+    window = parts.request_window
     return {
         "pid": os.getpid(),
-        "uptime_seconds": round(time.monotonic() - state.started_monotonic, 3),
+        "uptime_seconds": round(time.monotonic() - parts.started_monotonic, 3),
         "window_seconds": WINDOW_SECONDS,
         "performance_monitoring": window is not None,
         "routes": window.snapshot() if window is not None else [],

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api.caching import cached_read
 from app.db.repositories import players as player_repo
 from app.db.repositories import teams as team_repo
 from app.db.tables.baseball import Team
-from app.domain.team_needs import rank_positions
+from app.deps import AppResources
+from app.domain.team_needs import team_needs
 from app.errors import NotFound
+from app.resources import Resources
 from app.schemas.players import PlayerSummary
 from app.schemas.teams import (
     Payroll,
@@ -47,93 +51,93 @@ async def franchise_team_keys(session: AsyncSession, season: int, code: str) -> 
     return [t.team_key for t in teams if t.franchise.upper() == code.upper()]
 
 
+TeamRead = Callable[[AsyncSession, Team, int], Awaitable[BaseModel]]
+
+
+async def _team_read(
+    request: Request, resources: Resources, kind: str, team_key: str, read: TeamRead
+) -> Response:
+    """The cached answer `read(session, team, season)` for the served season's team."""
+    season = resources.settings.DATA_SEASON
+
+    async def produce(session: AsyncSession) -> BaseModel:
+        return await read(session, await _team(session, season, team_key), season)
+
+    key = f"{kind}:{season}:{team_key.upper()}"
+    return await cached_read(request, resources, key, produce)
+
+
 @router.get("", response_model=TeamList, summary="Teams of the season")
 async def list_teams(
     request: Request,
+    resources: AppResources,
     league: Annotated[Literal["AL", "NL"] | None, Query()] = None,
     division: Annotated[Literal["E", "C", "W"] | None, Query()] = None,
 ) -> Response:
-    season: int = request.app.state.settings.DATA_SEASON
+    season = resources.settings.DATA_SEASON
 
     async def produce(session: AsyncSession) -> TeamList:
         teams = await team_repo.list_teams(session, season=season, league=league, division=division)
         items = [TeamOut.model_validate(t) for t in teams]
-        return TeamList(items=items, count=len(items))
+        return TeamList(items=items, count=len(items), total=len(items))
 
     key = f"teams:{season}:{league or '*'}:{division or '*'}"
-    return await cached_read(request, key, produce)
+    return await cached_read(request, resources, key, produce)
+
+
+async def _team_out(session: AsyncSession, team: Team, season: int) -> TeamOut:
+    return TeamOut.model_validate(team)
+
+
+async def _roster(session: AsyncSession, team: Team, season: int) -> Roster:
+    rows = await player_repo.team_roster(session, season=season, team_key=team.team_key)
+    players = [PlayerSummary.of(p, s) for p, s in rows]
+    return Roster(
+        team=TeamOut.model_validate(team),
+        players=players,
+        total_war=round(sum(p.war for p in players), 2),
+    )
+
+
+async def _needs(session: AsyncSession, team: Team, season: int) -> TeamNeeds:
+    found = team_needs(team.team_key, await team_repo.war_by_position(session, season=season))
+    return TeamNeeds(
+        team_key=team.team_key,
+        season=season,
+        needs=[PositionNeed.of(g) for g in found.needs],
+        strengths=[PositionNeed.of(g) for g in found.strengths],
+    )
+
+
+async def _payroll(session: AsyncSession, team: Team, season: int) -> Payroll:
+    rows = await team_repo.team_payroll(session, season=season, team_key=team.team_key)
+    estimated = await player_repo.salaries_estimated(session, season=season)
+    lines = [PayrollLine(player_id=p.player_id, name=p.full_name, salary=a) for p, a in rows]
+    return Payroll(
+        team_key=team.team_key,
+        season=season,
+        total=sum(line.salary for line in lines),
+        player_count=len(lines),
+        salary_source="estimated" if estimated else "actual",
+        lines=lines,
+    )
 
 
 @router.get("/{team_key}", response_model=TeamOut, summary="One team")
-async def get_team(request: Request, team_key: TeamKey) -> Response:
-    season: int = request.app.state.settings.DATA_SEASON
-
-    async def produce(session: AsyncSession) -> TeamOut:
-        return TeamOut.model_validate(await _team(session, season, team_key))
-
-    return await cached_read(request, f"team:{season}:{team_key.upper()}", produce)
+async def get_team(request: Request, resources: AppResources, team_key: TeamKey) -> Response:
+    return await _team_read(request, resources, "team", team_key, _team_out)
 
 
 @router.get("/{team_key}/roster", response_model=Roster, summary="The team's players")
-async def roster(request: Request, team_key: TeamKey) -> Response:
-    season: int = request.app.state.settings.DATA_SEASON
-
-    async def produce(session: AsyncSession) -> Roster:
-        team = await _team(session, season, team_key)
-        rows = await player_repo.team_roster(session, season=season, team_key=team.team_key)
-        players = [PlayerSummary.of(p, s) for p, s in rows]
-        return Roster(
-            team=TeamOut.model_validate(team),
-            players=players,
-            total_war=round(sum(p.war for p in players), 2),
-        )
-
-    return await cached_read(request, f"roster:{season}:{team_key.upper()}", produce)
+async def roster(request: Request, resources: AppResources, team_key: TeamKey) -> Response:
+    return await _team_read(request, resources, "roster", team_key, _roster)
 
 
 @router.get("/{team_key}/needs", response_model=TeamNeeds, summary="Weakest positions")
-async def needs(request: Request, team_key: TeamKey) -> Response:
-    season: int = request.app.state.settings.DATA_SEASON
-
-    async def produce(session: AsyncSession) -> TeamNeeds:
-        team = await _team(session, season, team_key)
-        table = await team_repo.war_by_position(session, season=season)
-        ranked = [
-            PositionNeed(
-                position=g.position,
-                team_war=g.team_war,
-                league_average_war=g.league_average_war,
-                gap=round(g.gap, 2),
-                rank=g.rank,
-            )
-            for g in rank_positions(team.team_key, table)
-        ]
-        return TeamNeeds(
-            team_key=team.team_key,
-            season=season,
-            needs=[n for n in ranked if n.gap < 0],
-            strengths=[n for n in ranked if n.gap >= 0],
-        )
-
-    return await cached_read(request, f"needs:{season}:{team_key.upper()}", produce)
+async def needs(request: Request, resources: AppResources, team_key: TeamKey) -> Response:
+    return await _team_read(request, resources, "needs", team_key, _needs)
 
 
 @router.get("/{team_key}/payroll", response_model=Payroll, summary="Salaries paid")
-async def payroll(request: Request, team_key: TeamKey) -> Response:
-    season: int = request.app.state.settings.DATA_SEASON
-
-    async def produce(session: AsyncSession) -> Payroll:
-        team = await _team(session, season, team_key)
-        rows = await team_repo.team_payroll(session, season=season, team_key=team.team_key)
-        estimated = await player_repo.salaries_estimated(session, season=season)
-        lines = [PayrollLine(player_id=p.player_id, name=p.full_name, salary=a) for p, a in rows]
-        return Payroll(
-            team_key=team.team_key,
-            season=season,
-            total=sum(line.salary for line in lines),
-            player_count=len(lines),
-            salary_source="estimated" if estimated else "lahman",
-            lines=lines,
-        )
-
-    return await cached_read(request, f"payroll:{season}:{team_key.upper()}", produce)
+async def payroll(request: Request, resources: AppResources, team_key: TeamKey) -> Response:
+    return await _team_read(request, resources, "payroll", team_key, _payroll)

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 
 from app.db.tables.trades import TradeAnalysis
-from app.deps import require_auth
+from app.deps import Analyses, require_auth
 from app.schemas.trades import (
     AnalysisAccepted,
     AnalysisBatchAccepted,
@@ -22,7 +22,6 @@ from app.schemas.trades import (
     TradeEvaluationOut,
 )
 from app.services import evaluations
-from app.services.analyses import AnalysisService
 
 # ENABLE_AUTH=true makes every trade route require a bearer token.
 router = APIRouter(prefix="/trades", tags=["trades"], dependencies=[Depends(require_auth)])
@@ -33,15 +32,6 @@ IdempotencyKey = Annotated[
     Header(alias="Idempotency-Key", min_length=1, max_length=100,
            description="Replays the analysis first created with this key."),
 ]  # fmt: skip
-
-
-async def get_analyses(request: Request) -> AnalysisService:
-    # async: a plain `def` dependency would cost a thread-pool hop on every request
-    service: AnalysisService = request.app.state.analyses
-    return service
-
-
-Analyses = Annotated[AnalysisService, Depends(get_analyses)]
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -80,7 +70,7 @@ def _status_fields(a: TradeAnalysis) -> dict[str, object]:
 @router.post("/evaluate", response_model=TradeEvaluationOut, summary="Grade a trade now")
 async def evaluate_trade(body: TradeEvaluateRequest, analyses: Analyses) -> Response:
     """Grades A-F for both sides, fairness 0-100, the winner, risks and a recommendation."""
-    league = await analyses.leagues.get(analyses.db.read_sessions, analyses.season)
+    league = await analyses.league()
     overrides = [
         evaluations.StatedTerms(
             player_id=o.player_id,
@@ -170,6 +160,7 @@ async def get_analysis_status(analysis_id: AnalysisId, analyses: Analyses) -> An
 async def recent(
     analyses: Analyses, limit: Annotated[int, Query(ge=1, le=50)] = 20
 ) -> RecentAnalyses:
+    latest, total = await analyses.recent(limit)
     items = [
         AnalysisSummary(
             analysis_id=a.id,
@@ -181,6 +172,6 @@ async def recent(
             created_at=_utc(a.created_at),
             completed_at=_utc(a.completed_at),
         )
-        for a in await analyses.recent(limit)
+        for a in latest
     ]
-    return RecentAnalyses(items=items, count=len(items))
+    return RecentAnalyses(items=items, count=len(items), total=total)

@@ -54,3 +54,21 @@ def rank_positions(
         PositionGap(pos, round(own.get(pos, 0.0), 2), round(averages[pos], 2), rank)
         for rank, pos in enumerate(ordered, start=1)
     ]
+
+
+@dataclass(frozen=True)
+class TeamNeeds:
+    """A team's positions split in two, each weakest against the league first."""
+
+    needs: list[PositionGap]
+    """Below the league average."""
+    strengths: list[PositionGap]
+    """At or above it."""
+
+
+def team_needs(team_key: str, war_by_team: Mapping[str, Mapping[str, float]]) -> TeamNeeds:
+    """`rank_positions` split into needs (a shortfall) and strengths (none)."""
+    ranked = rank_positions(team_key, war_by_team)
+    return TeamNeeds(
+        needs=[g for g in ranked if g.gap < 0], strengths=[g for g in ranked if g.gap >= 0]
+    )

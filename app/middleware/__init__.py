@@ -29,8 +29,6 @@ problem handler from `app.errors`), and its exception middleware innermost.
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import FastAPI
 from starlette.middleware import Middleware
 
@@ -46,32 +44,41 @@ from app.middleware.request_context import RequestIds
 from app.middleware.security_headers import SecurityHeaders
 from app.middleware.trusted_host import TrustedHostMiddleware
 from app.monitoring.request_stats import RequestStats
-from app.monitoring.window import RequestWindow
 from app.security.ratelimit import Limit
 from app.security.services import SecurityServices
 from app.settings import Settings
 
 
-def middleware_stack(app: FastAPI, settings: Settings) -> list[Middleware]:
-    """The middleware of `app`, outermost first; settings switch layers and parts off."""
-    security: SecurityServices | None = getattr(app.state, "security", None)
-    if security is None:
-        security = app.state.security = SecurityServices(settings)
-    parts: dict[str, Any] = {}
-    if settings.ENABLE_REQUEST_TRACING:
-        follow_otel = getattr(app.state, "tracer_provider", None) is not None
-        parts["context"] = RequestIds(follow_otel=follow_otel)
-    if settings.ENABLE_PERFORMANCE_MONITORING:
-        app.state.request_window = RequestWindow()
-        app.state.request_stats = RequestStats(app.state.request_window)
-        parts["metrics"] = RequestMetrics(
-            slow_threshold=settings.SLOW_REQUEST_THRESHOLD, stats=app.state.request_stats
+def middleware_stack(
+    settings: Settings,
+    *,
+    security: SecurityServices,
+    request_stats: RequestStats | None,
+    follow_otel: bool = False,
+) -> list[Middleware]:
+    """The middleware, outermost first; settings switch layers and parts off.
+
+    The security layers share `security` (rate limiter, trusted proxies) with the routes; the
+    metrics part feeds `request_stats` (given when ENABLE_PERFORMANCE_MONITORING is on), and the
+    request context follows OpenTelemetry's span when `follow_otel`.
+    """
+    context = RequestIds(follow_otel=follow_otel) if settings.ENABLE_REQUEST_TRACING else None
+    metrics = (
+        RequestMetrics(slow_threshold=settings.SLOW_REQUEST_THRESHOLD, stats=request_stats)
+        if request_stats is not None
+        else None
+    )
+    headers = (
+        SecurityHeaders(proxies=security.proxies) if settings.ENABLE_SECURITY_MIDDLEWARE else None
+    )
+    access = AccessLog(readable=settings.is_development) if AccessLog.enabled() else None
+    stack: list[Middleware] = []
+    if any(part is not None for part in (context, metrics, headers, access)):
+        stack.append(
+            Middleware(
+                EdgeMiddleware, context=context, metrics=metrics, security=headers, access=access
+            )
         )
-    if settings.ENABLE_SECURITY_MIDDLEWARE:
-        parts["security"] = SecurityHeaders(proxies=security.proxies)
-    if AccessLog.enabled():
-        parts["access"] = AccessLog(readable=settings.is_development)
-    stack = [Middleware(EdgeMiddleware, **parts)] if parts else []
     stack.extend(security_layers(settings, security))
     stack.append(Middleware(HeadAsGetMiddleware))
     return stack
@@ -116,8 +123,18 @@ def security_layers(settings: Settings, security: SecurityServices) -> list[Midd
     return layers
 
 
-def install_middleware(app: FastAPI, settings: Settings) -> None:
-    """Add `middleware_stack(app, settings)` to `app`, keeping its order."""
+def install_middleware(
+    app: FastAPI,
+    settings: Settings,
+    *,
+    security: SecurityServices,
+    request_stats: RequestStats | None,
+    follow_otel: bool = False,
+) -> None:
+    """Add `middleware_stack(...)` to `app`, keeping its order."""
+    stack = middleware_stack(
+        settings, security=security, request_stats=request_stats, follow_otel=follow_otel
+    )
     # add_middleware puts each new layer outside the ones added before it.
-    for layer in reversed(middleware_stack(app, settings)):
+    for layer in reversed(stack):
         app.add_middleware(layer.cls, *layer.args, **layer.kwargs)

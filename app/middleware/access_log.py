@@ -15,7 +15,7 @@ import atexit
 import logging
 import sys
 import time
-from typing import Any, TextIO
+from typing import TextIO
 
 import orjson
 from starlette.types import Scope
@@ -103,7 +103,7 @@ class AccessLog:
         text = "\n".join(self._pending) + "\n"
         self._pending.clear()
         self._size = 0
-        stream: Any = self._stream or sys.stderr  # the stream of the moment (tests swap it)
+        stream: TextIO = self._stream or sys.stderr  # the stream of the moment (tests swap it)
         try:
             stream.write(text)
             stream.flush()

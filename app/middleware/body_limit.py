@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import send_problem
 from app.security.json_depth import JsonDepthScanner, JsonTooDeep
 
-Scope = dict[str, Any]
 LENGTH_SLUG = "bad-content-length"
 CONNECTION_CLOSE = (b"connection", b"close")
 
@@ -39,12 +39,12 @@ def _is_json(scope: Scope) -> bool:
 
 
 class BodyLimitMiddleware:
-    def __init__(self, app: Any, *, max_bytes: int, read_timeout: float | None = None) -> None:
+    def __init__(self, app: ASGIApp, *, max_bytes: int, read_timeout: float | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.read_timeout = read_timeout
 
-    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -59,6 +59,11 @@ class BodyLimitMiddleware:
             # Such an HTTP/1 request has no body at all (HTTP/2 frames may carry one anyway).
             await self.app(scope, receive, send)
             return
+        await self._with_body(scope, receive, send, declared_text)
+
+    async def _with_body(
+        self, scope: Scope, receive: Receive, send: Send, declared_text: bytes | None
+    ) -> None:
         declared: int | None = None
         if declared_text is not None:
             if not declared_text.strip().isdigit():
@@ -66,72 +71,19 @@ class BodyLimitMiddleware:
                 return
             declared = int(declared_text)
             if declared > self.max_bytes:
-                await self._refuse(scope, send, 413, self._too_large(), "body-too-large")
+                await self._refuse(scope, send, 413, self.too_large(), "body-too-large")
                 return
-        received = 0
-        started = False
-        body_done = False
-        failure: tuple[int, str, str] | None = None
-        depth = JsonDepthScanner() if _is_json(scope) else None
-
-        async def counting_receive() -> dict[str, Any]:
-            nonlocal received, failure, body_done
-            if body_done or started:
-                # Past the body (a streaming response listening for disconnect): no timeout.
-                message: dict[str, Any] = await receive()
-                return message
-            try:
-                async with asyncio.timeout(self.read_timeout):
-                    message = await receive()
-            except TimeoutError:
-                failure = (408, "The request body did not arrive in time.", "body-timeout")
-                raise BodyStalled from None
-            if message["type"] != "http.request":
-                return message
-            chunk = message.get("body", b"")
-            received += len(chunk)
-            more = message.get("more_body", False)
-            body_done = not more
-            if depth is not None and chunk:
-                try:
-                    depth.feed(chunk)
-                except JsonTooDeep:
-                    detail = f"The JSON body nests deeper than {depth.limit} levels."
-                    failure = (400, detail, "json-too-deep")
-                    raise
-            if received > self.max_bytes:
-                failure = (413, self._too_large(), "body-too-large")
-                raise BodyTooLarge
-            if declared is not None and (
-                received > declared or (not more and received != declared)
-            ):
-                failure = (400, "The body does not match its Content-Length.", LENGTH_SLUG)
-                raise BodyLengthMismatch
-            return message
-
-        async def guarded_send(message: dict[str, Any]) -> None:
-            nonlocal started
-            if failure is not None:
-                # The app turned our exception into its own error; ours is the true answer.
-                return
-            if message["type"] == "http.response.start":
-                started = True
-                if not body_done:
-                    # Answered before the body was read (a 405, say): close the connection
-                    # rather than let the server read the rest of an unwanted upload.
-                    message["headers"] = [*message.get("headers", ()), CONNECTION_CLOSE]
-            await send(message)
-
+        guard = _BodyGuard(self, receive, send, declared, _is_json(scope))
         with contextlib.suppress(BodyTooLarge, BodyLengthMismatch, BodyStalled, JsonTooDeep):
-            await self.app(scope, counting_receive, guarded_send)
-        if failure is not None and not started:
-            await self._refuse(scope, send, *failure)
+            await self.app(scope, guard.receive, guard.send)
+        if guard.failure is not None and not guard.started:
+            await self._refuse(scope, send, *guard.failure)
 
-    def _too_large(self) -> str:
+    def too_large(self) -> str:
         return f"The request body is larger than {self.max_bytes} bytes."
 
     async def _refuse(
-        self, scope: Scope, send: Any, status: int, detail: str, slug: str = LENGTH_SLUG
+        self, scope: Scope, send: Send, status: int, detail: str, slug: str = LENGTH_SLUG
     ) -> None:
         # Connection: close tells the server not to wait for the rest of the body.
         await send_problem(
@@ -143,3 +95,80 @@ class BodyLimitMiddleware:
             headers={"Connection": "close"},
             **({"max_bytes": self.max_bytes} if status == 413 else {}),
         )
+
+
+class _BodyGuard:
+    """One request's body as it streams: counted, depth-scanned, held to its Content-Length
+    and to the read timeout; `failure` says why it was refused (status, detail, slug)."""
+
+    __slots__ = (
+        "_receive", "_send", "body_done", "declared", "depth", "failure", "limit", "received",
+        "started",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        limit: BodyLimitMiddleware,
+        receive: Receive,
+        send: Send,
+        declared: int | None,
+        json_body: bool,
+    ) -> None:
+        self.limit = limit
+        self._receive = receive
+        self._send = send
+        self.declared = declared
+        self.depth = JsonDepthScanner() if json_body else None
+        self.received = 0
+        self.started = False
+        self.body_done = False
+        self.failure: tuple[int, str, str] | None = None
+
+    async def receive(self) -> Message:
+        if self.body_done or self.started:
+            # Past the body (a streaming response listening for disconnect): no timeout.
+            return await self._receive()
+        try:
+            async with asyncio.timeout(self.limit.read_timeout):
+                message = await self._receive()
+        except TimeoutError:
+            self.failure = (408, "The request body did not arrive in time.", "body-timeout")
+            raise BodyStalled from None
+        if message["type"] == "http.request":
+            self._count(message.get("body", b""), message.get("more_body", False))
+        return message
+
+    def _count(self, chunk: bytes, more: bool) -> None:
+        self.received += len(chunk)
+        self.body_done = not more
+        if self.depth is not None and chunk:
+            self._scan(self.depth, chunk)
+        if self.received > self.limit.max_bytes:
+            self.failure = (413, self.limit.too_large(), "body-too-large")
+            raise BodyTooLarge
+        declared = self.declared
+        if declared is not None and (
+            self.received > declared or (not more and self.received != declared)
+        ):
+            self.failure = (400, "The body does not match its Content-Length.", LENGTH_SLUG)
+            raise BodyLengthMismatch
+
+    def _scan(self, depth: JsonDepthScanner, chunk: bytes) -> None:
+        try:
+            depth.feed(chunk)
+        except JsonTooDeep:
+            detail = f"The JSON body nests deeper than {depth.limit} levels."
+            self.failure = (400, detail, "json-too-deep")
+            raise
+
+    async def send(self, message: Message) -> None:
+        if self.failure is not None:
+            # The app turned our exception into its own error; ours is the true answer.
+            return
+        if message["type"] == "http.response.start":
+            self.started = True
+            if not self.body_done:
+                # Answered before the body was read (a 405, say): close the connection
+                # rather than let the server read the rest of an unwanted upload.
+                message["headers"] = [*message.get("headers", ()), CONNECTION_CLOSE]
+        await self._send(message)

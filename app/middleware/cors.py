@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
 
 from starlette.datastructures import Headers
 from starlette.middleware.cors import CORSMiddleware as StarletteCORS
 from starlette.responses import Response
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.errors import PROBLEM_JSON, ensure_request_id, problem_body
 
@@ -31,7 +30,7 @@ EXPOSED_HEADERS = (
 
 
 class CORSMiddleware(StarletteCORS):
-    def __init__(self, app: Any, *, origins: Sequence[str], max_age: int = 600) -> None:
+    def __init__(self, app: ASGIApp, *, origins: Sequence[str], max_age: int = 600) -> None:
         if any(origin.strip() == "*" for origin in origins):
             raise ValueError("CORS_ORIGINS must list origins explicitly, not '*'")
         super().__init__(

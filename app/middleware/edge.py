@@ -16,7 +16,11 @@ then the request id and trace context.
 from __future__ import annotations
 
 from time import perf_counter_ns
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.context import current_request
 
 if TYPE_CHECKING:
     from app.middleware.access_log import AccessLog
@@ -24,15 +28,13 @@ if TYPE_CHECKING:
     from app.middleware.request_context import RequestIds
     from app.middleware.security_headers import SecurityHeaders
 
-Scope = dict[str, Any]
-
 
 class EdgeMiddleware:
     """Runs the parts that are switched on; a missing part costs nothing."""
 
     def __init__(
         self,
-        app: Any,
+        app: ASGIApp,
         *,
         context: RequestIds | None = None,
         metrics: RequestMetrics | None = None,
@@ -45,12 +47,9 @@ class EdgeMiddleware:
         self.security = security
         self.access = access
 
-    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
-            if scope["type"] == "lifespan" and self.access is not None:
-                await self.app(scope, receive, self._flushing_at_shutdown(send))
-            else:
-                await self.app(scope, receive, send)
+            await self._not_http(scope, receive, send)
             return
         start = perf_counter_ns()
         root_path = scope.get("root_path", "")
@@ -63,7 +62,7 @@ class EdgeMiddleware:
         status = 500
         size = 0
 
-        async def edge_send(message: dict[str, Any]) -> None:
+        async def edge_send(message: Message) -> None:
             nonlocal status, size
             if message["type"] == "http.response.body":
                 size += len(message.get("body", b""))
@@ -90,13 +89,19 @@ class EdgeMiddleware:
         # Reset only on success: after an unhandled exception Starlette's error handler, which
         # runs outside this middleware, logs the traceback and must still name the request.
         # Each request runs in its own task, so the value cannot leak into another request.
-        if context is not None and token is not None:
-            context.end(token)
+        if token is not None:  # the context part began one
+            current_request.reset(token)
 
-    def _flushing_at_shutdown(self, send: Any) -> Any:
+    async def _not_http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan" and self.access is not None:
+            await self.app(scope, receive, self._flushing_at_shutdown(send))
+        else:
+            await self.app(scope, receive, send)
+
+    def _flushing_at_shutdown(self, send: Send) -> Send:
         access = self.access
 
-        async def lifespan_send(message: dict[str, Any]) -> None:
+        async def lifespan_send(message: Message) -> None:
             if message["type"].startswith("lifespan.shutdown") and access is not None:
                 access.flush()  # the last access lines, before the server exits
             await send(message)

@@ -10,20 +10,20 @@ ALLOWED_HOSTS `*` any Host header could be sent back, so plain HTTP is refused i
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.errors import send_problem
 from app.middleware.trusted_host import TrustedHostMiddleware
 from app.security.client_ip import TrustedProxies
 
-Scope = dict[str, Any]
 PROBE_PATHS = ("/api/v1/health", "/metrics")
 
 
 class HTTPSEnforcementMiddleware:
     def __init__(
         self,
-        app: Any,
+        app: ASGIApp,
         *,
         proxies: TrustedProxies,
         exempt: tuple[str, ...] = PROBE_PATHS,
@@ -49,7 +49,7 @@ class HTTPSEnforcementMiddleware:
             return proto.split(",")[0].strip().lower() != "https"
         return scope.get("scheme") != "https"
 
-    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not self._plain_http(scope):
             await self.app(scope, receive, send)
             return
@@ -58,24 +58,17 @@ class HTTPSEnforcementMiddleware:
         if safe and path.startswith(self.exempt):
             await self.app(scope, receive, send)
             return
-        if safe:
-            host = _host(scope)
-            if host and not self.hosts.allow_any and self.hosts.allows(host):
-                query = scope.get("query_string", b"").decode("latin-1")
-                raw = scope.get("raw_path") or path.encode()
-                target = f"https://{host}{raw.decode('latin-1')}" + (f"?{query}" if query else "")
-                await send(
-                    {
-                        "type": "http.response.start",
-                        "status": 308,
-                        "headers": [
-                            (b"location", target.encode("latin-1")),
-                            (b"content-length", b"0"),
-                        ],
-                    }
-                )
-                await send({"type": "http.response.body", "body": b""})
-                return
+        target = self._https_target(scope, path) if safe else None
+        if target is not None:
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 308,
+                    "headers": [(b"location", target.encode("latin-1")), (b"content-length", b"0")],
+                }
+            )
+            await send({"type": "http.response.body", "body": b""})
+            return
         await send_problem(
             scope,
             send,
@@ -83,6 +76,15 @@ class HTTPSEnforcementMiddleware:
             detail="This service only accepts HTTPS.",
             type_slug="https-required",
         )
+
+    def _https_target(self, scope: Scope, path: str) -> str | None:
+        """The same URL over HTTPS, when the Host is one the service answers for."""
+        host = _host(scope)
+        if not host or self.hosts.allow_any or not self.hosts.allows(host):
+            return None
+        query = scope.get("query_string", b"").decode("latin-1")
+        raw = scope.get("raw_path") or path.encode()
+        return f"https://{host}{raw.decode('latin-1')}" + (f"?{query}" if query else "")
 
 
 def _header(scope: Scope, name: bytes) -> str | None:

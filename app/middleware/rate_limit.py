@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import request_id_of, send_problem
 from app.monitoring.metrics import RATE_LIMIT_REJECTIONS
@@ -18,14 +20,13 @@ from app.security.ratelimit import Limit, parse_route_limits
 if TYPE_CHECKING:
     from app.security.services import SecurityServices
 
-Scope = dict[str, Any]
 logger = logging.getLogger("app.security.ratelimit")
 
 
 class RateLimitMiddleware:
     def __init__(
         self,
-        app: Any,
+        app: ASGIApp,
         *,
         security: SecurityServices,
         default: Limit,
@@ -57,7 +58,7 @@ class RateLimitMiddleware:
                 break
         return "ip", self.security.proxies.client_ip(scope)
 
-    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = str(scope.get("path", ""))
         if scope["type"] != "http" or (self.exempt and path.startswith(self.exempt)):
             await self.app(scope, receive, send)
@@ -99,7 +100,7 @@ class RateLimitMiddleware:
             return
         raw = decision.raw_headers()
 
-        async def send_with_headers(message: dict[str, Any]) -> None:
+        async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 message["headers"] = [*message.get("headers", ()), *raw]
             await send(message)

@@ -27,11 +27,6 @@ _ZERO_TRACE = "0" * 32
 _ZERO_SPAN = "0" * 16
 
 
-def new_request_id() -> str:
-    # Ids need to be unique, not secret: the PRNG is ten times cheaper than os.urandom.
-    return getrandbits(128).to_bytes(16).hex()
-
-
 def context_from_headers(request_id: str | None, traceparent: str | None) -> RequestContext:
     """Keep a valid incoming request id and continue a valid trace; replace anything else."""
     # Request id, trace id and span id from one draw (unique, not secret, as new_request_id).
@@ -83,9 +78,6 @@ class RequestIds:
             (TRACEPARENT_HEADER, ctx.traceparent.encode()),
         )
         return current_request.set(ctx), headers
-
-    def end(self, token: Token[RequestContext | None]) -> None:
-        current_request.reset(token)
 
 
 class RequestContextMiddleware(EdgeMiddleware):

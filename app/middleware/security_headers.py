@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+
+from starlette.types import ASGIApp, Scope
 
 from app.middleware.edge import EdgeMiddleware
 from app.security.client_ip import TrustedProxies
 
-Scope = dict[str, Any]
 Headers = tuple[tuple[bytes, bytes], ...]
 # The headers to add when the route states its own caching policy, and when it does not.
 Plan = tuple[Headers, Headers]
@@ -78,6 +78,6 @@ class SecurityHeadersMiddleware(EdgeMiddleware):
     """The OWASP REST security headers on every response, as a middleware of its own."""
 
     def __init__(
-        self, app: Any, *, proxies: TrustedProxies | None = None, api_prefix: str = "/api/"
+        self, app: ASGIApp, *, proxies: TrustedProxies | None = None, api_prefix: str = "/api/"
     ) -> None:
         super().__init__(app, security=SecurityHeaders(proxies=proxies, api_prefix=api_prefix))

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.errors import send_problem
-
-Scope = dict[str, Any]
 
 
 class TrustedHostMiddleware:
     """`example.com` matches exactly, `*.example.com` any subdomain, `*` everything."""
 
-    def __init__(self, app: Any, *, allowed_hosts: Iterable[str]) -> None:
+    def __init__(self, app: ASGIApp, *, allowed_hosts: Iterable[str]) -> None:
         self.app = app
         hosts = [h.strip().lower() for h in allowed_hosts if h.strip()]
         self.allow_any = "*" in hosts
@@ -26,7 +25,7 @@ class TrustedHostMiddleware:
         name = _strip_port(host.lower())
         return name in self.exact or (bool(self.suffixes) and name.endswith(self.suffixes))
 
-    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket") or self.allow_any:
             await self.app(scope, receive, send)
             return

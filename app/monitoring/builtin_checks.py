@@ -1,11 +1,10 @@
-"""The service's own health checks, built from what the app holds on `app.state`.
+"""The service's own health checks, built from the app's `Resources`.
 
-Each resource check runs only while its resource exists on `app.state`: `db` (Database),
-`cache` (the cache service: `async ping() -> bool` is True when the shared store answered,
-`degraded` is True while it serves from the in-process fallback), `queue` (`async stats()`
-with pending, oldest_pending_age_seconds and stuck_leases) and `ai` (the AI provider, its
-circuit breaker as `.breaker`). Resources are looked up at check time, so the order in which the
-lifespan opens them does not matter.
+Each resource check runs only once the lifespan has opened the resources: `db` (Database),
+`cache` (the cache service: `ping()` is True when the shared store answered, `degraded` is
+True while it serves from the in-process fallback), `queue` (`stats()` with pending,
+oldest_pending_age_seconds and stuck_leases) and `ai` (the AI provider and its circuit
+breaker). Resources are looked up at check time, through `opened()`.
 """
 
 from __future__ import annotations
@@ -17,7 +16,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import text
-from starlette.datastructures import State
 
 from app.db.engine import is_sqlite
 from app.monitoring.checks import (
@@ -29,10 +27,14 @@ from app.monitoring.checks import (
     Status,
 )
 from app.monitoring.system import SystemSampler
+from app.resources import Resources
 from app.settings import Settings
 
 if TYPE_CHECKING:
     import httpx
+
+Opened = Callable[[], Resources]
+"""The app's resources, asked for at check time (a check needing one runs once they are open)."""
 
 STARTUP_ONLY = frozenset({STARTUP})
 STATS_REUSE = 0.5  # seconds
@@ -42,10 +44,10 @@ def _ms_since(start_ns: int) -> float:
     return round((time.perf_counter_ns() - start_ns) / 1e6, 3)
 
 
-def database_checks(state: State, settings: Settings) -> list[HealthCheck]:
+def database_checks(opened: Opened, settings: Settings) -> list[HealthCheck]:
     async def response_time() -> CheckResult:
         start = time.perf_counter_ns()
-        await state.db.ping()
+        await opened().db.ping()
         return CheckResult(Status.PASS, _ms_since(start), "ms")
 
     async def migrations() -> CheckResult:
@@ -60,7 +62,7 @@ def database_checks(state: State, settings: Settings) -> list[HealthCheck]:
 
     async def seeded() -> CheckResult:
         query = text("SELECT count(*) FROM teams WHERE season = :season")
-        async with state.db.engine.connect() as conn:
+        async with opened().db.engine.connect() as conn:
             teams = (await conn.execute(query, {"season": settings.DATA_SEASON})).scalar_one()
         status = Status.PASS if teams else Status.FAIL
         output = None if teams else f"season {settings.DATA_SEASON} is not loaded"
@@ -75,13 +77,13 @@ def database_checks(state: State, settings: Settings) -> list[HealthCheck]:
     ]
 
 
-def cache_check(state: State) -> HealthCheck:
+def cache_check(opened: Opened) -> HealthCheck:
     async def round_trip() -> CheckResult:
-        cache = state.cache
+        cache = opened().cache
         start = time.perf_counter_ns()
         answered = await cache.ping()
         elapsed = _ms_since(start)
-        if answered and not getattr(cache, "degraded", False):
+        if answered and not cache.degraded:
             return CheckResult(Status.PASS, elapsed, "ms")
         # The in-process fallback keeps serving: worth a warning, not a restart.
         return CheckResult(
@@ -98,7 +100,7 @@ def _retrieve(task: asyncio.Future[Any]) -> None:
         task.exception()
 
 
-def queue_checks(state: State, settings: Settings) -> list[HealthCheck]:
+def queue_checks(opened: Opened, settings: Settings) -> list[HealthCheck]:
     # The three queue checks of one evaluation run together: they share one stats query.
     # The shared query carries its own deadline, so a query that never ends (a stalled
     # database) is cancelled with its evaluation instead of holding every later one.
@@ -106,7 +108,7 @@ def queue_checks(state: State, settings: Settings) -> list[HealthCheck]:
 
     async def bounded_stats() -> Mapping[str, Any]:
         async with asyncio.timeout(settings.HEALTH_CHECK_TIMEOUT):
-            result: Mapping[str, Any] = await state.queue.stats()
+            result: Mapping[str, Any] = await opened().queue.stats()
             return result
 
     async def stats() -> Mapping[str, Any]:
@@ -140,20 +142,17 @@ def queue_checks(state: State, settings: Settings) -> list[HealthCheck]:
 
 
 def ai_checks(
-    state: State, settings: Settings, client: Callable[[], httpx.AsyncClient]
+    opened: Opened, settings: Settings, client: Callable[[], httpx.AsyncClient]
 ) -> list[HealthCheck]:
     async def breaker() -> CheckResult:
-        breaker = getattr(state.ai, "breaker", None)
-        if breaker is None:
-            return CheckResult(Status.PASS, "none", None, "provider has no circuit breaker")
-        snapshot: dict[str, Any] = breaker.snapshot()
+        snapshot = opened().ai.breaker.snapshot()
         closed = snapshot["state"] == "closed"
         output = None if closed else f"breaker {snapshot['state']}; answering with `local`"
         return CheckResult(Status.PASS if closed else Status.WARN, snapshot["state"], None, output)
 
     async def reachable() -> CheckResult:
         # Any HTTP answer proves the endpoint is up; whether a call succeeds is the breaker's job.
-        base_url = getattr(state.ai, "base_url", None) or str(settings.AI_BASE_URL)
+        base_url = opened().ai.base_url
         start = time.perf_counter_ns()
         response = await client().get(base_url.rstrip("/") + "/models")
         status = Status.PASS if response.status_code < 500 else Status.WARN
@@ -239,14 +238,14 @@ def database_disk_path(settings: Settings) -> str:
 
 
 def builtin_checks(
-    state: State, settings: Settings, client: Callable[[], httpx.AsyncClient]
+    opened: Opened, settings: Settings, client: Callable[[], httpx.AsyncClient]
 ) -> list[HealthCheck]:
-    """Every check of the service; those of resources absent from `state` are skipped at run."""
+    """Every check of the service; those needing a resource are skipped until it is open."""
     checks = [
-        *database_checks(state, settings),
-        cache_check(state),
-        *queue_checks(state, settings),
-        *ai_checks(state, settings, client),
+        *database_checks(opened, settings),
+        cache_check(opened),
+        *queue_checks(opened, settings),
+        *ai_checks(opened, settings, client),
         *system_checks(settings, SystemSampler(), database_disk_path(settings)),
     ]
     if settings.EXTERNAL_SERVICES:

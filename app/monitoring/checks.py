@@ -9,14 +9,15 @@ one from another area::
         depth = await queue.depth()
         return CheckResult(Status.PASS, observed_value=depth, observed_unit="tasks")
 
-    app.state.health.registry.add(
+    health.registry.add(
         HealthCheck("queue:depth", queue_depth, probes=READY_AND_FULL, requires="queue")
     )
 
 `run_checks` runs the checks of one probe concurrently, each under its own timeout; a check
 that raises or times out is reported `fail` with the reason, never propagated. A check marked
 `critical=False` can never make the service unready (its failure is reported as `warn`); a
-check whose `requires` names an attribute missing from `app.state` is left out of the report.
+check whose `requires` names a resource (an attribute of `app.resources.Resources`) is left
+out of the report until the app's lifespan has opened its resources.
 """
 
 from __future__ import annotations
@@ -70,7 +71,7 @@ class HealthCheck:
     probes: frozenset[str] = READY_AND_FULL
     component_type: str = "component"
     critical: bool = True
-    requires: str | None = None  # attribute of app.state the check needs; skipped when absent
+    requires: str | None = None  # the resource the check needs; skipped until it is open
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,12 +93,12 @@ class CheckRegistry:
             raise ValueError(f"check name {check.name!r} must read component:measurement")
         self.checks[check.name] = check
 
-    def for_probe(self, probe: str, state: object) -> list[HealthCheck]:
-        """The checks of `probe` whose resource exists on `state` now."""
+    def for_probe(self, probe: str, resources: object) -> list[HealthCheck]:
+        """The checks of `probe` whose resource exists on `resources` now (None: none open)."""
         return [
             c
             for c in self.checks.values()
-            if probe in c.probes and (c.requires is None or hasattr(state, c.requires))
+            if probe in c.probes and (c.requires is None or hasattr(resources, c.requires))
         ]
 
 

@@ -20,8 +20,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from starlette.datastructures import State
-
 from app import __version__
 from app.monitoring.alert_owner import AlertOwnership
 from app.monitoring.alerts import Alert, AlertManager, WebhookNotifier
@@ -37,6 +35,7 @@ from app.monitoring.checks import (
 )
 from app.monitoring.metrics import ALERTS_ACTIVE, HEALTH_CHECK_STATUS, SYSTEM_UTILIZATION
 from app.monitoring.window import percentile
+from app.resources import Resources
 from app.services import shutdown
 from app.settings import Settings
 
@@ -77,14 +76,14 @@ class HealthReport:
 class HealthService:
     def __init__(
         self,
-        state: State,
         settings: Settings,
         *,
         raise_after: int = 1,
         resolve_after: int = 2,
     ) -> None:
-        self.state = state
         self.settings = settings
+        self.resources: Resources | None = None
+        """What the app's lifespan opened (`attach`); checks that need a resource wait for it."""
         self.registry = CheckRegistry()
         self._client: httpx.AsyncClient | None = None
         self.webhook = (
@@ -107,8 +106,18 @@ class HealthService:
         self.trends: deque[dict[str, Any]] = deque(maxlen=TREND_REPORTS)
         self._cached: dict[str, tuple[float, HealthReport]] = {}
         self._running: dict[str, asyncio.Future[HealthReport]] = {}
-        for check in builtin_checks(state, settings, self.client):
+        for check in builtin_checks(self.opened, settings, self.client):
             self.registry.add(check)
+
+    def attach(self, resources: Resources | None) -> None:
+        """Check `resources` from now on (None: the lifespan closed them)."""
+        self.resources = resources
+
+    def opened(self) -> Resources:
+        """The attached resources; only checks that `require` one call it, once attached."""
+        if self.resources is None:
+            raise RuntimeError("the app's resources are not open")
+        return self.resources
 
     def _notify(self, kind: str, alert: Alert) -> None:
         assert self.webhook is not None
@@ -142,7 +151,7 @@ class HealthService:
         return await asyncio.shield(running)
 
     async def _evaluate(self, probe: str) -> HealthReport:
-        checks = self.registry.for_probe(probe, self.state)
+        checks = self.registry.for_probe(probe, self.resources)
         outcomes = await run_checks(checks, self.settings.HEALTH_CHECK_TIMEOUT)
         report = HealthReport(probe, overall_status(outcomes), outcomes, datetime.now(UTC))
         self._cached[probe] = (time.monotonic() + self.settings.HEALTH_CACHE_SECONDS, report)

@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from app.db.tables.baseball import Player, PlayerSeason
+from app.domain.contracts import PlayerContract
+
+
+def public_salary_source(stored: str | None) -> str | None:
+    """The API's word for where a salary comes from: `actual` (a salary the club paid, stored
+    as `lahman` after its source) or `estimated` (the model's estimate)."""
+    return "actual" if stored == "lahman" else stored
+
+
+SalarySource = Annotated[
+    Literal["actual", "estimated"] | None,
+    BeforeValidator(public_salary_source),
+    Field(description="`actual`: the salary paid; `estimated`: the model's estimate."),
+]
 
 
 class SeasonStats(BaseModel):
@@ -30,7 +44,7 @@ class SeasonStats(BaseModel):
     fip: float | None
     war: float
     salary: int | None
-    salary_source: str | None
+    salary_source: SalarySource
 
 
 class ContractYear(BaseModel):
@@ -46,7 +60,7 @@ class ContractYear(BaseModel):
 
 class Contract(BaseModel):
     salary: int | None
-    salary_source: str | None
+    salary_source: SalarySource
     service_years: float
     status: str
     years_of_control: int
@@ -72,7 +86,7 @@ class PlayerSummary(BaseModel):
     season: int
     war: float
     salary: int | None
-    salary_source: str | None
+    salary_source: SalarySource
     contract_status: str
     years_of_control: int
 
@@ -119,8 +133,53 @@ class PlayerDetail(BaseModel):
     war_last_three: list[float]
     seasons: list[SeasonStats]
 
+    @classmethod
+    def of(
+        cls, player: Player, seasons: Sequence[PlayerSeason], contract: PlayerContract
+    ) -> PlayerDetail:
+        """The player with `seasons` (newest, the served one, first) and his derived contract."""
+        current = seasons[0]
+        return cls(
+            player_id=player.player_id,
+            name=player.full_name,
+            first_name=player.first_name,
+            last_name=player.last_name,
+            birth_date=player.birth_date,
+            debut=player.debut,
+            bats=player.bats,
+            throws=player.throws,
+            primary_position=player.primary_position,
+            team_key=current.team_key,
+            age=current.age,
+            contract=Contract(
+                salary=current.salary,
+                salary_source=current.salary_source,
+                service_years=current.service_years,
+                status=current.contract_status,
+                years_of_control=current.years_of_control,
+                kind=contract.kind.value,
+                signed=contract.signed,
+                guaranteed_years_left=contract.guaranteed_years_left,
+                years=[
+                    ContractYear(
+                        season=y.season,
+                        salary=y.salary,
+                        basis=y.basis.value,
+                        terms=y.terms.value,
+                        arbitration_year=y.arbitration_year,
+                    )
+                    for y in contract.years
+                ],
+            ),
+            war_last_three=[s.war for s in seasons],
+            seasons=[SeasonStats.model_validate(s) for s in seasons],
+        )
+
 
 class PlayerPage(BaseModel):
+    """One page: `items`, their `count`, the `total` over every page, the `next` cursor."""
+
     items: list[PlayerSummary]
     count: int
+    total: int
     next: str | None

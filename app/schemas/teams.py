@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from typing import Literal
 
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.domain.team_needs import PositionGap
 from app.schemas.players import PlayerSummary
 
 
@@ -24,9 +27,12 @@ class TeamOut(BaseModel):
 
 
 class TeamList(BaseModel):
+    """One page shape: `items`, `count`, `total` and `next` (every team fits one page)."""
+
     items: list[TeamOut]
     count: int
-    next: str | None = None  # every team fits one page; the field keeps one page shape
+    total: int
+    next: str | None = None
 
 
 class Roster(BaseModel):
@@ -46,7 +52,9 @@ class Payroll(BaseModel):
     season: int
     total: int
     player_count: int
-    salary_source: str
+    salary_source: Literal["actual", "estimated"] = Field(
+        description="`actual`: the salaries paid; `estimated`: the model's estimates."
+    )
     lines: list[PayrollLine]
 
 
@@ -56,6 +64,16 @@ class PositionNeed(BaseModel):
     league_average_war: float
     gap: float
     rank: int
+
+    @classmethod
+    def of(cls, gap: PositionGap) -> PositionNeed:
+        return cls(
+            position=gap.position,
+            team_war=gap.team_war,
+            league_average_war=gap.league_average_war,
+            gap=round(gap.gap, 2),
+            rank=gap.rank,
+        )
 
 
 class TeamNeeds(BaseModel):

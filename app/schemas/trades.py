@@ -252,8 +252,10 @@ class AnalysisSummary(BaseModel):
 
 
 class RecentAnalyses(BaseModel):
-    """The one page shape of every list: `items`, `count`, and `next` (no later page here)."""
+    """The one page shape of every list: `items`, `count`, `total` over every analysis, and
+    `next` (no later page here)."""
 
     items: list[AnalysisSummary]
     count: int
+    total: int
     next: str | None = None

@@ -23,7 +23,7 @@ from app.db.tables.security import (
     as_utc,
     utcnow,
 )
-from app.errors import Conflict, ProblemError
+from app.errors import Conflict, NotFound, ProblemError
 from app.monitoring.metrics import AUTH_EVENTS
 from app.security.lockout import attempt_keys, ip_key, user_key
 from app.security.services import SecurityServices
@@ -105,6 +105,33 @@ async def create_user(
             session.add(user)
     except IntegrityError:
         raise Conflict("That username is taken.") from None
+    return user
+
+
+async def reset_password(security: SecurityServices, *, username: str, password: str) -> User:
+    """Set a new password under the same policy as `create_user` and end every session.
+
+    Every token issued before now stops working (as after logout-all) and every refresh
+    family is revoked, so whoever knew the old password is signed out everywhere.
+    """
+    async with security.database().sessions() as session:
+        user = await session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFound(f"No user {username!r}.")
+    await security.passwords.check_policy(password, user_inputs=[username])
+    password_hash = await security.passwords.hash(password)
+    now = utcnow()
+    async with session_scope(security.database().sessions) as session:
+        await session.execute(
+            update(User)
+            .where(User.id == user.id)
+            .values(password_hash=password_hash, tokens_valid_after=now)
+        )
+        await session.execute(
+            update(RefreshFamily)
+            .where(RefreshFamily.user_id == user.id, RefreshFamily.revoked_at.is_(None))
+            .values(revoked_at=now, revoked_reason="password_reset")
+        )
     return user
 
 

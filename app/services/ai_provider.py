@@ -144,30 +144,40 @@ class AIProvider:
         response = await self._client.post(f"{self.base_url}/chat/completions", json=payload)
         if response.status_code >= 400:
             raise ProviderError(f"HTTP {response.status_code}")
-        try:
-            body = response.json()
-            content = body["choices"][0]["message"]["content"]
-            narrative = json.loads(content)["narrative"]
-        except (ValueError, KeyError, IndexError, TypeError) as exc:
-            raise ProviderError(f"unusable response: {type(exc).__name__}") from exc
-        if not isinstance(narrative, str) or not narrative.strip():
-            raise ProviderError("empty narrative")
+        body, narrative = _narrative_of(response)
         usage = body.get("usage") or {}
-        tokens = {
-            kind: int(usage[key])
-            for kind, key in (("prompt", "prompt_tokens"), ("completion", "completion_tokens"))
-            if isinstance(usage.get(key), int)
-        }
+        tokens = _tokens_of(usage)
         for kind, count in tokens.items():
             AI_TOKENS.labels(kind).inc(count)
         cost = usage.get("cost")
         return AIResult(
-            narrative=narrative.strip(),
+            narrative=narrative,
             provider=self.kind,
             model=str(body.get("model") or self.model),
             tokens=tokens,
             cost=float(cost) if isinstance(cost, int | float) else None,
         )
+
+
+def _narrative_of(response: httpx.Response) -> tuple[dict[str, Any], str]:
+    """The completion's body and the narrative in its JSON content; ProviderError if unusable."""
+    try:
+        body = response.json()
+        content = body["choices"][0]["message"]["content"]
+        narrative = json.loads(content)["narrative"]
+    except (ValueError, KeyError, IndexError, TypeError) as exc:
+        raise ProviderError(f"unusable response: {type(exc).__name__}") from exc
+    if not isinstance(narrative, str) or not narrative.strip():
+        raise ProviderError("empty narrative")
+    return body, narrative.strip()
+
+
+# Token counts the completion's `usage` reports, by the name the metric labels them with.
+USAGE_TOKENS = (("prompt", "prompt_tokens"), ("completion", "completion_tokens"))
+
+
+def _tokens_of(usage: Mapping[str, Any]) -> dict[str, int]:
+    return {kind: int(usage[key]) for kind, key in USAGE_TOKENS if isinstance(usage.get(key), int)}
 
 
 def _describe(exc: BaseException) -> str:

@@ -21,7 +21,7 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -36,7 +36,7 @@ from app.monitoring.metrics import TRADE_ANALYSES, TRADE_ANALYSES_RUNNING
 from app.services.ai_provider import AIProvider
 from app.services.queue import TaskQueue, priority_for
 from app.services.queue_store import ClaimedTask
-from app.services.trade_data import LeagueCache
+from app.services.trade_data import League, LeagueCache
 from app.settings import Settings
 
 logger = logging.getLogger("app.analyses")
@@ -197,14 +197,20 @@ class AnalysisService:
             raise NotFound(f"no analysis {analysis_id!r}")
         return analysis
 
-    async def recent(self, limit: int) -> Sequence[TradeAnalysis]:
+    async def league(self) -> League:
+        """The served season's league as the valuation model reads it (cached, CACHE_TTL)."""
+        return await self.leagues.get(self.db.read_sessions, self.season)
+
+    async def recent(self, limit: int) -> tuple[Sequence[TradeAnalysis], int]:
+        """The latest `limit` analyses, newest first, and how many there are in all."""
         async with self.db.read_sessions() as session:
             rows = await session.scalars(
                 select(TradeAnalysis)
                 .order_by(TradeAnalysis.created_at.desc(), TradeAnalysis.id)
                 .limit(limit)
             )
-            return rows.all()
+            total = await session.scalar(select(func.count()).select_from(TradeAnalysis))
+            return rows.all(), int(total or 0)
 
     # --- running (a queue task) ---------------------------------------------------------------
     async def _progress(self, analysis_id: str, progress: int, stage: str) -> None:
@@ -231,7 +237,7 @@ class AnalysisService:
         needs = parse_needs(body["request"], tuple(body.get("preferred_positions") or ()))
         budget = body.get("budget_limit") or needs.budget
         await self._progress(analysis_id, 30, "loading league")
-        league = await self.leagues.get(self.db.read_sessions, self.season)
+        league = await self.league()
         team = league.teams[body["team"]]
         others = {
             key: (ctx, league.roster(key)) for key, ctx in league.teams.items() if key != team.key

@@ -26,7 +26,7 @@ from app.db.repositories import teams as team_repo
 from app.db.tables.baseball import Player, PlayerSeason, Salary, Team
 from app.db.tables.contracts import SalaryHistory
 from app.domain.contracts import SalaryRecord, derive_contract
-from app.domain.team_needs import rank_positions
+from app.domain.team_needs import team_needs
 from app.domain.trades import TeamContext
 from app.domain.valuation import (
     BATTERS_FACED_PER_INNING,
@@ -117,23 +117,39 @@ def role_of(season: SeasonRecord) -> str:
     return "SP" if per_game >= STARTER_INNINGS_PER_GAME else "RP"
 
 
+PITCHER_ATTRIBUTES = {
+    "SP": frozenset({"starting_pitching"}),
+    "RP": frozenset({"relief"}),
+}
+
+
+def _power(role: str, season: SeasonRecord) -> bool:
+    pa = season.plate_appearances
+    return pa >= MIN_ATTRIBUTE_PA and season.home_runs / pa >= POWER_HR_PER_PA
+
+
+def _speed(role: str, season: SeasonRecord) -> bool:
+    return season.stolen_bases >= SPEED_STOLEN_BASES
+
+
+def _contact(role: str, season: SeasonRecord) -> bool:
+    return season.plate_appearances >= MIN_ATTRIBUTE_PA and (season.woba or 0.0) >= CONTACT_WOBA
+
+
+def _defense(role: str, season: SeasonRecord) -> bool:
+    glove = role in DEFENSE_POSITIONS and season.war >= DEFENSE_MIN_WAR
+    return glove and season.batting_runs < 0
+
+
+HITTER_SKILLS = (("power", _power), ("speed", _speed), ("contact", _contact), ("defense", _defense))
+"""Each skill a hitter's season can show, and the test that says it does."""
+
+
 def attributes_of(role: str, season: SeasonRecord) -> frozenset[str]:
     """Skills a season shows: power, speed, contact, defense; pitchers by role."""
-    if role == "SP":
-        return frozenset({"starting_pitching"})
-    if role == "RP":
-        return frozenset({"relief"})
-    found: set[str] = set()
-    pa = season.plate_appearances
-    if pa >= MIN_ATTRIBUTE_PA and season.home_runs / pa >= POWER_HR_PER_PA:
-        found.add("power")
-    if season.stolen_bases >= SPEED_STOLEN_BASES:
-        found.add("speed")
-    if pa >= MIN_ATTRIBUTE_PA and (season.woba or 0.0) >= CONTACT_WOBA:
-        found.add("contact")
-    if role in DEFENSE_POSITIONS and season.war >= DEFENSE_MIN_WAR and season.batting_runs < 0:
-        found.add("defense")
-    return frozenset(found)
+    if role in PITCHER_ATTRIBUTES:
+        return PITCHER_ATTRIBUTES[role]
+    return frozenset(skill for skill, shows in HITTER_SKILLS if shows(role, season))
 
 
 def role_group(role: str) -> str:
@@ -171,33 +187,14 @@ def to_input(
     """`history` newest first; the first row is the season being valued."""
     current = history[0]
     role = role_of(current)
-    pitcher = current.position == "P"
-    paid = list(salaries)
-    # A season without salary data carries the status model's estimate: it is no contract.
-    salary = float(current.salary) if current.salary is not None else None
-    if current.salary_source == "estimated":
-        salary = None
-    if salary is not None and not any(r.season == current.season for r in paid):
-        # A database seeded without the salary history still knows this season's salary.
-        paid.append(SalaryRecord(current.season, current.team_key, salary,
-                                 max(current.service_years - 1.0, 0.0)))  # fmt: skip
+    salary = contract_salary(current)
     contract = derive_contract(
         season=current.season,
         age=current.age or 28,
         team=current.team_key,
         service_through=current.service_years,
         salary=salary,
-        history=paid,
-    )
-    lines = tuple(
-        SeasonLine(
-            season=s.season,
-            war=s.war,
-            pa=0 if pitcher else s.plate_appearances,
-            ip=s.innings_pitched if pitcher else 0.0,
-            games=s.games,
-        )
-        for s in history[:HISTORY_SEASONS]
+        history=_paid(current, salary, salaries),
     )
     return PlayerValuationInput(
         player_id=player_id,
@@ -208,10 +205,43 @@ def to_input(
         salary=salary,
         contract_status=_STATUS.get(current.contract_status, ContractStatus.FREE_AGENT),
         years_of_control=len(contract.years),
-        seasons=lines,
+        seasons=season_lines(history, pitcher=current.position == "P"),
         attributes=attributes_of(role, current),
         contract=contract,
         mean_war_rate=(mean_rates or {}).get(role_group(role), LEAGUE_MEAN_WAR_PER_PA),
+    )
+
+
+def contract_salary(current: SeasonRecord) -> float | None:
+    """The season's salary as a contract term: none when unknown or only estimated (a season
+    without salary data carries the status model's estimate, which is no contract)."""
+    if current.salary is None or current.salary_source == "estimated":
+        return None
+    return float(current.salary)
+
+
+def _paid(
+    current: SeasonRecord, salary: float | None, salaries: Sequence[SalaryRecord]
+) -> list[SalaryRecord]:
+    paid = list(salaries)
+    if salary is not None and not any(r.season == current.season for r in paid):
+        # A database seeded without the salary history still knows this season's salary.
+        service = max(current.service_years - 1.0, 0.0)
+        paid.append(SalaryRecord(current.season, current.team_key, salary, service))
+    return paid
+
+
+def season_lines(history: Sequence[SeasonRecord], *, pitcher: bool) -> tuple[SeasonLine, ...]:
+    """The model's lines of the last HISTORY_SEASONS seasons: a pitcher's innings, else PA."""
+    return tuple(
+        SeasonLine(
+            season=s.season,
+            war=s.war,
+            pa=0 if pitcher else s.plate_appearances,
+            ip=s.innings_pitched if pitcher else 0.0,
+            games=s.games,
+        )
+        for s in history[:HISTORY_SEASONS]
     )
 
 
@@ -238,8 +268,8 @@ def _group(
 def _team_contexts(rows: LeagueRows) -> dict[str, TeamContext]:
     contexts = {}
     for team_key, name in rows.teams:
-        gaps = rank_positions(team_key, rows.war_by_position)
-        needs = tuple(g.position for g in gaps if g.gap < 0)[:NEED_COUNT]
+        gaps = team_needs(team_key, rows.war_by_position).needs
+        needs = tuple(g.position for g in gaps)[:NEED_COUNT]
         contexts[team_key] = TeamContext(team_key, name, rows.payrolls.get(team_key, 0.0), needs)
     return contexts
 

@@ -33,6 +33,7 @@ requests); p99.9 is not even shown with fewer (5,000 requests)."""
 DEFAULT_TOLERANCE = {"p50": 0.15, "p90": 0.20, "p95": 0.20, "p99": 0.30, "p99.9": 0.50}
 DEFAULT_TOLERANCE |= {"rps": 0.10}
 FAIL_RATIO_TOLERANCE = 0.01  # absolute
+SERVER_STATS = ("concurrent_users", "memory_usage_mb", "cpu_efficiency_percent")
 Samples = list[tuple[float, int]]
 
 
@@ -47,6 +48,7 @@ class Metric:
     samples: Samples | None = None  # latency buckets (percentiles)
     rates: list[float] | None = None  # per-second responses (rps)
     counts: tuple[int, int] | None = None  # failures, requests (fail_ratio)
+    measured_once: bool = False  # one reading of a run (the server's CPU and memory)
 
     @property
     def quantile(self) -> float | None:
@@ -110,42 +112,56 @@ def _merged(runs: list[dict[str, Any]], which: str, source: str, scenario: str) 
     return hist
 
 
-def _scenario_metrics(
-    out: MetricSet, scenario: str, runs: list[dict[str, Any]], source: str
-) -> None:
+def _invalid_runs(out: MetricSet, scenario: str, runs: list[dict[str, Any]]) -> None:
     for run in runs:
         if run.get("valid") is False:
             reasons = "; ".join(run.get("invalid_reasons") or ["marked invalid"])
             out.invalid.append(f"{scenario}: invalid run ({reasons})")
-    hist = _merged(runs, "service", source, scenario)
-    out.latencies[scenario] = hist
-    kinds = [("", hist)]
-    if any(run.get("config", {}).get("rate") for run in runs):
-        kinds.append(("corrected_", _merged(runs, "corrected", source, scenario)))
-    for prefix, h in kinds:
-        grouped = list(h.weighted_values())
-        for name, q in PERCENTILES:
-            if q > 99 and h.count * (1 - q / 100) < TAIL_SAMPLES:
-                continue  # too few samples beyond p99.9 to say anything about it
-            stat = prefix + name
-            label = f"{scenario} {stat.replace('_', ' ')}"
-            value = h.percentile(q) if h.count else None
-            out.add(Metric(f"{scenario}.{stat}", label, value, "ms", True, stat, grouped))
+
+
+def _percentile_metrics(out: MetricSet, scenario: str, prefix: str, hist: Histogram) -> None:
+    grouped = list(hist.weighted_values())
+    for name, q in PERCENTILES:
+        if q > 99 and hist.count * (1 - q / 100) < TAIL_SAMPLES:
+            continue  # too few samples beyond p99.9 to say anything about it
+        stat = prefix + name
+        label = f"{scenario} {stat.replace('_', ' ')}"
+        value = hist.percentile(q) if hist.count else None
+        out.add(Metric(f"{scenario}.{stat}", label, value, "ms", True, stat, grouped))
+
+
+def _count_metrics(out: MetricSet, scenario: str, runs: list[dict[str, Any]], source: str) -> None:
+    """Requests/s (with its per-second samples) and the fail ratio (with its counts)."""
     if any(not isinstance(r.get("timeline"), list) for r in runs):
         raise ConfigError(f"{source}: no per-second throughput samples ('timeline') for {scenario}")
     rates = [s for r in runs for s in throughput_samples(r)]  # empty for runs under 3 s
     rps = sum(r["total"]["rps"] for r in runs) / len(runs)
     rows = rates or None
     out.add(Metric(f"{scenario}.rps", f"{scenario} req/s", rps, "req/s", False, "rps", rates=rows))
+    _fail_ratio(out, scenario, runs)
+
+
+def _fail_ratio(out: MetricSet, scenario: str, runs: list[dict[str, Any]]) -> None:
     requests = sum(int(r["total"]["requests"]) for r in runs)
     failures = sum(int(r["total"]["failures"]) for r in runs)
     ratio = failures / requests if requests else 0.0
-    out.add(
-        Metric(
-            f"{scenario}.fail_ratio", f"{scenario} fail ratio", ratio, "", True, "fail_ratio",
-            counts=(failures, requests) if requests else None,
-        )
-    )  # fmt: skip
+    counts = (failures, requests) if requests else None
+    label = f"{scenario} fail ratio"
+    key = f"{scenario}.fail_ratio"
+    out.add(Metric(key, label, ratio, "", True, "fail_ratio", counts=counts))
+
+
+def _scenario_metrics(
+    out: MetricSet, scenario: str, runs: list[dict[str, Any]], source: str
+) -> None:
+    _invalid_runs(out, scenario, runs)
+    hist = _merged(runs, "service", source, scenario)
+    out.latencies[scenario] = hist
+    _percentile_metrics(out, scenario, "", hist)
+    if any(run.get("config", {}).get("rate") for run in runs):
+        corrected = _merged(runs, "corrected", source, scenario)
+        _percentile_metrics(out, scenario, "corrected_", corrected)
+    _count_metrics(out, scenario, runs, source)
 
 
 def _suite_rps(out: MetricSet) -> None:
@@ -153,6 +169,46 @@ def _suite_rps(out: MetricSet) -> None:
     if candidates:
         best = max(candidates, key=lambda m: m.value or 0.0)
         out.add(Metric("rps", "peak req/s", best.value, "req/s", False, "rps", rates=best.rates))
+
+
+def _server_metrics(out: MetricSet, server: dict[str, Any]) -> None:
+    """The report's other throughput rows, from a benchmark target's `server` block."""
+    found = server.get("concurrent_users")
+    if found:
+        label = f"concurrent users at p95 ≤ {found['objective_p95_ms']:g} ms"
+        users = float(found["users"])
+        out.add(
+            Metric(
+                "concurrent_users",
+                label,
+                users,
+                "users",
+                False,
+                "concurrent_users",
+                measured_once=True,
+            )
+        )
+    if server.get("memory_mb") is not None:
+        label = "largest worker RSS (MB)" if server["source"] == "processes" else "server RSS (MB)"
+        memory = float(server["memory_mb"])
+        out.add(
+            Metric(
+                "memory_usage_mb", label, memory, "MB", True, "memory_usage_mb", measured_once=True
+            )
+        )
+    if server.get("requests_per_cpu_second") is not None:
+        efficiency = float(server["requests_per_cpu_second"])
+        out.add(
+            Metric(
+                "cpu_efficiency_percent",
+                "requests per CPU-second",
+                efficiency,
+                "req/CPU-s",
+                False,
+                "cpu_efficiency_percent",
+                measured_once=True,
+            )
+        )
 
 
 def from_loadtest(summary: dict[str, Any], source: str) -> MetricSet:
@@ -174,6 +230,7 @@ def from_benchmark(results: dict[str, Any], source: str, target: str | None) -> 
         if runs:
             _scenario_metrics(out, scenario, runs, source)
     _suite_rps(out)
+    _server_metrics(out, targets[name].get("server") or {})
     if name != "reference" and "reference" in targets:
         out.reference = from_benchmark(results, source, "reference")
     return out
@@ -251,6 +308,7 @@ class Row:
     stat: str = ""
     difference: Difference | None = None  # current - baseline, with its interval
     significant: bool = False  # the move is real (its test, or values only)
+    current_unit: str = ""  # when the measurement's unit is not the baseline's
 
     def to_dict(self) -> dict[str, Any]:
         d = self.difference
@@ -261,6 +319,7 @@ class Row:
             "unit": self.unit,
             "baseline": self.baseline,
             "current": self.current,
+            "current_unit": self.current_unit or self.unit,
             "change_percent": None if self.change is None else round(self.change * 100, 2),
             "p_value": self.p_value,
             "difference_interval": None if d is None else [round(d.low, 6), round(d.high, 6)],
@@ -301,6 +360,122 @@ def _enough_tail(metric: Metric) -> bool:
     return count * (1 - metric.quantile / 100) >= TAIL_SAMPLES
 
 
+def _not_measured(key: str, base: Metric, tolerance: Tolerance) -> Row:
+    note = "no matching figure in the current results"
+    return Row(
+        key,
+        base.label,
+        base.unit,
+        base.value,
+        current=None,
+        change=None,
+        p_value=None,
+        tolerance=tolerance,
+        verdict="not measured",
+        note=note,
+        stat=base.stat,
+    )
+
+
+def _not_comparable(key: str, cur: Metric, base: Metric, tolerance: Tolerance) -> Row:
+    note = (
+        f"{base.label}: the baseline is in {base.unit or 'no unit'}, the measurement in "
+        f"{cur.unit}; the baseline does not say how its figure was measured"
+    )
+    return Row(
+        key,
+        cur.label,
+        base.unit,
+        base.value,
+        current=cur.value,
+        change=None,
+        p_value=None,
+        tolerance=tolerance,
+        verdict="not comparable",
+        note=note,
+        stat=base.stat,
+        current_unit=cur.unit,
+    )
+
+
+def _movement(diff: float, base: Metric, tolerance: Tolerance) -> tuple[float, bool]:
+    """The change (a fraction, or absolute) and whether it exceeds the tolerance."""
+    assert base.value is not None
+    if tolerance.absolute:
+        return diff, abs(diff) > tolerance.limit
+    change = diff / base.value if base.value else (0.0 if not diff else math.inf)
+    return change, abs(change) > tolerance.limit
+
+
+def _significance(
+    test: Difference | None, cur: Metric, base: Metric, alpha: float, margin: float
+) -> tuple[bool, str]:
+    """Whether the move is real by its test, and a note on how that was decided."""
+    if test is None and cur.measured_once and base.measured_once:
+        return False, "one reading per run on each side (server CPU, memory, users): not tested"
+    if test is None:
+        return True, "values only: no samples on one side (e.g. the report's single figures)"
+    if not _enough_tail(cur) or not _enough_tail(base):
+        # A handful of samples beyond a percentile decide nothing.
+        return False, f"too few samples beyond a percentile (fewer than {TAIL_SAMPLES}) to test it"
+    return test.p_value < alpha and test.beyond(margin), ""
+
+
+def _verdict(*, moved: bool, significant: bool, worse: bool, unusable: str | None) -> str:
+    if not moved:
+        return "unchanged"
+    if not significant:
+        return "not significant"
+    if unusable:
+        # A saturated generator measured itself: no verdict either way from its figures.
+        return "invalid run"
+    return "regressed" if worse else "improved"
+
+
+def _label(cur: Metric, base: Metric) -> str:
+    """The current side's label says how it was measured; the report's says only what."""
+    return cur.label if cur.samples or cur.rates or cur.stat in SERVER_STATS else base.label
+
+
+def _row(
+    key: str,
+    cur: Metric,
+    base: Metric,
+    tolerance: Tolerance,
+    alpha: float,
+    noise_floor_ms: float,
+    unusable: str | None,
+) -> Row:
+    assert cur.value is not None
+    assert base.value is not None
+    diff = cur.value - base.value
+    change, moved = _movement(diff, base, tolerance)
+    margin = noise_floor_ms if base.unit == "ms" else 0.0
+    moved = moved and abs(diff) > margin
+    test = _test(cur, base, alpha, margin)
+    significant, note = _significance(test, cur, base, alpha, margin)
+    worse = (diff > 0) == tolerance.worse_when_higher
+    verdict = _verdict(moved=moved, significant=significant, worse=worse, unusable=unusable)
+    if verdict == "invalid run":
+        note = str(unusable)
+    p_value = None if test is None else test.p_value
+    return Row(
+        key,
+        _label(cur, base),
+        base.unit,
+        base.value,
+        current=cur.value,
+        change=change,
+        p_value=p_value,
+        tolerance=tolerance,
+        verdict=verdict,
+        note=note,
+        stat=base.stat,
+        difference=test,
+        significant=significant and abs(diff) > margin,
+    )
+
+
 def compare(
     current: MetricSet,
     baseline: MetricSet,
@@ -315,53 +490,21 @@ def compare(
     latencies, by more than `noise_floor_ms`), and — where both sides have samples — its own
     test finds the move real: the (1 - alpha) interval of the difference lies wholly beyond
     the noise floor in that direction. Moved beyond tolerance otherwise: "not significant".
-    Within tolerance: "unchanged".
+    Within tolerance: "unchanged". A figure in another unit than its baseline's is shown
+    but "not comparable".
     """
+    unusable = None
+    for side in (current, baseline):
+        if side.invalid and unusable is None:
+            unusable = f"{side.source}: {side.invalid[0]}"
     rows = []
     for key, base in baseline.metrics.items():
         cur = current.metrics.get(key)
         tolerance = _tolerance_for(base, tolerances or {})
         if cur is None or cur.value is None or base.value is None:
-            rows.append(
-                Row(key, base.label, base.unit, base.value, None, None, None, tolerance,
-                    "not measured", "no matching figure in the current results", base.stat)
-            )  # fmt: skip
-            continue
-        diff = cur.value - base.value
-        if tolerance.absolute:
-            change, moved = diff, abs(diff) > tolerance.limit
+            rows.append(_not_measured(key, base, tolerance))
+        elif cur.unit != base.unit:
+            rows.append(_not_comparable(key, cur, base, tolerance))
         else:
-            change = diff / base.value if base.value else (0.0 if not diff else math.inf)
-            moved = abs(change) > tolerance.limit
-        margin = noise_floor_ms if base.unit == "ms" else 0.0
-        if abs(diff) <= margin:
-            moved = False
-        worse = moved and ((diff > 0) == tolerance.worse_when_higher)
-        test = _test(cur, base, alpha, margin)
-        note = ""
-        if test is None:
-            significant = True
-            note = "values only: no samples on one side (e.g. the report's single figures)"
-        elif not _enough_tail(cur) or not _enough_tail(base):
-            significant = False  # a handful of samples beyond a percentile decide nothing
-            note = f"too few samples beyond a percentile (fewer than {TAIL_SAMPLES}) to test it"
-        else:
-            significant = test.p_value < alpha and test.beyond(margin)
-        unusable = current.invalid or baseline.invalid
-        if not moved:
-            verdict = "unchanged"
-        elif not significant:
-            verdict = "not significant"
-        elif unusable:
-            # A saturated generator measured itself: no verdict either way from its figures.
-            verdict = "invalid run"
-            note = f"{(current if current.invalid else baseline).source}: {unusable[0]}"
-        else:
-            verdict = "regressed" if worse else "improved"
-        label = cur.label if cur.samples or cur.rates else base.label
-        rows.append(
-            Row(key, label, base.unit, base.value, cur.value,
-                change, None if test is None else test.p_value, tolerance, verdict, note,
-                base.stat, test, significant and abs(diff) > margin)
-        )  # fmt: skip
+            rows.append(_row(key, cur, base, tolerance, alpha, noise_floor_ms, unusable))
     return rows

@@ -80,78 +80,73 @@ def failures_table(summary: dict[str, Any]) -> Table:
     return table
 
 
-def summary_view(summary: dict[str, Any], width: int = 140) -> Group:
-    """The endpoint table, the thresholds and the verdict; p90 and p99.9 need width ≥ 120.
+def _add_endpoint(
+    table: Table,
+    name: str,
+    block: dict[str, Any],
+    stats: tuple[str, ...],
+    late: list[str],
+    rate_mode: bool,
+) -> None:
+    """One endpoint's row and, in the open model, its corrected latencies below it."""
+    lat = block["latency_ms"] or {}
+    table.add_row(
+        name,
+        f"{block['requests']:,}",
+        f"{block['failures']:,}",
+        f"{block['rps']:,.1f}",
+        *(_ms(lat.get(k)) for k in stats),
+        *([f"{block['late']:,}"] if late else []),
+    )
+    if rate_mode and block.get("corrected_ms"):
+        corrected = (_ms(block["corrected_ms"][k]) for k in stats)
+        label = Text("  corrected", style="dim")
+        table.add_row(label, "", "", "", *corrected, *late, style="dim")
 
-    Latencies are those of successful requests; failures are listed apart by reason.
-    """
+
+def _endpoint_table(summary: dict[str, Any], width: int) -> Table:
+    """Requests, failures, req/s and latencies per endpoint and in total."""
     rate_mode = bool(summary["config"].get("rate"))
     table = Table(title="Load test (latencies in ms)", title_justify="left", box=box.SIMPLE_HEAD)
-    stats = (
-        ("p50", "p90", "p95", "p99", "p99.9", "max")
-        if width >= 120
-        else ("p50", "p95", "p99", "max")
+    wide = width >= 120
+    stats = ("p50", "p90", "p95", "p99", "p99.9", "max") if wide else ("p50", "p95", "p99", "max")
+    late = [""] if rate_mode and wide else []  # narrower: the late count is in the line below
+    table.add_column("endpoint", overflow="fold", min_width=12)
+    for name in ["requests", "fail", "req/s", *stats, *(["late"] if late else [])]:
+        table.add_column(name, justify="right", no_wrap=True)
+    for name, block in [*summary["endpoints"].items(), ("total", summary["total"])]:
+        _add_endpoint(table, name, block, stats, late, rate_mode)
+    return table
+
+
+def _rate_note(summary: dict[str, Any]) -> Text:
+    return Text(
+        f"--rate {summary['config']['rate']}/s: latency = service time from the actual "
+        "send; corrected = from the scheduled send (coordinated omission corrected); "
+        f"{summary['total']['late']:,} requests were sent more than "
+        f"{summary['config']['late_tolerance_ms']:.0f} ms late."
     )
-    show_late = rate_mode and width >= 120  # narrower: the count is in the line below
-    columns = ["endpoint", "requests", "fail", "req/s", *stats, *(["late"] if show_late else [])]
-    for name in columns:
-        if name == "endpoint":
-            table.add_column(name, overflow="fold", min_width=12)
-        else:
-            table.add_column(name, justify="right", no_wrap=True)
-    rows = [*summary["endpoints"].items(), ("total", summary["total"])]
-    for name, block in rows:
-        lat = block["latency_ms"] or {}
-        table.add_row(
-            name,
-            f"{block['requests']:,}",
-            f"{block['failures']:,}",
-            f"{block['rps']:,.1f}",
-            *(_ms(lat.get(k)) for k in stats),
-            *([f"{block['late']:,}"] if show_late else []),
-        )
-        if rate_mode and block.get("corrected_ms"):
-            cor = block["corrected_ms"]
-            table.add_row(
-                Text("  corrected", style="dim"),
-                "",
-                "",
-                "",
-                *(_ms(cor[k]) for k in stats),
-                *([""] if show_late else []),
-                style="dim",
-            )
-    parts: list[Any] = [table]
-    if summary["failures"]:
-        parts.append(failures_table(summary))
-    if rate_mode:
-        parts.append(
-            Text(
-                f"--rate {summary['config']['rate']}/s: latency = service time from the actual "
-                "send; corrected = from the scheduled send (coordinated omission corrected); "
-                f"{summary['total']['late']:,} requests were sent more than "
-                f"{summary['config']['late_tolerance_ms']:.0f} ms late."
-            )
-        )
-    if summary["thresholds"]:
-        checks = Table(title="Thresholds", title_justify="left")
-        for name in ("threshold", "value", "result"):
-            checks.add_column(name)
-        for t in summary["thresholds"]:
-            if t["value"] is None:
-                shown = "missing"
-            elif t["metric"] == "fail_ratio":
-                shown = f"{t['value']:.2%}"
-            else:
-                shown = f"{t['value']:,.4g}"
-            unit = " ms" if t["unit"] == "ms" and t["value"] is not None else ""
-            result = Text("pass", "green") if t["passed"] else Text("FAIL", "bold red")
-            checks.add_row(t["expression"], shown + unit, result)
-        parts.append(checks)
-    for reason in summary["invalid_reasons"]:
-        parts.append(Text(f"Warning: run invalid: {reason}", style="bold yellow"))
-    for reason in summary["verdict_reasons"]:
-        parts.append(Text(f"Failed: {reason}", style="red"))
+
+
+def _threshold_value(t: dict[str, Any]) -> str:
+    if t["value"] is None:
+        return "missing"
+    if t["metric"] == "fail_ratio":
+        return f"{t['value']:.2%}"
+    return f"{t['value']:,.4g}" + (" ms" if t["unit"] == "ms" else "")
+
+
+def _thresholds_table(summary: dict[str, Any]) -> Table:
+    checks = Table(title="Thresholds", title_justify="left")
+    for name in ("threshold", "value", "result"):
+        checks.add_column(name)
+    for t in summary["thresholds"]:
+        result = Text("pass", "green") if t["passed"] else Text("FAIL", "bold red")
+        checks.add_row(t["expression"], _threshold_value(t), result)
+    return checks
+
+
+def _verdict_line(summary: dict[str, Any]) -> Text:
     cpu = summary["generator"].get("max_cpu_percent", 0.0)
     lag = summary["generator"].get("loop_lag_ms") or {}
     if summary["state"] != "finished":
@@ -160,15 +155,31 @@ def summary_view(summary: dict[str, Any], width: int = 140) -> Group:
         verdict = "PASSED"
     else:
         verdict = "FAILED" if exit_code(summary) == 1 else "INVALID"
-    style = "bold green" if summary["passed"] else "bold red"
     excluded = summary["in_flight_excluded"]
-    parts.append(
-        Text(
-            f"{verdict}: {summary['total']['requests']:,} requests in {summary['span_s']:.1f}s"
-            + (f" ({excluded:,} in flight at the stop left out)" if excluded else "")
-            + f", busiest generator process {cpu:.0f}% CPU"
-            + (f", event-loop lag p99 {lag['p99']:.1f} ms" if lag else ""),
-            style=style,
-        )
+    return Text(
+        f"{verdict}: {summary['total']['requests']:,} requests in {summary['span_s']:.1f}s"
+        + (f" ({excluded:,} in flight at the stop left out)" if excluded else "")
+        + f", busiest generator process {cpu:.0f}% CPU"
+        + (f", event-loop lag p99 {lag['p99']:.1f} ms" if lag else ""),
+        style="bold green" if summary["passed"] else "bold red",
     )
+
+
+def summary_view(summary: dict[str, Any], width: int = 140) -> Group:
+    """The endpoint table, the thresholds and the verdict; p90 and p99.9 need width ≥ 120.
+
+    Latencies are those of successful requests; failures are listed apart by reason.
+    """
+    parts: list[Any] = [_endpoint_table(summary, width)]
+    if summary["failures"]:
+        parts.append(failures_table(summary))
+    if summary["config"].get("rate"):
+        parts.append(_rate_note(summary))
+    if summary["thresholds"]:
+        parts.append(_thresholds_table(summary))
+    parts += [
+        Text(f"Warning: run invalid: {r}", style="bold yellow") for r in summary["invalid_reasons"]
+    ]
+    parts += [Text(f"Failed: {r}", style="red") for r in summary["verdict_reasons"]]
+    parts.append(_verdict_line(summary))
     return Group(*parts)

@@ -21,17 +21,24 @@ def request_names(path: Path) -> set[str] | None:
         return None
     names: set[str] = set()
     for node in ast.walk(tree):
-        if not _is_client_call(node):
-            continue
-        assert isinstance(node, ast.Call)
-        name = next((k.value for k in node.keywords if k.arg == "name"), None)
-        if name is None:
-            positional = node.args[1:] if _method(node) in ("request", "rest") else node.args
-            name = positional[0] if positional else None
-        if not (isinstance(name, ast.Constant) and isinstance(name.value, str)):
-            return None
-        names.add(name.value)
+        if _is_client_call(node):
+            assert isinstance(node, ast.Call)
+            name = _request_name(node)
+            if name is None:
+                return None
+            names.add(name)
     return names
+
+
+def _request_name(node: ast.Call) -> str | None:
+    """The call's `name=` or, without one, its URL; None when it is not a literal string."""
+    name = next((k.value for k in node.keywords if k.arg == "name"), None)
+    if name is None:
+        positional = node.args[1:] if _method(node) in ("request", "rest") else node.args
+        name = positional[0] if positional else None
+    if isinstance(name, ast.Constant) and isinstance(name.value, str):
+        return name.value
+    return None
 
 
 def _method(node: ast.Call) -> str:

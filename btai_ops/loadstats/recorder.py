@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +30,21 @@ class EndpointStats:
     failed: Histogram = field(default_factory=Histogram)  # failed requests' latencies
     corrected: Histogram = field(default_factory=Histogram)  # successes, from their slot
     reasons: dict[str, int] = field(default_factory=dict)  # "HTTP 404" / exception -> count
+
+    def add(self, response_ms: float, error: str | None, late_ms: float | None) -> None:
+        """One answer; `late_ms` (open model only) is how late it was sent."""
+        self.requests += 1
+        if error is None:
+            self.service.record(response_ms)
+        else:
+            self.failures += 1
+            self.failed.record(response_ms)
+            self.count_reason(error[:200])
+        if late_ms is not None:
+            if error is None:
+                self.corrected.record(response_ms + late_ms)
+            if late_ms > LATE_TOLERANCE_MS:
+                self.late += 1
 
     def count_reason(self, reason: str, n: int = 1) -> None:
         if reason not in self.reasons and len(self.reasons) >= MAX_REASONS:
@@ -112,19 +127,10 @@ class Recording:
         stats = self.endpoints.get(name)
         if stats is None:
             stats = self.endpoints[name] = EndpointStats(method=method)
-        stats.requests += 1
-        if error is None:
-            stats.service.record(response_ms)
-        else:
-            stats.failures += 1
-            stats.failed.record(response_ms)
-            stats.count_reason(error[:200])
+        late_ms = None
         if scheduled is not None and start_time is not None:
             late_ms = max(0.0, (start_time - scheduled) * 1000.0)
-            if error is None:
-                stats.corrected.record(response_ms + late_ms)
-            if late_ms > LATE_TOLERANCE_MS:
-                stats.late += 1
+        stats.add(response_ms, error, late_ms)
         self.first_sent = min(self.first_sent, sent) if self.first_sent else sent
         self.last_answered = max(self.last_answered, answered)
         second = math.floor(answered)
@@ -144,14 +150,11 @@ class Recording:
                 mine.merge(stats)
         for second, n in other.timeline.items():
             self.timeline[second] = self.timeline.get(second, 0) + n
-        starts = [t for t in (self.started_at, other.started_at) if t]
-        self.started_at = min(starts) if starts else 0.0
+        self.started_at = _earliest(self.started_at, other.started_at)
         self.ended_at = max(self.ended_at, other.ended_at)
-        sends = [t for t in (self.first_sent, other.first_sent) if t]
-        self.first_sent = min(sends) if sends else 0.0
+        self.first_sent = _earliest(self.first_sent, other.first_sent)
         self.last_answered = max(self.last_answered, other.last_answered)
-        cutoffs = [t for t in (self.cutoff, other.cutoff) if t]
-        self.cutoff = min(cutoffs) if cutoffs else 0.0
+        self.cutoff = _earliest(self.cutoff, other.cutoff)
         self.in_flight_excluded += other.in_flight_excluded
         self.loop_lag.merge(other.loop_lag)
         return self
@@ -184,9 +187,7 @@ class Recording:
             loop_lag=Histogram.from_dict(lag) if lag else Histogram(),
         )
 
-    @classmethod
-    def combine(cls, recordings: Iterable[Recording]) -> Recording:
-        total = cls()
-        for recording in recordings:
-            total.merge(recording)
-        return total
+
+def _earliest(mine: float, theirs: float) -> float:
+    """The earlier of two epoch times, where 0.0 means "not yet"."""
+    return min(mine, theirs) if mine and theirs else mine or theirs

@@ -16,7 +16,7 @@ from typing import Any
 
 import psutil
 
-from btai_ops.errors import BtaiError, ServiceUnreachable, UsageProblem
+from btai_ops.errors import ServiceUnreachable, UsageProblem
 from btai_ops.loadstats.recorder import Recording
 from btai_ops.processes import stop_process
 
@@ -136,7 +136,6 @@ def probe(host: str, timeout: float = 5.0) -> None:
         raise ServiceUnreachable(
             f"{host} is unreachable: {exc or type(exc).__name__}",
             hint="no load was sent; start the service or fix --host",
-            exit_code=2,
         ) from None
 
 
@@ -164,20 +163,9 @@ def run_locust(
         )
     watch = CpuWatch(process.pid)
     watch.sample(keep=False)
-    start = time.monotonic()
-    deadline = start + run.duration_s + 120 + run.users / max(run.spawn_rate, 0.1)
     interrupted = False
     try:
-        while process.poll() is None:
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                process.wait(timeout=1.0)
-            live = _read(work_dir / "live.json")
-            # Start-up (imports, spawning) is not load generation: count from the first answer.
-            cpu = watch.sample(keep=bool(live and live.get("started_at")))
-            if on_progress is not None:
-                on_progress(Progress(time.monotonic() - start, live, cpu))
-            if time.monotonic() > deadline:
-                raise BtaiError("Locust did not finish in time", exit_code=2)
+        _watch(process, run, work_dir, watch, on_progress)
     except KeyboardInterrupt:
         # On a terminal Locust got the same Ctrl-C; from `kill -INT` only we did: pass it on.
         interrupted = True
@@ -192,13 +180,34 @@ def run_locust(
     )
     if final is None:
         tail = log_path.read_text(errors="replace").strip().splitlines()[-15:]
-        raise BtaiError(
+        raise UsageProblem(
             f"Locust exited with {process.returncode} before writing its results:\n"
-            + "\n".join(tail),
-            exit_code=2,
+            + "\n".join(tail)
         )
     state = "interrupted" if interrupted else str(final.get("state", "finished"))
     return Recording.from_dict(final), watch.report(), state
+
+
+def _watch(
+    process: subprocess.Popen[bytes],
+    run: LocustRun,
+    work_dir: Path,
+    watch: CpuWatch,
+    on_progress: Callable[[Progress], None] | None,
+) -> None:
+    """Until Locust exits: its CPU and live figures each second, within a deadline."""
+    start = time.monotonic()
+    deadline = start + run.duration_s + 120 + run.users / max(run.spawn_rate, 0.1)
+    while process.poll() is None:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=1.0)
+        live = _read(work_dir / "live.json")
+        # Start-up (imports, spawning) is not load generation: count from the first answer.
+        cpu = watch.sample(keep=bool(live and live.get("started_at")))
+        if on_progress is not None:
+            on_progress(Progress(time.monotonic() - start, live, cpu))
+        if time.monotonic() > deadline:
+            raise ServiceUnreachable("Locust did not finish in time")
 
 
 def _read(path: Path) -> dict[str, Any] | None:

@@ -28,12 +28,9 @@ Schema (``schema_version`` 2, ``kind`` "btai.loadtest")::
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-from btai_ops.errors import ConfigError
 from btai_ops.loadstats.histogram import Histogram, latency_summary
 from btai_ops.loadstats.recorder import LATE_TOLERANCE_MS, EndpointStats, Recording
 
@@ -88,6 +85,35 @@ def saturation(recording: Recording, p50_ms: float) -> str | None:
     )
 
 
+def _lag_block(lag: Histogram) -> dict[str, float] | None:
+    if not lag.count:
+        return None
+    p50, p99 = round(lag.percentile(50), 3), round(lag.percentile(99), 3)
+    return {"p50": p50, "p99": p99, "max": round(lag.max_ms, 3)}
+
+
+def invalid_reasons(
+    recording: Recording, total: EndpointStats, generator: dict[str, Any], state: str
+) -> list[str]:
+    """Why the run's figures cannot be trusted; none for a valid run."""
+    reasons = []
+    max_cpu = float(generator.get("max_cpu_percent", 0.0))
+    if max_cpu > CPU_LIMIT_PERCENT:
+        reasons.append(
+            f"a load generator process averaged {max_cpu:.0f}% CPU (limit "
+            f"{CPU_LIMIT_PERCENT:.0f}%): the figures measure the generator, not the server"
+        )
+    answered = Histogram().merge(total.service).merge(total.failed)
+    saturated = saturation(recording, answered.percentile(50))
+    if saturated:
+        reasons.append(saturated)
+    if total.requests == 0:
+        reasons.append("no request completed")
+    if state != "finished":
+        reasons.append("interrupted before the end of its duration: the figures are partial")
+    return reasons
+
+
 def build_summary(
     recording: Recording,
     *,
@@ -104,32 +130,8 @@ def build_summary(
         total.merge(stats)
     total_block = _block(total, span, rate_mode)
     del total_block["method"]
-    lag = recording.loop_lag
-    generator = {
-        **generator,
-        "loop_lag_ms": {
-            "p50": round(lag.percentile(50), 3),
-            "p99": round(lag.percentile(99), 3),
-            "max": round(lag.max_ms, 3),
-        }
-        if lag.count
-        else None,
-    }
-    reasons = []
-    max_cpu = float(generator.get("max_cpu_percent", 0.0))
-    if max_cpu > CPU_LIMIT_PERCENT:
-        reasons.append(
-            f"a load generator process averaged {max_cpu:.0f}% CPU (limit "
-            f"{CPU_LIMIT_PERCENT:.0f}%): the figures measure the generator, not the server"
-        )
-    answered = Histogram().merge(total.service).merge(total.failed)
-    saturated = saturation(recording, answered.percentile(50))
-    if saturated:
-        reasons.append(saturated)
-    if total.requests == 0:
-        reasons.append("no request completed")
-    if state != "finished":
-        reasons.append("interrupted before the end of its duration: the figures are partial")
+    generator = {**generator, "loop_lag_ms": _lag_block(recording.loop_lag)}
+    reasons = invalid_reasons(recording, total, generator, state)
     failures = [
         {"endpoint": name, "method": stats.method, "reason": reason, "count": n}
         for name, stats in recording.endpoints.items()
@@ -212,23 +214,3 @@ def exit_code(summary: dict[str, Any]) -> int:
 
 def _iso(epoch: float) -> str | None:
     return datetime.fromtimestamp(epoch, UTC).isoformat() if epoch else None
-
-
-def load_summary(path: Path) -> dict[str, Any]:
-    """Read a summary; a corrupt file or another schema version is a ConfigError naming it."""
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ConfigError(f"{path}: not a readable JSON results file ({exc})") from None
-    if not isinstance(data, dict) or data.get("kind") != KIND:
-        raise ConfigError(f"{path}: not a btai loadtest summary (kind {KIND!r} expected)")
-    if data.get("schema_version") != SCHEMA_VERSION:
-        raise ConfigError(
-            f"{path}: schema_version {data.get('schema_version')!r} is not supported "
-            f"(this btai reads {SCHEMA_VERSION})"
-        )
-    return data
-
-
-def histogram(summary: dict[str, Any], name: str, which: str = "service") -> Histogram:
-    return Histogram.from_dict(summary["histograms"][name][which])

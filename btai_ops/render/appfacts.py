@@ -65,34 +65,9 @@ def check_environment(loaded: LoadedConfig) -> Settings:
     config = loaded.config
     fields = Settings.model_fields
     for name, entry in config.env.items():
-        where = loaded.where(("env", name))
         secret_typed = name in fields and "SecretStr" in str(fields[name].annotation)
-        if entry.secret is True:
-            raise ConfigError(
-                f"{where}: env.{name}: secret values never go in config",
-                hint=f"reference a Kubernetes Secret under secrets.{name}",
-            )
-        if secret_typed and entry.secret is False:
-            raise ConfigError(
-                f"{where}: env.{name} is a secret setting (SecretStr in app.settings) and is "
-                "never written as a plain value, `secret: false` or not",
-                hint=f"reference a Kubernetes Secret under secrets.{name}",
-            )
-        if (looks_secret(name) or secret_typed) and entry.secret is not False:
-            raise ConfigError(
-                f"{where}: env.{name} looks like a secret and is a plain value",
-                hint=f"move it to secrets.{name} (a Secret reference), "
-                f"or write {{value: ..., secret: false}} if it is not secret",
-            )
-    for section in ("env", "secrets"):
-        names: dict[str, Any] = getattr(config, section)
-        for name in names:
-            if name not in fields:
-                raise ConfigError(
-                    f"{loaded.where((section, name))}: {section}.{name}: unknown setting "
-                    "(not a field of app.settings.Settings)",
-                    hint=suggest(name, list(fields)),
-                )
+        _refuse_secret_value(loaded.where(("env", name)), name, entry.secret, secret_typed)
+    _refuse_unknown_settings(loaded, list(fields))
     for name in config.env.keys() & config.secrets.keys():
         raise ConfigError(f"{loaded.where(('secrets', name))}: {name} is in both env and secrets")
     values = {name: env_text(entry.value) for name, entry in config.env.items()}
@@ -109,6 +84,39 @@ def check_environment(loaded: LoadedConfig) -> Settings:
         if name.endswith("_URL"):
             del values[name]
     return _declared_settings(values, loaded)
+
+
+def _refuse_unknown_settings(loaded: LoadedConfig, fields: list[str]) -> None:
+    for section in ("env", "secrets"):
+        names: dict[str, Any] = getattr(loaded.config, section)
+        for name in names:
+            if name not in fields:
+                raise ConfigError(
+                    f"{loaded.where((section, name))}: {section}.{name}: unknown setting "
+                    "(not a field of app.settings.Settings)",
+                    hint=suggest(name, fields),
+                )
+
+
+def _refuse_secret_value(where: str, name: str, secret: bool | None, secret_typed: bool) -> None:
+    """A secret never goes in `env:` as a value, whatever its `secret:` flag says."""
+    if secret is True:
+        raise ConfigError(
+            f"{where}: env.{name}: secret values never go in config",
+            hint=f"reference a Kubernetes Secret under secrets.{name}",
+        )
+    if secret_typed and secret is False:
+        raise ConfigError(
+            f"{where}: env.{name} is a secret setting (SecretStr in app.settings) and is "
+            "never written as a plain value, `secret: false` or not",
+            hint=f"reference a Kubernetes Secret under secrets.{name}",
+        )
+    if (looks_secret(name) or secret_typed) and secret is not False:
+        raise ConfigError(
+            f"{where}: env.{name} looks like a secret and is a plain value",
+            hint=f"move it to secrets.{name} (a Secret reference), "
+            f"or write {{value: ..., secret: false}} if it is not secret",
+        )
 
 
 def _declared_settings(values: dict[str, str], loaded: LoadedConfig) -> Settings:

@@ -55,10 +55,19 @@ def _subset(selector: dict[str, str], labels: dict[str, str]) -> bool:
 
 
 def selector_problems(objects: dict[str, Obj]) -> list[str]:
+    """Every selector that misses the pods, and every reference to a wrong target or port."""
+    pod_labels = objects["deployment.yaml"]["spec"]["template"]["metadata"]["labels"]
+    problems = [
+        f"{where}: selector {selector} does not match the pod labels"
+        for where, selector in _pod_selectors(objects).items()
+        if not _subset(selector, pod_labels)
+    ]
+    return problems + _target_problems(objects)
+
+
+def _pod_selectors(objects: dict[str, Obj]) -> dict[str, dict[str, str]]:
+    """Each selector that must choose the Deployment's pods, by where it is."""
     deployment = objects["deployment.yaml"]
-    pod_labels = deployment["spec"]["template"]["metadata"]["labels"]
-    name = deployment["metadata"]["name"]
-    problems = []
     selectors = {
         "deployment.yaml": deployment["spec"]["selector"]["matchLabels"],
         "service.yaml": objects["service.yaml"]["spec"]["selector"],
@@ -71,30 +80,46 @@ def selector_problems(objects: dict[str, Obj]) -> list[str]:
     if "poddisruptionbudget.yaml" in objects:
         pdb = objects["poddisruptionbudget.yaml"]
         selectors["poddisruptionbudget.yaml"] = pdb["spec"]["selector"]["matchLabels"]
-    for where, selector in selectors.items():
-        if not _subset(selector, pod_labels):
-            problems.append(f"{where}: selector {selector} does not match the pod labels")
+    return selectors
+
+
+def _target_problems(objects: dict[str, Obj]) -> list[str]:
+    """The autoscaler's target, the ServiceMonitor's and the Ingress's Service and ports."""
+    problems = []
+    name = objects["deployment.yaml"]["metadata"]["name"]
     if "horizontalpodautoscaler.yaml" in objects:
         target = objects["horizontalpodautoscaler.yaml"]["spec"]["scaleTargetRef"]
         if target["name"] != name or target["kind"] != "Deployment":
             problems.append(f"horizontalpodautoscaler.yaml: targets {target}, not {name}")
     service = objects["service.yaml"]
-    port_names = {p["name"] for p in service["spec"]["ports"]}
     if "servicemonitor.yaml" in objects:
-        monitor = objects["servicemonitor.yaml"]["spec"]
-        if not _subset(monitor["selector"]["matchLabels"], service["metadata"]["labels"]):
-            problems.append("servicemonitor.yaml: selector does not match the Service labels")
-        for endpoint in monitor["endpoints"]:
-            if endpoint["port"] not in port_names:
-                problems.append(f"servicemonitor.yaml: no Service port named {endpoint['port']}")
+        problems += _monitor_problems(objects["servicemonitor.yaml"]["spec"], service)
     if "ingress.yaml" in objects:
-        for rule in objects["ingress.yaml"]["spec"]["rules"]:
-            for path in rule["http"]["paths"]:
-                backend = path["backend"]["service"]
-                if backend["name"] != service["metadata"]["name"]:
-                    problems.append(f"ingress.yaml: backend {backend['name']} is not the Service")
-                if backend["port"].get("name") not in port_names:
-                    problems.append(f"ingress.yaml: no Service port {backend['port']}")
+        problems += _ingress_problems(objects["ingress.yaml"]["spec"], service)
+    return problems
+
+
+def _monitor_problems(monitor: Obj, service: Obj) -> list[str]:
+    port_names = {p["name"] for p in service["spec"]["ports"]}
+    problems = []
+    if not _subset(monitor["selector"]["matchLabels"], service["metadata"]["labels"]):
+        problems.append("servicemonitor.yaml: selector does not match the Service labels")
+    for endpoint in monitor["endpoints"]:
+        if endpoint["port"] not in port_names:
+            problems.append(f"servicemonitor.yaml: no Service port named {endpoint['port']}")
+    return problems
+
+
+def _ingress_problems(ingress: Obj, service: Obj) -> list[str]:
+    port_names = {p["name"] for p in service["spec"]["ports"]}
+    problems = []
+    for rule in ingress["rules"]:
+        for path in rule["http"]["paths"]:
+            backend = path["backend"]["service"]
+            if backend["name"] != service["metadata"]["name"]:
+                problems.append(f"ingress.yaml: backend {backend['name']} is not the Service")
+            if backend["port"].get("name") not in port_names:
+                problems.append(f"ingress.yaml: no Service port {backend['port']}")
     return problems
 
 
@@ -131,25 +156,8 @@ def check_config(loaded: LoadedConfig, facts: AppFacts) -> None:
     """Rules on the config itself; raises ConfigError at the offending key's line."""
     config = loaded.config
     check_labels(loaded)
-    for probe in ("startup", "readiness", "liveness"):
-        path = getattr(config.probes, probe).path
-        if path not in facts.routes:
-            health = sorted(r for r in facts.routes if "health" in r)
-            raise ConfigError(
-                f"{loaded.where(('probes', probe, 'path'))}: probes.{probe}.path {path} "
-                "is not a route of the app",
-                hint=f"health routes: {', '.join(health) or 'none'}",
-            )
-    shutdown = config.shutdown
-    needed = shutdown.pre_stop_sleep_seconds + facts.graceful_seconds + shutdown.margin_seconds
-    configured = shutdown.termination_grace_period_seconds
-    if configured is not None and configured < needed:
-        raise ConfigError(
-            f"{loaded.where(('shutdown', 'termination_grace_period_seconds'))}: "
-            f"termination_grace_period_seconds {configured} is less than preStop "
-            f"{shutdown.pre_stop_sleep_seconds} + GRACEFUL_TIMEOUT {facts.graceful_timeout:g} "
-            f"+ margin {shutdown.margin_seconds} = {needed}"
-        )
+    _check_probes(loaded, facts)
+    _check_grace_period(loaded, facts)
     if config.image.tag == "latest" and not facts.settings.is_development:
         raise ConfigError(
             f"{loaded.where(('image', 'tag'))}: image.tag `latest` is not a release",
@@ -170,6 +178,32 @@ def check_config(loaded: LoadedConfig, facts: AppFacts) -> None:
         raise ConfigError(
             f"{loaded.where(('resources', 'requests'))}: resources.requests.cpu is required "
             "when autoscaling on CPU utilisation"
+        )
+
+
+def _check_probes(loaded: LoadedConfig, facts: AppFacts) -> None:
+    for probe in ("startup", "readiness", "liveness"):
+        path = getattr(loaded.config.probes, probe).path
+        if path not in facts.routes:
+            health = sorted(r for r in facts.routes if "health" in r)
+            raise ConfigError(
+                f"{loaded.where(('probes', probe, 'path'))}: probes.{probe}.path {path} "
+                "is not a route of the app",
+                hint=f"health routes: {', '.join(health) or 'none'}",
+            )
+
+
+def _check_grace_period(loaded: LoadedConfig, facts: AppFacts) -> None:
+    """Kubernetes must wait for preStop, the app's own grace and a margin before SIGKILL."""
+    shutdown = loaded.config.shutdown
+    needed = shutdown.pre_stop_sleep_seconds + facts.graceful_seconds + shutdown.margin_seconds
+    configured = shutdown.termination_grace_period_seconds
+    if configured is not None and configured < needed:
+        raise ConfigError(
+            f"{loaded.where(('shutdown', 'termination_grace_period_seconds'))}: "
+            f"termination_grace_period_seconds {configured} is less than preStop "
+            f"{shutdown.pre_stop_sleep_seconds} + GRACEFUL_TIMEOUT {facts.graceful_timeout:g} "
+            f"+ margin {shutdown.margin_seconds} = {needed}"
         )
 
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from btai_ops.errors import BtaiError, ConfigError, UsageProblem
+
+if TYPE_CHECKING:
+    from btai_ops.render.engine import Rendered
 
 app = typer.Typer(
     help="Render deployment manifests (Kubernetes, Docker, Compose, monitoring) from configs/.",
@@ -59,45 +62,74 @@ def render(
         raise UsageProblem("--out and --check cannot be used together")
     from btai_ops.output import stderr
     from btai_ops.render.engine import parse_only
-    from btai_ops.render.engine import render as render_environment
-    from btai_ops.render.loader import find_config_dir, known_environments
-    from btai_ops.render.output import compare, write
+    from btai_ops.render.loader import find_config_dir
 
-    config_dir = find_config_dir(config_dir)
+    directory = find_config_dir(config_dir)
     groups = parse_only(only)
-    environments = [env] if env else known_environments(config_dir)
+    results = _render_all(directory, env, assignments, groups)
+    if check is not None:
+        _check(results, check, set(groups))
+        stderr.print(f"{check}: up to date ({', '.join(r.environment for r in results)})")
+    else:
+        _write(results, out or Path("deploy"), set(groups))
+
+
+def _render_all(
+    directory: Path, env: str | None, assignments: list[str] | None, groups: tuple[str, ...]
+) -> list[Rendered]:
+    """Every environment asked for (all of them without --env), rendered and checked."""
+    from btai_ops.output import stderr
+    from btai_ops.render.engine import render as render_environment
+    from btai_ops.render.loader import known_environments
+
+    environments = [env] if env else known_environments(directory)
     if not environments:
-        raise ConfigError(f"no environments in {config_dir}/environments")
-    results = [render_environment(config_dir, name, assignments, groups) for name in environments]
+        raise ConfigError(f"no environments in {directory}/environments")
+    results = [render_environment(directory, name, assignments, groups) for name in environments]
     for result in results:
         for warning in result.warnings:
             stderr.print(f"warning: {result.environment}: {warning}", markup=False)
+    return results
 
-    if check is not None:
-        diffs: list[str] = []
-        for result in results:
-            target = check / result.environment
-            found = compare(result.files, target, set(groups))
-            diffs += found.diffs
-            if found.unknown:
-                # Named, never read: these are the user's own (secrets, .env, extra manifests).
-                stderr.print(
-                    f"{target}: not written by btai render, left as they are: "
-                    + ", ".join(found.unknown),
-                    markup=False,
-                )
-        if diffs:
-            typer.echo("".join(diffs), nl=False)
-            raise BtaiError(
-                f"{len(diffs)} rendered file(s) differ from {check}",
-                hint=f"run `btai render --out {check}` and commit the result",
+
+def _check(results: list[Rendered], check: Path, groups: set[str]) -> None:
+    """Print the diffs against DIR/<environment>/; any at all is exit 1."""
+    from btai_ops.output import stderr
+    from btai_ops.render.output import compare
+
+    diffs: list[str] = []
+    for result in results:
+        target = check / result.environment
+        found = compare(result.files, target, groups)
+        diffs += found.diffs
+        if found.unknown:
+            # Named, never read: these are the user's own (secrets, .env, extra manifests).
+            stderr.print(
+                f"{target}: not written by btai render, left as they are: "
+                + ", ".join(found.unknown),
+                markup=False,
             )
-        stderr.print(f"{check}: up to date ({', '.join(environments)})")
-        return
-    root = out or Path("deploy")
+    if diffs:
+        typer.echo("".join(diffs), nl=False)
+        raise BtaiError(
+            f"{len(diffs)} rendered file(s) differ from {check}",
+            hint=f"run `btai render --out {check}` and commit the result",
+        )
+
+
+def _write(results: list[Rendered], root: Path, groups: set[str]) -> None:
+    from btai_ops.output import stderr
+    from btai_ops.render.output import write
+
     for result in results:
         target = root / result.environment
-        written = write(result.files, target, set(groups))
+        try:
+            written = write(result.files, target, groups)
+        except OSError as exc:  # a file where a folder must be, no permission, a full disk
+            raise UsageProblem(
+                f"cannot write {exc.filename or target}: {exc.strerror or exc}",
+                hint="choose another --out folder",
+            ) from exc
         stderr.print(
             f"{result.environment}: {len(written)} file(s) in {target} "
             f"(Kubernetes {result.kubernetes_version}, validated)"

@@ -118,10 +118,41 @@ def compose(config: RenderConfig, facts: AppFacts) -> str:
     (a throw-away local stack). Other environments read every secret from ./secrets/<name>."""
     spec = config.compose
     development = facts.settings.is_development
+    proxy_address = _api_address(spec.subnet, 10)
+    behind_proxy = bool(spec.tls_proxy_image) and not development
+    environment, note = _api_environment(config, development, proxy_address, behind_proxy)
+    secret_names = [] if development else sorted(config.secrets)
+    secrets: dict[str, Any] = {
+        compose_secret_name(name): {"file": f"./secrets/{compose_secret_name(name)}"}
+        for name in secret_names
+    }
+    api = _api_service(config, facts, environment, secret_names)
+    services: dict[str, Any] = {"api": api}
+    if behind_proxy:
+        services["proxy"] = _tls_proxy(config, facts, proxy_address)
+    else:
+        api["ports"] = [f"127.0.0.1:{spec.published_port}:{facts.port}"]
+    services["postgres"] = _postgres_service(config, development, secrets)
+    services["redis"] = _redis_service(config)
+    document: dict[str, Any] = {
+        "name": config.namespace,
+        "services": services,
+        "networks": {"default": {"ipam": {"config": [{"subnet": spec.subnet}]}}},
+        "volumes": {"pgdata": {}, **({"proxy_data": {}} if behind_proxy else {})},
+    }
+    if secrets:
+        document["secrets"] = secrets
+    return HEADER + note + to_yaml(document)
+
+
+def _api_environment(
+    config: RenderConfig, development: bool, proxy_address: str, behind_proxy: bool
+) -> tuple[dict[str, str], str]:
+    """The api's environment, and the note on how it is reached (TLS proxy or plain HTTP)."""
+    spec = config.compose
     environment = {name: env_text(entry.value) for name, entry in config.env.items()}
     environment["API_HOST"] = "0.0.0.0"
-    proxy_address = _api_address(spec.subnet, 10)
-    if spec.tls_proxy_image and not development:
+    if behind_proxy:
         environment["TRUSTED_PROXIES"] = proxy_address
         note = TLS_PROXY_NOTE
     else:
@@ -129,20 +160,19 @@ def compose(config: RenderConfig, facts: AppFacts) -> str:
         note = "" if development else PLAIN_HTTP_NOTE
         if not development:
             environment["ENFORCE_HTTPS"] = "false"
-    probe = PROBE_SCRIPT.format(port=facts.port, path=config.probes.readiness.path)
     if development:
         environment["DATABASE_URL"] = (
             f"postgresql+asyncpg://{spec.postgres_user}:{DEVELOPMENT_PASSWORD}@"
             f"postgres:5432/{spec.postgres_db}"
         )
         environment["REDIS_URL"] = "redis://redis:6379/0"
-        secret_names: list[str] = []
-    else:
-        secret_names = sorted(config.secrets)
-    secrets: dict[str, Any] = {
-        compose_secret_name(name): {"file": f"./secrets/{compose_secret_name(name)}"}
-        for name in secret_names
-    }
+    return environment, note
+
+
+def _api_service(
+    config: RenderConfig, facts: AppFacts, environment: dict[str, str], secret_names: list[str]
+) -> dict[str, Any]:
+    probe = PROBE_SCRIPT.format(port=facts.port, path=config.probes.readiness.path)
     api: dict[str, Any] = {
         "image": config.image.reference,
         "command": ["sh", "-c", SECRETS_TO_ENV] if secret_names else list(SERVE),
@@ -170,11 +200,15 @@ def compose(config: RenderConfig, facts: AppFacts) -> str:
         api["secrets"] = [
             {"source": compose_secret_name(name), "target": name} for name in secret_names
         ]
-    services: dict[str, Any] = {"api": api}
-    if spec.tls_proxy_image and not development:
-        services["proxy"] = _tls_proxy(config, facts, proxy_address)
-    else:
-        api["ports"] = [f"127.0.0.1:{spec.published_port}:{facts.port}"]
+    return api
+
+
+def _postgres_service(
+    config: RenderConfig, development: bool, secrets: dict[str, Any]
+) -> dict[str, Any]:
+    """PostgreSQL with a health check; outside development its password is a secret file,
+    added to `secrets`."""
+    spec = config.compose
     postgres_env = {"POSTGRES_DB": spec.postgres_db, "POSTGRES_USER": spec.postgres_user}
     postgres: dict[str, Any] = {
         "image": spec.postgres_image,
@@ -195,9 +229,12 @@ def compose(config: RenderConfig, facts: AppFacts) -> str:
         postgres_env["POSTGRES_PASSWORD_FILE"] = "/run/secrets/postgres_password"  # noqa: S105
         postgres["secrets"] = ["postgres_password"]
         secrets["postgres_password"] = {"file": "./secrets/postgres_password"}
-    services["postgres"] = postgres
-    services["redis"] = {
-        "image": spec.redis_image,
+    return postgres
+
+
+def _redis_service(config: RenderConfig) -> dict[str, Any]:
+    return {
+        "image": config.compose.redis_image,
         "command": ["redis-server", "--save", "", "--appendonly", "no"],
         "healthcheck": {
             "test": ["CMD", "redis-cli", "ping"],
@@ -207,15 +244,6 @@ def compose(config: RenderConfig, facts: AppFacts) -> str:
         },
         "restart": "unless-stopped",
     }
-    document: dict[str, Any] = {
-        "name": config.namespace,
-        "services": services,
-        "networks": {"default": {"ipam": {"config": [{"subnet": spec.subnet}]}}},
-        "volumes": {"pgdata": {}, **({"proxy_data": {}} if "proxy" in services else {})},
-    }
-    if secrets:
-        document["secrets"] = secrets
-    return HEADER + note + to_yaml(document)
 
 
 def _tls_proxy(config: RenderConfig, facts: AppFacts, address: str) -> dict[str, Any]:
@@ -241,11 +269,7 @@ def _default_text(value: Any) -> str | None:
         return None
     if hasattr(value, "value"):  # enums
         value = value.value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, list):
-        return ",".join(str(v) for v in value)
-    return str(value)
+    return env_text(value)
 
 
 def env_example(config: RenderConfig) -> str:

@@ -81,18 +81,7 @@ def read_yaml(path: Path, label: str | None = None) -> Source:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"cannot read {name}: {exc.strerror}") from None
-    loader = yaml.SafeLoader(text)
-    try:
-        node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else {}
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f"{name}:{mark.line + 1}:{mark.column + 1}" if mark else name
-        raise ConfigError(f"{where}: YAML syntax error: {exc.problem or exc.context}") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{name}: YAML error: {exc}") from None
-    finally:
-        loader.dispose()
+    node, data = _parse(text, name)
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -101,6 +90,22 @@ def read_yaml(path: Path, label: str | None = None) -> Source:
     if node is not None:
         _record_lines(node, (), source.lines, name)
     return source
+
+
+def _parse(text: str, name: str) -> tuple[yaml.Node | None, Any]:
+    """The document's node tree (for line numbers) and its data."""
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        return node, (loader.construct_document(node) if node is not None else {})
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"{name}:{mark.line + 1}:{mark.column + 1}" if mark else name
+        raise ConfigError(f"{where}: YAML syntax error: {exc.problem or exc.context}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{name}: YAML error: {exc}") from None
+    finally:
+        loader.dispose()
 
 
 def _record_lines(node: yaml.Node, path: Key, lines: dict[Key, int], name: str) -> None:

@@ -16,8 +16,6 @@ from typing import Any
 
 import yaml
 
-Files = dict[str, str]
-
 
 class StableDumper(yaml.SafeDumper):
     """Sorted keys, indented lists, literal blocks for multi-line text."""
@@ -81,16 +79,9 @@ def write(files: Mapping[str, str], root: Path, groups: set[str]) -> list[Path]:
     rendered: secrets, `.env` and hand-written manifests beside them are never touched."""
     previous = read_manifest(root)
     for stale in sorted(set(previous) - set(files)):
-        path = root / stale
-        if _group(stale) in groups and path.is_file() and _digest_of(path) == previous[stale]:
-            path.unlink()
-    written = []
-    for rel, text in sorted(files.items()):
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if not path.is_file() or path.read_text(encoding="utf-8") != text:
-            path.write_text(text, encoding="utf-8")
-        written.append(path)
+        if _group(stale) in groups:
+            _remove_if_unchanged(root / stale, previous[stale])
+    written = [_write_if_changed(root / rel, text) for rel, text in sorted(files.items())]
     kept = {
         rel: digest
         for rel, digest in previous.items()
@@ -104,6 +95,19 @@ def write(files: Mapping[str, str], root: Path, groups: set[str]) -> list[Path]:
     return written
 
 
+def _remove_if_unchanged(path: Path, digest: str) -> None:
+    if path.is_file() and _digest_of(path) == digest:
+        path.unlink()
+
+
+def _write_if_changed(path: Path, text: str) -> Path:
+    """Write `text` to `path` unless it already holds it (its mtime then stays)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.is_file() or path.read_text(encoding="utf-8") != text:
+        path.write_text(text, encoding="utf-8")
+    return path
+
+
 def compare(files: Mapping[str, str], root: Path, groups: set[str]) -> Comparison:
     """Unified diffs between `files` and the files render owns under `root`.
 
@@ -111,28 +115,34 @@ def compare(files: Mapping[str, str], root: Path, groups: set[str]) -> Compariso
     `.env`) is never read, let alone printed."""
     previous = read_manifest(root)
     owned = {rel for rel in previous if _group(rel) in groups}
-    diffs = []
-    for rel in sorted(set(files) | owned):
-        path = root / rel
-        old = path.read_text(encoding="utf-8") if path.is_file() else ""
-        new = files.get(rel, "")
-        if old == new and (path.is_file() or rel not in files):
-            continue
-        diffs.append(
-            "".join(
-                difflib.unified_diff(
-                    old.splitlines(keepends=True),
-                    new.splitlines(keepends=True),
-                    fromfile=f"{path} (on disk)" if path.is_file() else "/dev/null",
-                    tofile=f"{path} (rendered)" if rel in files else "/dev/null",
-                )
-            )
-        )
+    diffs = [
+        diff
+        for rel in sorted(set(files) | owned)
+        if (diff := _diff(root / rel, files.get(rel))) is not None
+    ]
     if files and set(files) - set(previous):
         recorded = ", ".join(sorted(set(files) - set(previous)))
         diffs.append(f"{root / MANIFEST}: does not record {recorded}\n")
     unknown = sorted(_existing(root, groups) - set(files) - owned)
     return Comparison(diffs, unknown)
+
+
+def _diff(path: Path, rendered: str | None) -> str | None:
+    """The unified diff from `path` on disk to what was `rendered` (None: not rendered, so to
+    be removed); None when they agree."""
+    on_disk = path.is_file()
+    old = path.read_text(encoding="utf-8") if on_disk else ""
+    new = rendered or ""
+    if old == new and (on_disk or rendered is None):
+        return None
+    return "".join(
+        difflib.unified_diff(
+            old.splitlines(keepends=True),
+            new.splitlines(keepends=True),
+            fromfile=f"{path} (on disk)" if on_disk else "/dev/null",
+            tofile=f"{path} (rendered)" if rendered is not None else "/dev/null",
+        )
+    )
 
 
 def _existing(root: Path, groups: set[str]) -> set[str]:

@@ -17,7 +17,7 @@ runner = CliRunner()
 def bench(host: str, out: Path) -> None:
     result = btai(
         "benchmark", "run", "--host", host, "-s", "simple", "--repeat", "1", "-t", "2s",
-        "--rate", "100", "-u", "10", "-o", str(out),
+        "--rate", "100", "-u", "10", "--no-users-search", "-o", str(out),
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
     assert "btai" in result.stdout
@@ -50,6 +50,13 @@ def test_results_keep_samples_and_environment(results: dict[str, Path]) -> None:
     assert env["packages"]["locust"].startswith("2.")
     (run,) = data["targets"]["btai"]["scenarios"]["simple"]
     assert run["histograms"]["/api/v1/health/liveness"]["service"]["count"] > 100
+    server = data["targets"]["btai"]["server"]  # one process, read on loopback
+    assert server["source"] == "processes"
+    assert server["supervisor_rss_mb"] is None
+    assert len(server["worker_rss_mb"]) == 1
+    assert server["requests"] == run["total"]["requests"]
+    assert server["requests_per_cpu_second"] > 0
+    assert server["concurrent_users"] is None  # --no-users-search
 
 
 @pytest.mark.slow
@@ -98,6 +105,52 @@ def test_tolerance_decides_what_counts_as_regressed(results: dict[str, Path]) ->
          "--noise-floor-ms", "100"],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
+
+
+@pytest.mark.slow
+def test_benchmark_run_measures_every_row_of_the_report(tmp_path: Path) -> None:
+    from tests.support.server import run_server
+
+    out = tmp_path / "results.json"
+    env = {"RATE_LIMIT_ENABLED": "false"}
+    with run_server(tmp_path, env, args=["--workers", "2"]) as server:
+        result = btai(
+            "benchmark", "run", "--host", server.base_url, "--repeat", "1", "-t", "2s", "-u", "2",
+            "--users-step", "2s", "--users-max", "40",
+            "--users-p95-ms", "5000", "-o", str(out), timeout=240,
+        )  # fmt: skip
+        from btai_ops.loadstats.server_usage import ServerWatch
+
+        watch = ServerWatch(server.base_url)
+        metrics = watch.from_metrics()
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Server (after the run)" in result.stdout
+    block = json.loads(out.read_text())["targets"]["btai"]["server"]
+    assert block["source"] == "processes"
+    assert len(block["worker_rss_mb"]) == 2
+    assert all(rss > 20 for rss in block["worker_rss_mb"])  # a worker holds the whole app
+    assert block["supervisor_rss_mb"] > 0
+    assert block["memory_mb"] == max(block["worker_rss_mb"])
+    assert block["requests_per_cpu_second"] > 0
+    found = block["concurrent_users"]
+    assert 1 <= len(found["steps"]) <= 8
+    assert all(step["users"] <= 40 for step in found["steps"])
+    if found["stopped_by"] != "load generator saturated":  # a busy machine starves Locust
+        assert found["stopped_by"] == "max_users"
+        assert found["users"] == 40
+        assert [step["users"] for step in found["steps"]] == [10, 20, 40]
+    # The server's own /metrics tell the same story for the whole server.
+    assert metrics is not None
+    assert metrics.cpu_seconds > 0
+    assert metrics.worker_rss_mb[0] > block["memory_mb"]
+
+    code, rows = compare_json(str(out))
+    assert code in (1, 2)  # below the report's figures, or judged on a starved generator
+    assert len(rows) == 8  # both of the report's tables, every row measured
+    assert {key: row["current"] for key, row in rows.items() if row["current"] is None} == {}
+    assert rows["concurrent_users"]["label"] == "concurrent users at p95 ≤ 5000 ms"
+    assert rows["cpu_efficiency_percent"]["verdict"] == "not comparable"
+    assert rows["cpu_efficiency_percent"]["current_unit"] == "req/CPU-s"
 
 
 def test_report_baseline_compares_values_only(tmp_path: Path) -> None:

@@ -133,13 +133,13 @@ def test_bad_threshold_shows_expression_and_grammar() -> None:
     assert "p95<50ms" in result.output
 
 
-def test_unreachable_host_exits_2_before_any_load(tmp_path: Path) -> None:
+def test_unreachable_host_exits_3_before_any_load(tmp_path: Path) -> None:
     out = tmp_path / "summary.json"
     port = free_port()
     result = runner.invoke(
         app, ["loadtest", "--host", f"http://127.0.0.1:{port}", "-t", "2s", "--output", str(out)]
     )
-    assert result.exit_code == 2
+    assert result.exit_code == 3
     assert "unreachable" in result.output
     assert not out.exists()
 

@@ -58,3 +58,62 @@ async def test_franchise_code_finds_the_team_or_points_to_it(client: httpx.Async
     missing = await client.get("/api/v1/teams/NYY")
     assert missing.status_code == 404
     assert "franchise of team NYA" in missing.json()["detail"]
+
+
+async def test_pages_carry_their_total(client: httpx.AsyncClient) -> None:
+    teams = (await client.get("/api/v1/teams")).json()
+    assert teams["total"] == teams["count"] == 30
+    recent = (await client.get("/api/v1/trades/recent")).json()
+    assert recent["total"] >= recent["count"]
+    first = (await client.get("/api/v1/players", params={"position": "SS", "limit": 5})).json()
+    every: list[str] = []
+    cursor = None
+    while True:
+        params = {"position": "SS", "limit": 100, **({"cursor": cursor} if cursor else {})}
+        page = (await client.get("/api/v1/players", params=params)).json()
+        every += [p["player_id"] for p in page["items"]]
+        if (cursor := page["next"]) is None:
+            break
+    assert first["count"] == 5
+    assert first["total"] == len(every) == page["total"]
+
+
+async def test_sp_and_rp_filter_pitchers_by_the_needs_role(client: httpx.AsyncClient) -> None:
+    found = {}
+    for role in ("SP", "RP", "P"):
+        page = (await client.get("/api/v1/players", params={"position": role})).json()
+        assert page["items"], role
+        assert {p["position"] for p in page["items"]} == {"P"}, role
+        found[role] = page["total"]
+    assert found["SP"] + found["RP"] == found["P"]
+    needs = (await client.get("/api/v1/teams/NYA/needs")).json()
+    assert {"SP", "RP"} <= {n["position"] for n in needs["needs"] + needs["strengths"]}
+
+
+async def test_unknown_salaries_sort_last_both_ways(client: httpx.AsyncClient) -> None:
+    for sort in ("salary", "-salary"):
+        salaries = []
+        cursor = None
+        while True:
+            params = {"sort": sort, "limit": 100, **({"cursor": cursor} if cursor else {})}
+            page = (await client.get("/api/v1/players", params=params)).json()
+            salaries += [p["salary"] for p in page["items"]]
+            if (cursor := page["next"]) is None:
+                break
+        known = [s for s in salaries if s is not None]
+        assert None in salaries, sort
+        assert salaries == known + [None] * (len(salaries) - len(known)), sort
+        assert known == sorted(known, reverse=sort.startswith("-")), sort
+
+
+async def test_salary_source_is_actual_or_estimated_everywhere(client: httpx.AsyncClient) -> None:
+    page = (await client.get("/api/v1/players", params={"team": "NYA", "limit": 100})).json()
+    sources = {p["salary_source"] for p in page["items"]}
+    assert "actual" in sources
+    assert sources <= {"actual", "estimated", None}
+    player = page["items"][0]["player_id"]
+    detail = (await client.get(f"/api/v1/players/{player}")).json()
+    assert detail["contract"]["salary_source"] in {"actual", "estimated", None}
+    assert {s["salary_source"] for s in detail["seasons"]} <= {"actual", "estimated", None}
+    payroll = (await client.get("/api/v1/teams/NYA/payroll")).json()
+    assert payroll["salary_source"] == "actual"

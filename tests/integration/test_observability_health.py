@@ -33,7 +33,7 @@ from tests.support.services import (
 async def serving(app: FastAPI, *, migrate: bool = True) -> AsyncIterator[httpx.AsyncClient]:
     """The app with its real lifespan running (on a migrated database), and a client on it."""
     if migrate:
-        await upgrade(app.state.settings.database_url)
+        await upgrade(app.state.parts.settings.database_url)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
@@ -189,7 +189,7 @@ async def test_checks_run_concurrently_under_a_timeout(
     async def broken() -> CheckResult:
         raise RuntimeError("provider exploded")
 
-    registry = app.state.health.registry
+    registry = app.state.parts.health.registry
     registry.add(HealthCheck("slow:responseTime", hangs, READY_AND_FULL))
     registry.add(HealthCheck("optional:thing", broken, FULL_ONLY, critical=False))
     async with serving(app) as client:
@@ -208,7 +208,7 @@ async def test_alert_acknowledge_and_unknown_ids(make_settings: Callable[..., Se
     async def failing() -> CheckResult:
         return CheckResult(Status.FAIL, output="down")
 
-    app.state.health.registry.add(HealthCheck("thing:up", failing, FULL_ONLY))
+    app.state.parts.health.registry.add(HealthCheck("thing:up", failing, FULL_ONLY))
     async with serving(app) as client:
         assert (await client.get("/api/v1/health")).status_code == 503
         alerts = (await client.get("/api/v1/health/alerts")).json()["alerts"]
@@ -246,12 +246,12 @@ async def test_background_monitor_raises_alerts_and_posts_the_webhook(
             HEALTH_CACHE_SECONDS=0,
         )
         app = create_app(settings)
-        app.state.health.webhook.backoff = 0.01
+        app.state.parts.health.webhook.backoff = 0.01
 
         async def failing() -> CheckResult:
             return CheckResult(Status.FAIL, output="down")
 
-        app.state.health.registry.add(HealthCheck("thing:up", failing, FULL_ONLY))
+        app.state.parts.health.registry.add(HealthCheck("thing:up", failing, FULL_ONLY))
         async with serving(app):
             # No request is made: the monitor evaluates on its own.
             for _ in range(200):

@@ -44,7 +44,7 @@ async def test_spans_are_exported_except_health_and_metrics(
         app = create_app(
             make_settings(OTEL_EXPORTER_OTLP_ENDPOINT=endpoint, HEALTH_MONITOR_INTERVAL=0)
         )
-        await upgrade(app.state.settings.database_url)
+        await upgrade(app.state.parts.settings.database_url)
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
@@ -71,4 +71,4 @@ async def test_nothing_is_set_up_without_an_endpoint(
     make_settings: Callable[..., Settings],
 ) -> None:
     app = create_app(make_settings())
-    assert app.state.tracer_provider is None
+    assert app.state.parts.tracer_provider is None

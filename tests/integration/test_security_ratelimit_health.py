@@ -20,7 +20,7 @@ REDIS_DB = 2
 
 @asynccontextmanager
 async def serving(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    await upgrade(app.state.settings.database_url)
+    await upgrade(app.state.parts.settings.database_url)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:

@@ -20,7 +20,6 @@ from tests.support.timing import scaled
 
 pytestmark = pytest.mark.slow
 GRACE = 10
-READY_WAIT = str(int(scaled(30)))
 
 
 def serve_env(tmp_path: Path, port: int, **extra: str) -> dict[str, str]:
@@ -31,6 +30,11 @@ def serve_env(tmp_path: Path, port: int, **extra: str) -> dict[str, str]:
         "API_PORT": str(port),
         **extra,
     }
+
+
+def _ready_wait() -> str:
+    """Scaled when the wait starts, not at import: the machine may be busier by then."""
+    return str(int(scaled(60)))
 
 
 def test_health_wait_ready_passes_once_two_workers_serve(tmp_path: Path) -> None:
@@ -44,11 +48,12 @@ def test_health_wait_ready_passes_once_two_workers_serve(tmp_path: Path) -> None
             cwd=tmp_path,
         )
     try:
+        wait = _ready_wait()
         result = subprocess.run(
-            [BTAI, "health", f"http://127.0.0.1:{port}", "--wait-ready", "--timeout", READY_WAIT],
+            [BTAI, "health", f"http://127.0.0.1:{port}", "--wait-ready", "--timeout", wait],
             capture_output=True,
             text=True,
-            timeout=scaled(60),
+            timeout=int(wait) + 30,
         )
         assert result.returncode == 0, result.stdout + result.stderr
         assert "(ready)" in result.stdout

@@ -298,7 +298,7 @@ async def test_failing_provider_opens_breaker_analyses_complete_locally_then_it_
         async with serving(seeded_sqlite_url, AI_PROVIDER="openai", AI_BASE_URL=stub.base_url,
                            AI_BREAKER_FAILURES=2, AI_BREAKER_COOLDOWN=30,
                            AI_TIMEOUT=2.0) as (client, app):  # fmt: skip
-            breaker = app.state.ai.breaker
+            breaker = app.state.resources.ai.breaker
             breaker.clock = clock  # the cool-down passes when the test says so
             results = []
             for n in range(3):

@@ -91,7 +91,7 @@ class RunningApp:
 
     @property
     def security(self) -> SecurityServices:
-        security: SecurityServices = self.app.state.security
+        security: SecurityServices = self.app.state.parts.security
         return security
 
     async def count(self, table: Any) -> int:
@@ -147,7 +147,7 @@ async def running_app(
     if migrate:
         await upgrade(settings.database_url)
     app = create_app(settings)
-    app.state.security.passwords.hasher = FAST_HASHER
+    app.state.parts.security.passwords.hasher = FAST_HASHER
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app, client=(client_ip, 40000))
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:

@@ -209,7 +209,7 @@ async def test_unhandled_exception_is_logged_with_traceback_and_request_id(
 ) -> None:
     stream = io.StringIO()
     app = failing_app(make_settings(ENVIRONMENT="staging", JWT_SECRET_KEY="k" * 40))
-    handler = configure_logging(app.state.settings, stream)
+    handler = configure_logging(app.state.parts.settings, stream)
     try:
         async with client(app) as c:
             await c.get("/boom", headers={"X-Request-ID": "req-boom"})
@@ -283,7 +283,7 @@ async def test_each_part_of_the_edge_layer_switches_off_alone(
     assert [k for k in response.headers if k in expected] == expected
     if "x-content-type-options" in expected:
         assert response.headers["cache-control"] == "no-store"
-    counted = app.state.request_stats if hasattr(app.state, "request_stats") else None
+    counted = app.state.parts.request_stats
     if counted is not None:
         counted.flush()
     after = sample("http_requests_total", method="GET", route=route, status="404")

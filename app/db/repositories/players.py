@@ -10,12 +10,25 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db.repositories.teams import role_expression
 from app.db.tables.baseball import Player, PlayerSeason
 from app.db.tables.contracts import SalaryHistory
 from app.domain.contracts import SalaryRecord
 
 SORT_KEYS: tuple[str, ...] = ("war", "-war", "salary", "-salary", "name", "-name", "age", "-age")
 PlayerRow = tuple[Player, PlayerSeason]
+ROLES = frozenset({"SP", "RP"})
+"""Position filters that match pitchers by role (the needs route's split), not by position."""
+
+# An unknown salary or age sorts last in both directions: it stands for a value beyond every
+# real one, the largest when ascending and below zero when descending.
+UNKNOWN_LAST = {"salary": (2**63 - 1, -1), "age": (2**31 - 1, -1)}
+
+
+def unknown_value(field: str, descending: bool) -> int:
+    """What an unknown `field` (salary, age) sorts as: last, whichever the direction."""
+    ascending_value, descending_value = UNKNOWN_LAST[field]
+    return descending_value if descending else ascending_value
 
 
 def sort_expression(sort: str) -> ColumnElement[Any]:
@@ -24,9 +37,9 @@ def sort_expression(sort: str) -> ColumnElement[Any]:
     if field == "war":
         return PlayerSeason.war  # type: ignore[return-value]
     if field == "salary":
-        return func.coalesce(PlayerSeason.salary, 0)
+        return func.coalesce(PlayerSeason.salary, unknown_value(field, sort.startswith("-")))
     if field == "age":
-        return func.coalesce(PlayerSeason.age, 0)
+        return func.coalesce(PlayerSeason.age, unknown_value(field, sort.startswith("-")))
     return Player.sort_name  # type: ignore[return-value]
 
 
@@ -68,13 +81,15 @@ SUMMARY_COLUMNS = (
     PlayerSeason.salary_source,
     PlayerSeason.contract_status,
     PlayerSeason.years_of_control,
+    role_expression().label("role"),  # type: ignore[attr-defined]
 )
 
 
-def _shape(f: PlayerFilter) -> tuple[bool, bool, bool, bool, bool]:
+def _shape(f: PlayerFilter) -> tuple[bool, str | None, bool, bool, bool]:
+    position = None if not f.position else "role" if f.position in ROLES else "position"
     return (
         bool(f.q),
-        bool(f.position),
+        position,
         bool(f.team),
         f.min_war is not None,
         f.max_salary is not None,
@@ -82,31 +97,10 @@ def _shape(f: PlayerFilter) -> tuple[bool, bool, bool, bool, bool]:
 
 
 @lru_cache(maxsize=512)
-def _statement(shape: tuple[bool, bool, bool, bool, bool], sort: str, keyed: bool) -> Any:
+def _statement(shape: tuple[bool, str | None, bool, bool, bool], sort: str, keyed: bool) -> Any:
     """The page query for one combination of filters, built once: a statement with bound
     parameters costs far less per request than building and compiling it anew."""
-    has_q, has_position, has_team, has_min_war, has_max_salary = shape
-    query = (
-        select(*SUMMARY_COLUMNS)
-        .join(PlayerSeason, PlayerSeason.player_id == Player.player_id)
-        .where(PlayerSeason.season == bindparam("season"))
-    )
-    if has_q:
-        pattern: Any = bindparam("pattern")
-        query = query.where(
-            or_(
-                func.lower(Player.full_name).like(pattern, escape="\\"),
-                Player.sort_name.like(pattern, escape="\\"),
-            )
-        )
-    if has_position:
-        query = query.where(PlayerSeason.position == bindparam("position"))
-    if has_team:
-        query = query.where(PlayerSeason.team_key == bindparam("team"))
-    if has_min_war:
-        query = query.where(PlayerSeason.war >= bindparam("min_war"))
-    if has_max_salary:
-        query = query.where(PlayerSeason.salary <= bindparam("max_salary"))
+    query = _filtered(select(*SUMMARY_COLUMNS), shape)
     expr = sort_expression(sort)
     descending = sort.startswith("-")
     if keyed:
@@ -117,6 +111,39 @@ def _statement(shape: tuple[bool, bool, bool, bool, bool], sort: str, keyed: boo
         )
     order = expr.desc() if descending else expr.asc()
     return query.order_by(order, PlayerSeason.player_id).limit(bindparam("limit"))
+
+
+@lru_cache(maxsize=64)
+def _count_statement(shape: tuple[bool, str | None, bool, bool, bool]) -> Any:
+    """How many rows the page query of `shape` finds over all its pages."""
+    return _filtered(select(func.count()).select_from(Player), shape)
+
+
+def _filtered(query: Any, shape: tuple[bool, str | None, bool, bool, bool]) -> Any:
+    """`query` over the season's players, with the filters `shape` switches on."""
+    has_q, position, has_team, has_min_war, has_max_salary = shape
+    query = query.join(PlayerSeason, PlayerSeason.player_id == Player.player_id).where(
+        PlayerSeason.season == bindparam("season")
+    )
+    if has_q:
+        pattern: Any = bindparam("pattern")
+        query = query.where(
+            or_(
+                func.lower(Player.full_name).like(pattern, escape="\\"),
+                Player.sort_name.like(pattern, escape="\\"),
+            )
+        )
+    if position == "role":
+        query = query.where(role_expression() == bindparam("position"))
+    elif position:
+        query = query.where(PlayerSeason.position == bindparam("position"))
+    if has_team:
+        query = query.where(PlayerSeason.team_key == bindparam("team"))
+    if has_min_war:
+        query = query.where(PlayerSeason.war >= bindparam("min_war"))
+    if has_max_salary:
+        query = query.where(PlayerSeason.salary <= bindparam("max_salary"))
+    return query
 
 
 def _parameters(f: PlayerFilter, limit: int, after: Keyset | None) -> dict[str, Any]:
@@ -152,6 +179,13 @@ async def search_player_summaries(
     return [dict(row) for row in result.mappings()]
 
 
+async def count_player_summaries(session: AsyncSession, filters: PlayerFilter) -> int:
+    """How many players match `filters` (the `total` of their pages)."""
+    values = _parameters(filters, 0, None)
+    del values["limit"]
+    return int(await session.scalar(_count_statement(_shape(filters)), values) or 0)
+
+
 async def season_player_summaries(session: AsyncSession, *, season: int) -> list[dict[str, Any]]:
     """Every list row of `season` as mappings of SUMMARY_COLUMNS, in player-id order."""
     result = await session.execute(
@@ -168,7 +202,9 @@ def summary_sort_value(row: dict[str, Any], sort: str) -> Any:
     field = sort.lstrip("-")
     if field == "name":
         return row["sort_name"]
-    return row[field] or 0
+    if row[field] is None:
+        return unknown_value(field, sort.startswith("-"))
+    return row[field]
 
 
 async def get_player(session: AsyncSession, player_id: str) -> Player | None:
