@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 import socket
 import subprocess
+from typing import Any
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -26,3 +27,16 @@ def stop_process(
         except subprocess.TimeoutExpired:
             process.kill()
     return process.wait()
+
+
+def listens_on(process: Any, port: int) -> bool:
+    """Whether `process` (a `psutil.Process`) holds a listening socket on `port`."""
+    import psutil
+
+    try:
+        connections = process.net_connections(kind="inet")
+    except psutil.Error:
+        return False
+    return any(
+        c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == port for c in connections
+    )

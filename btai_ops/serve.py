@@ -15,7 +15,7 @@ import socket
 import tempfile
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -27,6 +27,7 @@ from btai_ops.errors import (
     UsageProblem,
 )
 from btai_ops.output import stderr
+from btai_ops.processes import listens_on
 from btai_ops.settings_loader import load_settings
 
 if TYPE_CHECKING:
@@ -79,9 +80,9 @@ def port_owner(port: int) -> str | None:
         return None
     try:
         holder = psutil.Process(pid)
-        while (parent := holder.parent()) is not None and _listens_on(parent, port):
+        while (parent := holder.parent()) is not None and listens_on(parent, port):
             holder = parent
-        workers = sum(1 for child in holder.children() if _listens_on(child, port))
+        workers = sum(1 for child in holder.children() if listens_on(child, port))
         role = f", supervising {workers} worker{'s' if workers != 1 else ''}" if workers else ""
         return f"{holder.name()} (pid {holder.pid}{role})"
     except psutil.Error:
@@ -103,18 +104,6 @@ def _listener_pid(port: int) -> int | None:
             if conn.status == psutil.CONN_LISTEN and conn.laddr and conn.laddr.port == port
         ),
         None,
-    )
-
-
-def _listens_on(process: Any, port: int) -> bool:
-    import psutil
-
-    try:
-        connections = process.net_connections(kind="inet")
-    except psutil.Error:
-        return False
-    return any(
-        c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == port for c in connections
     )
 
 

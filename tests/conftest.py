@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,17 @@ from app.settings import Settings
 from tests.support.services import create_pg_database, drop_pg_database
 
 pytest_plugins = ["tests.support.data"]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Ctrl-C reaches the commands the tests start, as it does at a terminal.
+
+    A run started in the background (`make test &`, `nohup`, some CI runners) inherits SIGINT
+    ignored, and an ignored signal stays ignored across exec: every `btai` a test starts would
+    then shrug off the Ctrl-C it sends. A handled signal is reset to the default in the child.
+    """
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture

@@ -15,6 +15,8 @@ from urllib.parse import urlsplit
 
 import psutil
 
+from btai_ops.processes import listens_on
+
 MB = 1024 * 1024
 CPU_SECONDS = "process_cpu_seconds_total"
 RESIDENT_BYTES = "process_resident_memory_bytes"
@@ -41,16 +43,6 @@ class Usage:
     source: str  # "processes" or "metrics"
 
 
-def _listens_on(process: psutil.Process, port: int) -> bool:
-    try:
-        connections = process.net_connections(kind="inet")
-    except psutil.Error:
-        return False
-    return any(
-        c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == port for c in connections
-    )
-
-
 def _listener(port: int) -> int | None:
     """The pid the system names for the socket listening on `port`."""
     for c in psutil.net_connections(kind="inet"):
@@ -66,9 +58,9 @@ def server_processes(port: int) -> tuple[psutil.Process | None, list[psutil.Proc
         if pid is None:
             return None, []
         top = psutil.Process(pid)
-        while (parent := top.parent()) is not None and _listens_on(parent, port):
+        while (parent := top.parent()) is not None and listens_on(parent, port):
             top = parent
-        workers = [child for child in top.children() if _listens_on(child, port)]
+        workers = [child for child in top.children() if listens_on(child, port)]
     except (psutil.Error, OSError):
         return None, []
     return (top, workers) if workers else (None, [top])
