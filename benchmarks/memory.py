@@ -96,6 +96,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{'pid':>8} {'role':<11} {'RSS MB':>8} {'PSS MB':>8} {'idle CPU s':>11} command")
             for pid in processes:
                 role = "supervisor" if pid == supervisor and len(processes) > 1 else "worker"
+                if "resource_tracker" in Path(f"/proc/{pid}/cmdline").read_text():
+                    role = "tracker"  # multiprocessing's resource tracker, serves nothing
                 used = memory_kb(pid)
                 idle = cpu_seconds(pid) - before[pid]
                 print(f"{pid:>8} {role:<11} {used['rss'] / 1024:8.1f} {used['pss'] / 1024:8.1f} "

@@ -18,7 +18,7 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
@@ -31,6 +31,9 @@ from sqlalchemy.ext.asyncio import (
 
 from app.settings import Settings
 
+if TYPE_CHECKING:
+    from sqlalchemy.dialects.postgresql.dml import Insert as PostgresInsert
+
 logger = logging.getLogger("app.db")
 
 POOL_RECYCLE_SECONDS = 1800
@@ -38,6 +41,14 @@ POOL_RECYCLE_SECONDS = 1800
 
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
+
+
+def postgres_insert() -> Callable[..., PostgresInsert]:
+    """PostgreSQL's INSERT with ON CONFLICT, imported when first needed: a worker on SQLite
+    never loads the PostgreSQL dialect (~2 MB)."""
+    from sqlalchemy.dialects.postgresql import insert
+
+    return insert
 
 
 def _sqlite_pragmas(busy_timeout_ms: int) -> Any:

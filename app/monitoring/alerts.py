@@ -21,11 +21,12 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from app.monitoring.checks import CheckOutcome, Status
+
+if TYPE_CHECKING:
+    import httpx
 
 logger = logging.getLogger("app.monitoring.alerts")
 MAX_ALERTS = 500
@@ -188,6 +189,8 @@ class WebhookNotifier:
 
     async def deliver(self, payload: dict[str, Any]) -> bool:
         """Send one event; retries on connection errors and 5xx/429 answers."""
+        import httpx
+
         for attempt in range(1, self.attempts + 1):
             try:
                 response = await self._client().post(self.url, json=payload)

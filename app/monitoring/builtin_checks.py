@@ -13,9 +13,8 @@ import asyncio
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 from sqlalchemy import text
 
 from app.db.engine import is_sqlite
@@ -30,6 +29,9 @@ from app.monitoring.checks import (
 from app.monitoring.system import SystemSampler
 from app.resources import Resources
 from app.settings import Settings
+
+if TYPE_CHECKING:
+    import httpx
 
 Opened = Callable[[], Resources]
 """The app's resources, asked for at check time (a check needing one runs once they are open)."""
@@ -196,6 +198,8 @@ def system_checks(settings: Settings, sampler: SystemSampler, disk_path: str) ->
 
 def external_check(urls: list[str], client: Callable[[], httpx.AsyncClient]) -> HealthCheck:
     async def probe(url: str) -> dict[str, Any]:
+        import httpx
+
         start = time.perf_counter_ns()
         try:
             response = await client().get(url)

@@ -18,9 +18,7 @@ from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from app import __version__
 from app.monitoring.alert_owner import AlertOwnership
@@ -40,6 +38,9 @@ from app.monitoring.window import percentile
 from app.resources import Resources
 from app.services import shutdown
 from app.settings import Settings
+
+if TYPE_CHECKING:
+    import httpx
 
 logger = logging.getLogger("app.monitoring")
 TREND_REPORTS = 120
@@ -127,6 +128,9 @@ class HealthService:
     def client(self) -> httpx.AsyncClient:
         """One pooled HTTP client for external checks and the alert webhook, made on first use."""
         if self._client is None or self._client.is_closed:
+            # Imported here: a worker without external checks or a webhook never loads httpx.
+            import httpx
+
             self._client = httpx.AsyncClient(
                 timeout=self.settings.HEALTH_CHECK_TIMEOUT,
                 limits=httpx.Limits(max_connections=20, max_keepalive_connections=5),

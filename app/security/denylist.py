@@ -14,16 +14,15 @@ import random
 import time
 from typing import TYPE_CHECKING
 
-from redis.asyncio import Redis
-from redis.exceptions import RedisError
 from sqlalchemy import delete
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from app.db.engine import session_scope
+from app.db.engine import postgres_insert, session_scope
 from app.db.tables.security import RevokedToken
 
 if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
     from app.db.engine import Database
 
 logger = logging.getLogger("app.security.denylist")
@@ -44,7 +43,8 @@ class Denylist:
             return
         self._remember(jti, expires_at)
         if self.db is not None:
-            insert = pg_insert if self.db.backend == "postgresql" else sqlite_insert
+            postgres = self.db.backend == "postgresql"
+            insert = postgres_insert() if postgres else sqlite_insert
             async with session_scope(self.db.sessions) as session:
                 await session.execute(
                     insert(RevokedToken)
@@ -56,6 +56,8 @@ class Denylist:
                         delete(RevokedToken).where(RevokedToken.expires_at < time.time())
                     )
         if self.redis is not None:
+            from redis.exceptions import RedisError
+
             try:
                 await self.redis.set(f"{self.prefix}:{jti}", b"1", ex=ttl)
             except (RedisError, OSError) as exc:

@@ -18,11 +18,10 @@ import time
 from dataclasses import dataclass
 
 from sqlalchemy import case, delete, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.db.engine import Database
+from app.db.engine import Database, postgres_insert
 from app.db.tables.security import LoginAttempt
 
 # One login in this many also deletes windows that ended, so the table stays small under a
@@ -98,7 +97,7 @@ class LoginLockout:
         """One statement: insert each key with one attempt, or add one to its count where
         attempts are left (or its window ended). Returns the keys it counted, with their
         attempts; an exhausted key is left alone and missing from the answer."""
-        insert = pg_insert if postgres else sqlite_insert
+        insert = postgres_insert() if postgres else sqlite_insert
         ends = now + self.window_seconds
         rows_in = [{"key": key, "attempts": 1, "window_ends": ends} for key in keys]
         expired = LoginAttempt.window_ends <= now

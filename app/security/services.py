@@ -6,8 +6,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
-from redis.asyncio import Redis
-
 from app.security.audit import AuditLog
 from app.security.auth_limits import AuthLimits
 from app.security.client_ip import TrustedProxies
@@ -20,6 +18,8 @@ from app.security.tokens import TokenService
 from app.settings import Settings
 
 if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
     from app.db.engine import Database
     from app.monitoring.checks import HealthCheck
 
@@ -35,16 +35,16 @@ class SecurityServices:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        url = settings.redis_url
-        self.redis: Redis | None = (
-            Redis.from_url(
-                url,
+        self.redis: Redis | None = None
+        if settings.redis_url:
+            # redis-py (and the OpenTelemetry API it loads) costs a worker ~8 MB: only with Redis.
+            from redis.asyncio import Redis
+
+            self.redis = Redis.from_url(
+                settings.redis_url,
                 socket_timeout=REDIS_TIMEOUT_SECONDS,
                 socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
             )
-            if url
-            else None
-        )
         self.tokens = TokenService(settings)
         self.passwords = PasswordService(settings)
         self.denylist = Denylist(self.redis)

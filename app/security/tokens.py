@@ -2,6 +2,9 @@
 
 The algorithm list is fixed here and never read from the token header, so `alg: none` and
 key-confusion tokens (HS256 signed with an RSA public key) fail signature checks.
+PyJWT is imported with the first token, not with the app: with the `cryptography` bindings it
+loads for the asymmetric algorithms it costs a worker ~11 MB that unauthenticated traffic never
+needs.
 """
 
 from __future__ import annotations
@@ -10,8 +13,6 @@ import time
 import uuid
 from dataclasses import dataclass
 from typing import Any, Literal, TypeGuard
-
-import jwt
 
 from app.errors import ProblemError
 from app.settings import Settings
@@ -131,10 +132,14 @@ class TokenService:
         }
         if family is not None:
             payload["fam"] = family
+        import jwt  # see the module docstring: loaded with the first token
+
         return IssuedToken(jwt.encode(payload, self._key, algorithm=ALGORITHM), claims)
 
     def decode(self, token: str, *, expected: TokenType) -> TokenClaims:
         """Verify signature and claims; raise InvalidToken on any failure."""
+        import jwt
+
         try:
             payload = jwt.decode(
                 token,

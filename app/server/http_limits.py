@@ -107,6 +107,18 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
             raise self._refused
         super().on_header(name, value)
 
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        # uvicorn holds a finished request's cycle, and through it the scope (FastAPI's exit
+        # stacks, the request's state), until the next request on the connection: about
+        # 12 KB per idle keep-alive connection. Once request and response are both done it is
+        # let go; a head already being parsed for the next request keeps its own scope.
+        cycle = self.cycle
+        if cycle is not None and cycle.response_complete and not cycle.more_body:
+            if self.scope is cycle.scope:
+                self.scope = None  # type: ignore[assignment]
+            self.cycle = None  # type: ignore[assignment]
+
     def on_message_complete(self) -> None:
         super().on_message_complete()
         # The next request on this connection starts a new head.

@@ -12,13 +12,14 @@ import logging
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from app.monitoring.metrics import AI_CALLS, AI_TOKENS
 from app.services.circuit_breaker import CircuitBreaker, CircuitOpenError
 from app.settings import Settings
+
+if TYPE_CHECKING:
+    import httpx
 
 logger = logging.getLogger("app.ai")
 
@@ -29,7 +30,8 @@ SYSTEM_PROMPT = (
     "explains the best proposals to the general manager. Do not invent players or numbers."
 )
 MAX_COMPLETION_TOKENS = 600
-POOL_LIMITS = httpx.Limits(max_connections=20, max_keepalive_connections=10)
+MAX_CONNECTIONS = 20
+MAX_KEEPALIVE_CONNECTIONS = 10
 
 
 class ProviderError(Exception):
@@ -79,8 +81,14 @@ class AIProvider:
             headers["Authorization"] = f"Bearer {settings.AI_API_KEY.get_secret_value()}"
         self._client = client
         if self._client is None and self.kind == "openai":
+            # httpx (~6 MB a worker) is loaded only when a remote provider is configured.
+            import httpx
+
+            limits = httpx.Limits(
+                max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_KEEPALIVE_CONNECTIONS
+            )
             self._client = httpx.AsyncClient(
-                timeout=httpx.Timeout(settings.AI_TIMEOUT), limits=POOL_LIMITS, headers=headers
+                timeout=httpx.Timeout(settings.AI_TIMEOUT), limits=limits, headers=headers
             )
 
     @classmethod
@@ -105,6 +113,8 @@ class AIProvider:
         if self.kind == "local" or self._client is None:
             AI_CALLS.labels("local", "success").inc()
             return AIResult(narrative=local_narrative, provider="local")
+        import httpx
+
         try:
             result = await self.breaker.call(lambda: self._complete(facts))
         except CircuitOpenError as exc:
@@ -171,6 +181,8 @@ def _tokens_of(usage: Mapping[str, Any]) -> dict[str, int]:
 
 
 def _describe(exc: BaseException) -> str:
+    import httpx
+
     if isinstance(exc, httpx.TimeoutException):
         return "timed out"
     return str(exc) or type(exc).__name__

@@ -127,3 +127,31 @@ def test_a_head_just_inside_the_limits_is_served(server: ServerProcess) -> None:
     fields = b"".join(b"X-Field-%d: %s\r\n" % (n, b"v" * 100) for n in range(40))
     head = b"GET /api/v1/health/liveness HTTP/1.1\r\nHost: 127.0.0.1\r\n" + fields + b"\r\n"
     assert exchange(server.port, head).startswith(b"HTTP/1.1 200")
+
+
+def read_answers(sock: socket.socket, count: int) -> bytes:
+    """Read until `count` complete liveness answers arrived (or the server closed)."""
+    answer = b""
+    while answer.count(b"HTTP/1.1 200") < count or not answer.endswith(b"}"):
+        data = sock.recv(65536)
+        if not data:
+            break
+        answer += data
+    return answer
+
+
+def test_pipelined_and_later_requests_on_one_connection_are_all_answered(
+    server: ServerProcess,
+) -> None:
+    """A worker lets go of each finished request; the connection keeps serving, in order."""
+    request = b"GET /api/v1/health/liveness HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+    sock = socket.create_connection(("127.0.0.1", server.port), timeout=60)
+    try:
+        sock.sendall(request * 3)
+        assert read_answers(sock, 3).count(b"HTTP/1.1 200") == 3
+        # Then a head in two pieces, after the worker has let go of the last request.
+        sock.sendall(request[:20])
+        sock.sendall(request[20:])
+        assert read_answers(sock, 1).count(b"HTTP/1.1 200") == 1
+    finally:
+        sock.close()
