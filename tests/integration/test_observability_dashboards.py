@@ -43,9 +43,15 @@ def series_names(expr: str) -> set[str]:
 
 
 async def exported_names(settings: Settings) -> set[str]:
-    transport = httpx.ASGITransport(app=create_app(settings))
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-        text = (await client.get("/metrics")).text
+    app = create_app(settings)
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        app.router.lifespan_context(app),  # started as a server starts it: /metrics reads it
+        httpx.AsyncClient(transport=transport, base_url="http://test") as client,
+    ):
+        response = await client.get("/metrics")
+        assert response.status_code == 200, response.text
+        text = response.text
     names = set()
     for name in re.findall(r"^# TYPE (\S+) ", text, flags=re.MULTILINE):
         base = name.removesuffix("_total")
