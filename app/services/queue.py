@@ -228,6 +228,13 @@ class TaskQueue:
         grace = shutdown.remaining(self.grace) if grace is None else grace
         loop = asyncio.get_running_loop()
         deadline = loop.time() + grace
+        # One clean-up allowance for the whole stop, not one per step: cancelled claims and
+        # tasks, returning tasks to pending and the maintenance loop all end by `cleanup_end`.
+        cleanup_end = deadline + shutdown.CLEANUP_SECONDS
+
+        def cleanup_left() -> float:
+            return max(cleanup_end - loop.time(), 0.0)
+
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
@@ -236,20 +243,19 @@ class TaskQueue:
             if not self._claiming:  # waiting for a free slot or idle: nothing to finish
                 self._dispatcher.cancel()
             # mid-claim, it finishes the claim and hands the task back, unless the claim stalls
-            await _settle([self._dispatcher], deadline - loop.time())
+            await _settle([self._dispatcher], deadline - loop.time(), cleanup_left())
         in_flight = len(self._running)
         runners = list(self._runners)
         if runners:
-            await _settle(runners, deadline - loop.time())
+            await _settle(runners, deadline - loop.time(), cleanup_left())
         returned = 0
-        release_deadline = max(deadline, loop.time()) + shutdown.CLEANUP_SECONDS
         for task in list(self._running.values()):
-            left = release_deadline - loop.time()
+            left = cleanup_left()
             if left > 0 and await self._release(task, within=left):
                 returned += 1
             self._running.pop(task.id, None)
         if self._maintenance is not None:
-            await _settle([self._maintenance], 0)
+            await _settle([self._maintenance], 0, cleanup_left())
         self._dispatcher, self._maintenance = None, None
         await self._listener.close()
         logger.info(
@@ -430,14 +436,15 @@ def _log_failure(exc: Exception, message: str, *args: object) -> None:
         logger.error(message, *args, exc_info=exc)
 
 
-async def _settle(tasks: list[asyncio.Task[Any]], within: float) -> None:
+async def _settle(tasks: list[asyncio.Task[Any]], within: float, cleanup: float) -> None:
     """Let `tasks` finish within `within` s, then cancel the rest and give their clean-up at
-    most CLEANUP_SECONDS; a task that still has not ended is left behind, not awaited."""
+    most `cleanup` s (what is left of the stop's CLEANUP_SECONDS); a task that still has not
+    ended is left behind, not awaited."""
     _, pending = await asyncio.wait(tasks, timeout=max(within, 0.0)) if tasks else ((), set())
     for task in pending:
         task.cancel()
-    if pending:
-        await asyncio.wait(pending, timeout=shutdown.CLEANUP_SECONDS)
+    if pending and cleanup > 0:
+        await asyncio.wait(pending, timeout=cleanup)
     for task in tasks:
         if task.done() and not task.cancelled() and task.exception() is not None:
             logger.warning("queue %s ended with %r", task.get_name(), task.exception())
