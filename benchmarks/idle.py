@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.memory import MIXED, children, command_of, cpu_seconds, memory_kb
+from benchmarks.memory import children, command_of, cpu_seconds, memory_kb, send_mixed
 from benchmarks.sidebyside import Server, start, stop
 
 ANALYSIS = {"team": "NYA", "request": "We need a left-handed starting pitcher.", "urgency": "low"}
@@ -39,19 +39,6 @@ INSERT INTO queue_tasks (queue, kind, priority, payload, state, attempts, max_re
 VALUES ('system', 'queue.echo', 0, $1::json, 'pending', 0, 0, $2, $2)
 RETURNING id
 """
-
-
-def send_mixed(port: int, count: int) -> None:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    for number in range(count):
-        method, path, body = MIXED[number % len(MIXED)]
-        headers = {"Content-Type": "application/json"} if body else {}
-        connection.request(method, path, body=body, headers=headers)
-        response = connection.getresponse()
-        response.read()
-        if response.status != 200:
-            raise SystemExit(f"{method} {path} answered {response.status}")
-    connection.close()
 
 
 async def started_after(db: Any, task_id: int, patience: float = 30.0) -> float:

@@ -37,6 +37,19 @@ MIXED = [
 ]
 
 
+def send_mixed(port: int, count: int) -> None:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    for number in range(count):
+        method, path, body = MIXED[number % len(MIXED)]
+        headers = {"Content-Type": "application/json"} if body else {}
+        connection.request(method, path, body=body, headers=headers)
+        response = connection.getresponse()
+        response.read()
+        if response.status != 200:
+            raise SystemExit(f"{method} {path} answered {response.status}")
+    connection.close()
+
+
 def children(pid: int) -> list[int]:
     found = []
     for task in Path(f"/proc/{pid}/task").iterdir():
@@ -76,16 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         start(server, env, False, "/api/v1/health/liveness", Path(tmp))
         assert server.process is not None
         try:
-            connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
-            for number in range(args.requests):
-                method, path, body = MIXED[number % len(MIXED)]
-                headers = {"Content-Type": "application/json"} if body else {}
-                connection.request(method, path, body=body, headers=headers)
-                response = connection.getresponse()
-                response.read()
-                if response.status != 200:
-                    raise SystemExit(f"{method} {path} answered {response.status}")
-            connection.close()
+            send_mixed(server.port, args.requests)
             time.sleep(2)
             supervisor = server.process.pid
             processes = [supervisor, *children(supervisor)]

@@ -183,11 +183,12 @@ def compare(
     """
     from btai_ops.loadstats import compare as cmp
     from btai_ops.loadstats import compare_view as view
+    from btai_ops.loadstats.tolerance import parse_tolerance
 
     if output_format not in ("table", "json", "markdown"):
         raise UsageProblem(f"unknown --format {output_format!r}", hint="table, json or markdown")
     rules = _fail_on_rules(fail_on)
-    tolerances = dict(cmp.parse_tolerance(t) for t in tolerance or [])
+    tolerances = dict(parse_tolerance(t) for t in tolerance or [])
     cur = cmp.load_metrics(current, target)
     base = cmp.load_metrics(baseline or _project_file(REPORT_BASELINE), target)
     rows = cmp.compare(cur, base, tolerances=tolerances, alpha=alpha, noise_floor_ms=noise_floor_ms)

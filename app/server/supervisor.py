@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import shutil
 import sys
@@ -20,7 +21,7 @@ from typing import Any, NoReturn
 
 from app.server.options import HeadLimits, ServeOptions
 
-NOT_STARTED = "Error: the server did not start (see the log lines above)"
+NOT_STARTED = "the server did not start (see the log lines above)"
 NOT_STARTED_EXIT = 3
 """The command line's code for "unreachable or timed out": the server never came up."""
 
@@ -76,7 +77,7 @@ def main(argv: list[str]) -> int:
         if remove_metrics_dir and options.metrics_dir is not None:
             shutil.rmtree(options.metrics_dir, ignore_errors=True)
     if not started:
-        print(NOT_STARTED, file=sys.stderr)
+        logging.getLogger("app.server").error(NOT_STARTED)
         return NOT_STARTED_EXIT
     return 0
 

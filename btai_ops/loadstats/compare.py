@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,14 +24,16 @@ from btai_ops.loadstats.bootstrap import (
     proportion_difference,
 )
 from btai_ops.loadstats.histogram import Histogram
+from btai_ops.loadstats.tolerance import (
+    DEFAULT_TOLERANCE,
+    FAIL_RATIO_TOLERANCE,
+    Tolerance,
+)
 
 PERCENTILES = (("p50", 50.0), ("p95", 95.0), ("p99", 99.0), ("p99.9", 99.9))
 TAIL_SAMPLES = 5
 """A percentile is tested only with this many samples beyond it on both sides (p99: 500
 requests); p99.9 is not even shown with fewer (5,000 requests)."""
-DEFAULT_TOLERANCE = {"p50": 0.15, "p90": 0.20, "p95": 0.20, "p99": 0.30, "p99.9": 0.50}
-DEFAULT_TOLERANCE |= {"rps": 0.10}
-FAIL_RATIO_TOLERANCE = 0.01  # absolute
 SERVER_STATS = ("concurrent_users", "memory_usage_mb", "cpu_efficiency_percent")
 Samples = list[tuple[float, int]]
 
@@ -67,25 +68,6 @@ class MetricSet:
 
     def add(self, metric: Metric) -> None:
         self.metrics[metric.key] = metric
-
-
-@dataclass(frozen=True)
-class Tolerance:
-    limit: float  # a fraction, or an absolute value when `absolute`
-    worse_when_higher: bool
-    absolute: bool = False
-
-
-def parse_tolerance(text: str) -> tuple[str, Tolerance]:
-    """`p95=+10%` (higher is worse), `rps=-5%` (lower is worse), `fail_ratio=+0.02`."""
-    match = re.fullmatch(r"\s*([\w.]+)\s*=\s*([+-])\s*(\d+(?:\.\d+)?)\s*(%?)\s*", text)
-    if not match:
-        raise UsageProblem(
-            f"invalid --tolerance {text!r}", hint="METRIC=+N% or METRIC=-N%, e.g. p95=+10%"
-        )
-    name, sign, number, percent = match.groups()
-    limit = float(number) / 100.0 if percent else float(number)
-    return name, Tolerance(limit, sign == "+", absolute=not percent)
 
 
 def default_tolerance(metric: Metric) -> Tolerance:
