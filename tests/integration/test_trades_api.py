@@ -233,14 +233,22 @@ async def test_idempotency_key_replays_and_refuses_another_body(client: httpx.As
     assert after.json()["analysis_id"] == first.json()["analysis_id"]
 
 
-async def test_identical_requests_in_flight_coalesce(client: httpx.AsyncClient) -> None:
+async def test_identical_requests_in_flight_coalesce(seeded_db_url: str) -> None:
     body = {"team": "SEA", "request": "a shortstop with speed", "urgency": "low"}
-    responses = await asyncio.gather(*(client.post(ANALYZE, json=body) for _ in range(6)))
-    ids = {r.json()["analysis_id"] for r in responses}
-    assert len(ids) == 1
-    assert sum(not r.json()["coalesced"] for r in responses) == 1
-    done = await finished(client, responses[0].headers["location"])
+    # The provider holds the first analysis until all six have answered, so it is in flight
+    # however slowly the machine reads the requests.
+    with AIStub("hold") as stub:
+        async with serving(seeded_db_url, AI_PROVIDER="openai", AI_BASE_URL=stub.base_url,
+                           AI_TIMEOUT=scaled(60)) as (client, _):  # fmt: skip
+            responses = await asyncio.gather(*(client.post(ANALYZE, json=body) for _ in range(6)))
+            stub.release()
+            ids = {r.json()["analysis_id"] for r in responses}
+            assert len(ids) == 1
+            assert sum(not r.json()["coalesced"] for r in responses) == 1
+            done = await finished(client, responses[0].headers["location"])
     assert done["status"] == "completed"
+    assert done["result"]["ai"]["provider"] == "openai"
+    assert stub.calls == 1
 
 
 async def test_batch_queues_each_request_and_bounds_the_size(client: httpx.AsyncClient) -> None:

@@ -1,4 +1,5 @@
-"""A real OpenAI-compatible chat-completions server on 127.0.0.1 that can answer, fail or hang.
+"""A real OpenAI-compatible chat-completions server on 127.0.0.1 that can answer, fail, hang,
+or hold each call until the test releases it (then answer).
 
 Runs in a thread (`with AIStub() as stub:`) or as its own process
 (`python -m tests.support.ai_stub PORT MODE`) for tests that start server processes.
@@ -33,9 +34,10 @@ class AIStub:
                 body = json.loads(self.rfile.read(length) or b"{}")
                 stub.calls += 1
                 stub.requests.append(body)
-                if stub.mode == "hang":
-                    stub._release.wait(HANG_SECONDS)
-                    return
+                if stub.mode in ("hang", "hold"):
+                    released = stub._release.wait(HANG_SECONDS)
+                    if stub.mode == "hang" or not released:
+                        return
                 if stub.mode == "fail":
                     self._send(500, {"error": {"message": "stub failure"}})
                     return
@@ -64,6 +66,10 @@ class AIStub:
         self.port = self.server.server_address[1]
         self.base_url = f"http://127.0.0.1:{self.port}/v1"
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def release(self) -> None:
+        """Let held (and hanging) calls go: "hold" answers them, "hang" drops them."""
+        self._release.set()
 
     def __enter__(self) -> AIStub:
         self._thread.start()
