@@ -2,7 +2,8 @@
 
 uvicorn's own multiprocess supervisor (0.54) already restarts a worker that exits or stops
 answering its health pings; the subclass below adds what it cannot know about: removing the
-dead worker's Prometheus files, and telling a failed start from a requested stop. Workers
+dead worker's Prometheus files, telling a failed start from a requested stop, and a loop that
+sleeps until there is something to do. Workers
 drain briefly on shutdown so requests already sent on keep-alive connections are answered.
 
 A worker's stop fits in one grace period: the stop signal sets the process's deadline
@@ -15,8 +16,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import logging
+import os
 import signal
+import time
 from collections.abc import Callable
+from multiprocessing import connection
 from pathlib import Path
 from socket import socket
 from types import FrameType
@@ -41,6 +46,14 @@ DRAIN_SECONDS = 0.5
 # to look for a stop; an idle worker spent most of its CPU there. Once a second does both, and
 # a stop signal ends the wait at once.
 TICK_SECONDS = 1.0
+# uvicorn's supervisor also wakes twice a second and pings every worker each time (answered
+# from a thread in the worker): on an idle server that was nearly all of the supervisor's CPU
+# and a third of each worker's. Ours sleeps until a worker exits or a signal arrives (either
+# wakes it at once), and pings for a hung worker this often.
+HEALTHCHECK_EVERY_SECONDS = 5.0
+REAP_SECONDS = 5.0
+
+logger = logging.getLogger("uvicorn.error")
 
 
 class DrainingServer(Server):
@@ -122,11 +135,44 @@ class MetricsAwareMultiprocess(Multiprocess):
         self._retiring(super().handle_ttou)
 
     def run(self) -> None:
+        """uvicorn's supervising loop, woken by events instead of a half-second poll."""
+        wake_read, wake_write = os.pipe()
+        os.set_blocking(wake_read, False)
+        os.set_blocking(wake_write, False)
+        # A signal's handler runs between two bytecodes; the wake-up fd also ends the wait.
+        previous = signal.set_wakeup_fd(wake_write, warn_on_full_buffer=False)
         try:
-            super().run()
+            logger.info("Started parent process [%d]", os.getpid())
+            self.init_processes()
+            self._supervise(wake_read)
+            self.terminate_all()
+            self.join_all()
+            logger.info("Stopping parent process [%d]", os.getpid())
         finally:
+            signal.set_wakeup_fd(previous)
+            os.close(wake_read)
+            os.close(wake_write)
             for process in self.processes:
                 retire_worker(process.pid, self.metrics_dir)
+
+    def _supervise(self, wake_read: int) -> None:
+        next_ping = time.monotonic() + HEALTHCHECK_EVERY_SECONDS
+        while not self.should_exit.is_set():
+            sentinels = [process.process.sentinel for process in self.processes]
+            left = max(0.0, next_ping - time.monotonic())
+            ready = connection.wait([wake_read, *sentinels], timeout=left)
+            if wake_read in ready:
+                with contextlib.suppress(BlockingIOError):
+                    os.read(wake_read, 64)
+            self.handle_signals()
+            exited = [p for p in self.processes if p.process.sentinel in ready]
+            for process in exited:
+                # An exiting process closes its sentinel before it can be reaped: wait for
+                # that, or the check below would find it alive and wait for its ping.
+                process.process.join(REAP_SECONDS)
+            if exited or time.monotonic() >= next_ping:
+                self.keep_subprocess_alive()
+                next_ping = time.monotonic() + HEALTHCHECK_EVERY_SECONDS
 
 
 def uvicorn_config(options: ServeOptions) -> Config:
