@@ -10,6 +10,8 @@ other field fails when the encoder is built, never in a response.
 
 Each model's reader is generated once as one dict display (`{"season": o.season, ...}`), the
 way `dataclasses` generates `__init__`: the cheapest way Python has to read many attributes.
+orjson writes the dict: its floats, strings and `null` for NaN and infinities are pydantic's
+own (the tests compare them), in a third of pydantic's `to_json` time.
 """
 
 from __future__ import annotations
@@ -18,8 +20,8 @@ import types
 from collections.abc import Callable
 from typing import Any, Literal, Union, get_args, get_origin
 
+import orjson
 from pydantic import BaseModel
-from pydantic_core import to_json
 
 # Copied as they are: the domain's types already are what the model would hold.
 _PLAIN: tuple[type, ...] = (int, str, bool)
@@ -101,4 +103,4 @@ class ModelEncoder:
 
     def to_json(self, obj: object, **given: Any) -> bytes:
         """The JSON `model.model_validate(...).model_dump_json()` writes, as bytes."""
-        return to_json(self._as_dict(obj, **given), inf_nan_mode="null")
+        return orjson.dumps(self._as_dict(obj, **given))

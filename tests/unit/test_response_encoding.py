@@ -99,6 +99,23 @@ def test_numbers_in_float_fields_are_written_as_floats_like_the_model() -> None:
     )
 
 
+def test_floats_strings_and_non_finite_numbers_are_written_as_pydantic_writes_them() -> None:
+    draw = random.Random(7)
+    amounts = [sign * 10 ** draw.uniform(-9, 18) for sign in (1, -1) for _ in range(2000)]
+    amounts += [round(a, 2) for a in amounts] + [0.0, -0.0, 5e-324, 1.7976931348623157e308]
+    amounts += [float("nan"), float("inf"), float("-inf"), 1e16, 1e-7, 123456789.125]
+    value = Measured(amounts[0], amounts, float("nan"), -(2**63))
+    encoder = ModelEncoder(Measure)
+    expected = Measure.model_validate(value, from_attributes=True).model_dump_json().encode()
+    assert encoder.to_json(value) == expected
+    text = Text(text='José «x» \u2028 \x7f \x1f 🚀 "quoted" \\ </script>\n\t')
+    assert ModelEncoder(Text).to_json(text) == text.model_dump_json().encode()
+
+
+class Text(BaseModel):
+    text: str
+
+
 class Renamed(BaseModel):
     value: int = Field(serialization_alias="Value")
 
