@@ -412,8 +412,9 @@ def value_player(player: PlayerValuationInput, season: int) -> PlayerValue:
     )
 
 
-def need_rank(position: str, needs: Sequence[str]) -> int | None:
-    """1-based rank of the need `position` fills, if any (OF fills LF/CF/RF, P fills SP/RP)."""
+@functools.cache
+def _needs_filled(position: str) -> frozenset[str]:
+    """The needs a player at `position` fills: OF fills LF/CF/RF and back, P fills SP/RP."""
     aliases = {position}
     if position in {"LF", "CF", "RF"}:
         aliases.add("OF")
@@ -421,6 +422,12 @@ def need_rank(position: str, needs: Sequence[str]) -> int | None:
         aliases.update({"LF", "CF", "RF"})
     if position in PITCHER_POSITIONS:
         aliases.update(PITCHER_POSITIONS)
+    return frozenset(aliases)
+
+
+def need_rank(position: str, needs: Sequence[str]) -> int | None:
+    """1-based rank of the need `position` fills, if any (OF fills LF/CF/RF, P fills SP/RP)."""
+    aliases = _needs_filled(position)
     for rank, need in enumerate(needs, start=1):
         if need in aliases:
             return rank
