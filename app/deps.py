@@ -11,6 +11,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
+from fastapi.security.base import SecurityBase
 
 from app.errors import ProblemError
 from app.monitoring.service import HealthService
@@ -21,6 +22,8 @@ from app.security.tokens import InvalidToken
 from app.services.analyses import AnalysisService
 
 
+# Each dependency reads `app.state` itself rather than through another dependency: FastAPI
+# solves every level of a dependency tree apart, on every request.
 async def get_parts(request: Request) -> AppParts:
     return parts_of(request.app.state)
 
@@ -37,16 +40,16 @@ async def get_resources(request: Request) -> Resources:
 AppResources = Annotated[Resources, Depends(get_resources)]
 
 
-async def get_analyses(resources: AppResources) -> AnalysisService:
-    return resources.analyses
+async def get_analyses(request: Request) -> AnalysisService:
+    return resources_of(request.app.state).analyses
 
 
 # Trade evaluations and the queued analyses.
 Analyses = Annotated[AnalysisService, Depends(get_analyses)]
 
 
-async def get_health(parts: Parts) -> HealthService:
-    return parts.health
+async def get_health(request: Request) -> HealthService:
+    return parts_of(request.app.state).health
 
 
 Health = Annotated[HealthService, Depends(get_health)]
@@ -59,8 +62,8 @@ bearer_token = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/login", auto_error=Fa
 BearerToken = Annotated[str | None, Depends(bearer_token)]
 
 
-async def get_security(parts: Parts) -> SecurityServices:
-    return parts.security
+async def get_security(request: Request) -> SecurityServices:
+    return parts_of(request.app.state).security
 
 
 SecurityDep = Annotated[SecurityServices, Depends(get_security)]
@@ -114,20 +117,30 @@ def require_scopes(*scopes: str) -> Callable[[Principal], Awaitable[Principal]]:
     return scoped_user
 
 
-async def require_auth(
-    request: Request, security: SecurityDep, token: BearerToken
-) -> Principal | None:
-    if not security.settings.ENABLE_AUTH:
-        return None
-    return await current_user(request, security, token)
+class _AuthWhenEnabled(SecurityBase):
+    """The caller when ENABLE_AUTH is on (401 without a valid token), None when it is off.
+
+    One dependency that reads the bearer token itself, where a tree (security services ->
+    parts, token) would be solved level by level on every guarded request. It is the bearer
+    scheme to FastAPI, so the OpenAPI document names the same `OAuth2PasswordBearer`.
+    """
+
+    def __init__(self, scheme: OAuth2PasswordBearer, *, admin: bool) -> None:
+        self.model = scheme.model
+        self.scheme_name = scheme.scheme_name
+        self._scheme = scheme
+        self._admin = admin
+
+    async def __call__(self, request: Request) -> Principal | None:
+        security = parts_of(request.app.state).security
+        if not security.settings.ENABLE_AUTH:
+            return None
+        principal = await current_user(request, security, await self._scheme(request))
+        return await admin_user(principal) if self._admin else principal
 
 
-async def require_admin(
-    request: Request, security: SecurityDep, token: BearerToken
-) -> Principal | None:
-    principal = await require_auth(request, security, token)
-    return None if principal is None else await admin_user(principal)
-
+require_auth = _AuthWhenEnabled(bearer_token, admin=False)
+require_admin = _AuthWhenEnabled(bearer_token, admin=True)
 
 AuthenticatedUser = Annotated[Principal | None, Depends(require_auth)]
 AdminWhenAuthEnabled = Annotated[Principal | None, Depends(require_admin)]

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 
 from app.db.tables.trades import TradeAnalysis
 from app.deps import Analyses, require_auth
+from app.schemas.encoding import ModelEncoder
 from app.schemas.trades import (
     AnalysisAccepted,
     AnalysisBatchAccepted,
@@ -25,6 +26,9 @@ from app.services import evaluations
 
 # ENABLE_AUTH=true makes every trade route require a bearer token.
 router = APIRouter(prefix="/trades", tags=["trades"], dependencies=[Depends(require_auth)])
+
+# What `TradeEvaluationOut` reads from a `TradeEvaluation`, plus the two fields it adds.
+_EVALUATION_JSON = ModelEncoder(TradeEvaluationOut, given=("salaries_estimated", "context"))
 
 AnalysisId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="An analysis id.")]
 IdempotencyKey = Annotated[
@@ -89,17 +93,11 @@ async def evaluate_trade(body: TradeEvaluateRequest, analyses: Analyses) -> Resp
         team_b_receives=body.team_b_receives,
         contract_overrides=overrides,
     )
-    out = TradeEvaluationOut.model_validate(
-        {
-            **{f: getattr(evaluation, f) for f in ("season", "team_a", "team_b", "fairness",
-                                                   "winner", "recommendation", "risks",
-                                                   "narrative", "value_exchanged")},
-            "salaries_estimated": league.salaries_estimated,
-            "context": body.context,
-        }
-    )  # fmt: skip
-    # Already validated: serialise once instead of letting the response model validate again.
-    return Response(out.model_dump_json(), media_type="application/json")
+    # The domain's objects are already typed and checked: encode them once, not validate first.
+    body_json = _EVALUATION_JSON.to_json(
+        evaluation, salaries_estimated=league.salaries_estimated, context=body.context
+    )
+    return Response(body_json, media_type="application/json")
 
 
 @router.post(

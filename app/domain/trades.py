@@ -20,7 +20,6 @@ accept, `reject` when either rejects, otherwise `negotiate`. It never contradict
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -109,13 +108,14 @@ def _side(
     given: Sequence[PlayerValue],
     season: int,
 ) -> tuple[float, float, float, PayrollImpact, tuple[str, ...]]:
-    surplus_in = _total(v.risk_adjusted_surplus for v in received)
-    surplus_out = _total(v.risk_adjusted_surplus for v in given)
-    bonus = _total(fit_bonus(v, team.needs) for v in received)
+    # Lists, not generators: a trade moves a few players, and fsum reads a list faster.
+    surplus_in = _total([v.risk_adjusted_surplus for v in received])
+    surplus_out = _total([v.risk_adjusted_surplus for v in given])
+    bonus = _total([fit_bonus(v, team.needs) for v in received])
     impact = payroll_impact(
         team.payroll,
-        _total(v.salary_this_season for v in received),
-        _total(v.salary_this_season for v in given),
+        _total([v.salary_this_season for v in received]),
+        _total([v.salary_this_season for v in given]),
         season,
     )
     addressed = tuple(
@@ -134,7 +134,7 @@ def _recommend(grade: str, fairness: int) -> str:
 
 def value_exchanged(a_in: Sequence[PlayerValue], b_in: Sequence[PlayerValue]) -> float:
     """The value changing hands: each side's received WAR value (risk-adjusted), averaged."""
-    return _total(max(v.risk_adjusted_war_value, 0.0) for v in (*a_in, *b_in)) / 2
+    return _total([max(v.risk_adjusted_war_value, 0.0) for v in (*a_in, *b_in)]) / 2
 
 
 def deal_recommendation(team_a: str, team_b: str) -> str:
@@ -169,18 +169,18 @@ def evaluate_trade(
     ]
     recommendation = deal_recommendation(analyses[0].recommendation, analyses[1].recommendation)
     risks = _risks(analyses[0], analyses[1])
-    evaluation = TradeEvaluation(
+    winner = _winner(fairness, net_a, net_b)
+    return TradeEvaluation(
         season=season,
         team_a=analyses[0],
         team_b=analyses[1],
         fairness=fairness,
-        winner=_winner(fairness, net_a, net_b),
+        winner=winner,
         recommendation=recommendation,
         risks=risks,
-        narrative="",
+        narrative=_narrative(season, analyses[0], analyses[1], fairness, winner, recommendation),
         value_exchanged=round(exchanged, 2),
     )
-    return _with_narrative(evaluation)
 
 
 def _winner(fairness: int, net_a: float, net_b: float) -> str:
@@ -208,12 +208,13 @@ def _analysis(
         fit_bonus=round(side[2], 2),
         net_value=round(net, 2),
         war_change_this_season=round(
-            _total(v.war_this_season for v in received) - _total(v.war_this_season for v in given),
+            _total([v.war_this_season for v in received])
+            - _total([v.war_this_season for v in given]),
             2,
         ),
         war_change_over_control=round(
-            _total(v.war_over_control for v in received)
-            - _total(v.war_over_control for v in given),
+            _total([v.war_over_control for v in received])
+            - _total([v.war_over_control for v in given]),
             2,
         ),
         payroll=side[3],
@@ -245,26 +246,27 @@ def _names(values: Sequence[PlayerValue]) -> str:
     return ", ".join(v.name for v in values) or "nothing"
 
 
-def _with_narrative(e: TradeEvaluation) -> TradeEvaluation:
-    a, b = e.team_a, e.team_b
-    if e.winner == "even":
-        verdict = f"An even trade (fairness {e.fairness}/100)."
+def _narrative(
+    season: int, a: TeamAnalysis, b: TeamAnalysis, fairness: int, winner: str, recommendation: str
+) -> str:
+    if winner == "even":
+        verdict = f"An even trade (fairness {fairness}/100)."
     else:
-        win, lose = (a, b) if e.winner == "team_a" else (b, a)
+        win, lose = (a, b) if winner == "team_a" else (b, a)
         verdict = (
-            f"{win.team} wins it (fairness {e.fairness}/100): {win.team} gains "
+            f"{win.team} wins it (fairness {fairness}/100): {win.team} gains "
             f"${win.net_value / 1e6:.1f}M of surplus value while {lose.team} "
             f"{'gains' if lose.net_value >= 0 else 'loses'} ${abs(lose.net_value) / 1e6:.1f}M."
         )
     text = (
         f"{a.team} receives {_names(a.received)} ({a.war_change_this_season:+.1f} WAR in "
-        f"{e.season}, {a.war_change_over_control:+.1f} over the control years); "
+        f"{season}, {a.war_change_over_control:+.1f} over the control years); "
         f"{b.team} receives {_names(b.received)} ({b.war_change_this_season:+.1f} WAR, "
         f"{b.war_change_over_control:+.1f} over control). {verdict} "
         f"Grades: {a.team} {a.grade} ({a.recommendation}), {b.team} {b.grade} "
-        f"({b.recommendation}). Recommendation for both: {e.recommendation}."
+        f"({b.recommendation}). Recommendation for both: {recommendation}."
     )
     needs = [f"{s.team} fills {'/'.join(s.needs_addressed)}" for s in (a, b) if s.needs_addressed]
     if needs:
         text += " " + "; ".join(needs) + "."
-    return dataclasses.replace(e, narrative=text)
+    return text

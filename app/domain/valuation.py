@@ -149,6 +149,20 @@ class PlayerValuationInput:
     """Year-by-year terms; without them, `years_of_control` years by `contract_status`."""
     mean_war_rate: float = LEAGUE_MEAN_WAR_PER_PA
     """The league's WAR per unit of playing time for the player's role."""
+    _hash: int = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # `value_player` is memoised on the player: hash the seasons and contract once here,
+        # not again on every look-up.
+        compared = (
+            self.player_id, self.name, self.age, self.position, self.team, self.salary,
+            self.contract_status, self.years_of_control, self.seasons, self.attributes,
+            self.contract, self.mean_war_rate,
+        )  # fmt: skip
+        object.__setattr__(self, "_hash", hash(compared))
+
+    def __hash__(self) -> int:
+        return self._hash
 
     @property
     def is_pitcher(self) -> bool:
@@ -412,8 +426,9 @@ def value_player(player: PlayerValuationInput, season: int) -> PlayerValue:
     )
 
 
-def need_rank(position: str, needs: Sequence[str]) -> int | None:
-    """1-based rank of the need `position` fills, if any (OF fills LF/CF/RF, P fills SP/RP)."""
+@functools.cache
+def _needs_filled(position: str) -> frozenset[str]:
+    """The needs a player at `position` fills: OF fills LF/CF/RF and back, P fills SP/RP."""
     aliases = {position}
     if position in {"LF", "CF", "RF"}:
         aliases.add("OF")
@@ -421,6 +436,12 @@ def need_rank(position: str, needs: Sequence[str]) -> int | None:
         aliases.update({"LF", "CF", "RF"})
     if position in PITCHER_POSITIONS:
         aliases.update(PITCHER_POSITIONS)
+    return frozenset(aliases)
+
+
+def need_rank(position: str, needs: Sequence[str]) -> int | None:
+    """1-based rank of the need `position` fills, if any (OF fills LF/CF/RF, P fills SP/RP)."""
+    aliases = _needs_filled(position)
     for rank, need in enumerate(needs, start=1):
         if need in aliases:
             return rank
