@@ -7,6 +7,7 @@ Exception tree (every subclass, wherever it lives)::
     ├── Conflict            409
     ├── InvalidInput        422, with the offending field
     │   └── WeakPassword    422, a password the policy refuses (app.security.passwords)
+    ├── InvalidFields       422, every field at fault (a body the route itself validates)
     ├── ServiceUnavailable  503
     ├── InvalidCredentials  401, wrong username or password (app.security.accounts)
     ├── InvalidToken        401, a missing, invalid or expired token (app.security.tokens)
@@ -21,7 +22,7 @@ the caller's cue to retry, and it is logged as one line, not a traceback.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -104,6 +105,18 @@ class InvalidInput(ProblemError):
 
     def __init__(self, detail: str, *, field: str, **extensions: Any) -> None:
         super().__init__(detail, errors=[{"field": field, "message": detail}], **extensions)
+
+
+class InvalidFields(ProblemError):
+    """422 naming every field at fault, as a validation error of the request is answered."""
+
+    status = 422
+    type_slug = "validation-error"
+
+    def __init__(self, errors: Sequence[Mapping[str, Any]]) -> None:
+        rows = [_error_row(err) for err in errors]
+        fields = ", ".join(row["field"] for row in rows) or "request"
+        super().__init__(f"Invalid input: {fields}", errors=rows)
 
 
 class ServiceUnavailable(ProblemError):
@@ -211,6 +224,13 @@ def _field_path(loc: tuple[int | str, ...] | list[int | str]) -> str:
     return ".".join(str(part) for part in loc)
 
 
+def _error_row(err: Mapping[str, Any]) -> dict[str, str]:
+    if err.get("type") == "json_invalid":
+        # A body that is not JSON at all: name the body, not a character offset in it.
+        return {"field": "body", "message": f"Malformed JSON: {err.get('ctx', {}).get('error')}"}
+    return {"field": _field_path(err.get("loc", ())), "message": err.get("msg", "invalid")}
+
+
 def install_problem_handlers(app: FastAPI, *, expose_internals: bool) -> None:
     """Answer every error, from validation to an unhandled exception, as problem+json."""
 
@@ -240,21 +260,7 @@ def install_problem_handlers(app: FastAPI, *, expose_internals: bool) -> None:
                 status=415,
                 detail="The request body must be JSON; send Content-Type: application/json.",
             )
-        errors = [
-            {"field": _field_path(err.get("loc", ())), "message": err.get("msg", "invalid")}
-            if err.get("type") != "json_invalid"
-            # A body that is not JSON at all: name the body, not a character offset in it.
-            else {"field": "body", "message": f"Malformed JSON: {err.get('ctx', {}).get('error')}"}
-            for err in exc.errors()
-        ]
-        fields = ", ".join(e["field"] for e in errors) or "request"
-        return problem_response(
-            request,
-            status=422,
-            detail=f"Invalid input: {fields}",
-            type_slug="validation-error",
-            errors=errors,
-        )
+        return await on_problem(request, InvalidFields(exc.errors()))
 
     def on_unhandled(request: Request, exc: Exception, *, id_header: bool) -> JSONResponse:
         request_id = ensure_request_id(request.scope)

@@ -6,11 +6,10 @@ import json
 from typing import Any
 
 from fastapi import APIRouter, Request, Response, status
-from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
 from app.deps import CurrentUser, SecurityDep
-from app.errors import InvalidInput, ProblemError, request_id_of
+from app.errors import InvalidFields, InvalidInput, ProblemError, request_id_of
 from app.schemas.auth import (
     LoginRequest,
     LogoutRequest,
@@ -116,8 +115,10 @@ async def login(request: Request, security: SecurityDep) -> TokenResponse:
     try:
         credentials = LoginRequest.model_validate(await _login_fields(request))
     except ValidationError as exc:
+        # Not a RequestValidationError: that one answers a form body with 415 (JSON expected),
+        # while this route takes the OAuth2 password form too.
         errors = [{**err, "loc": ("body", *err["loc"])} for err in exc.errors()]
-        raise RequestValidationError(errors) from None
+        raise InvalidFields(errors) from None
     if len(credentials.password) > security.settings.PASSWORD_MAX_LENGTH:
         raise InvalidInput(
             f"Password must be at most {security.settings.PASSWORD_MAX_LENGTH} characters.",

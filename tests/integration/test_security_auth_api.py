@@ -126,6 +126,14 @@ async def test_ten_thousand_character_password_at_login_is_422(api: RunningApp) 
     assert await api.count(LoginAttempt) == 0
 
 
+async def test_a_login_form_missing_a_field_is_422_naming_it(api: RunningApp) -> None:
+    await api.register("mantle")
+    response = await api.client.post("/api/v1/auth/login", data={"username": "mantle"})
+    body = assert_problem(response, 422)
+    assert [e["field"] for e in body["errors"]] == ["body.password"]
+    assert await api.count(LoginAttempt) == 0
+
+
 @pytest.mark.parametrize(
     "body", [b'{"username": "a", "password": ', b"not json at all", b"[1, 2]", b"\xff\xfe"]
 )
