@@ -8,6 +8,9 @@ changes only when it is re-seeded, so the whole league is kept for CACHE_TTL sec
 Building the league turns a few thousand rows into the model's inputs, which takes long enough
 to stall every other request: the queries fetch plain column rows on the event loop, and the
 pure `build_league` over them runs in a worker thread. Concurrent callers share one build.
+The two large queries are read FETCH_BATCH rows at a time into plain tuples whose repeated
+strings (player ids, names, team keys, positions) are one object each: the rows, not the
+league, are what a build's memory peaks on, and a worker keeps that peak as its size.
 """
 
 from __future__ import annotations
@@ -50,6 +53,8 @@ DEFENSE_MIN_WAR = 2.0
 MIN_ATTRIBUTE_PA = 200
 NEED_COUNT = 4
 """How many of a team's weakest positions count as its ranked needs."""
+FETCH_BATCH = 500
+"""Rows read per round trip by the league's two large queries."""
 
 _STATUS = {
     "pre-arbitration": ContractStatus.PRE_ARBITRATION,
@@ -288,27 +293,44 @@ def _history_query(season: int) -> Select[Any]:
     )
 
 
+async def _shared_rows(
+    session: AsyncSession, query: Select[*tuple[Any, ...]], strings: dict[str, str]
+) -> list[tuple[Any, ...]]:
+    """The query's rows as plain tuples, read FETCH_BATCH at a time; equal strings across
+    rows and queries become one object (`strings` holds the ones seen)."""
+    connection = await session.connection()
+    result = await connection.stream(query.execution_options(yield_per=FETCH_BATCH))
+    rows: list[tuple[Any, ...]] = []
+    async for batch in result.partitions():
+        for row in batch:
+            rows.append(tuple(strings.setdefault(v, v) if type(v) is str else v for v in row))
+    return rows
+
+
 async def fetch_league_rows(session: AsyncSession, season: int) -> LeagueRows:
     """Every row the league is built from, as plain tuples (no ORM objects to construct)."""
-    history = (await session.execute(_history_query(season))).all()
+    strings: dict[str, str] = {}
+    history = await _shared_rows(session, _history_query(season), strings)
     teams = await session.execute(select(Team.team_key, Team.name).where(Team.season == season))
     payroll_rows = await session.execute(
         select(Salary.team_key, func.sum(Salary.amount))
         .where(Salary.season == season)
         .group_by(Salary.team_key)
     )
-    salary_history = await session.execute(
+    salary_history = await _shared_rows(
+        session,
         select(
             SalaryHistory.player_id,
             SalaryHistory.season,
             SalaryHistory.team_key,
             SalaryHistory.amount,
             SalaryHistory.service_years,
-        ).where(SalaryHistory.data_season == season)
+        ).where(SalaryHistory.data_season == season),
+        strings,
     )
     return LeagueRows(
         season=season,
-        salary_history=salary_history.all(),
+        salary_history=salary_history,
         history=history,
         teams=[(key, name) for key, name in teams.all()],
         payrolls={key: float(total or 0) for key, total in payroll_rows.all()},
