@@ -8,9 +8,10 @@ changes only when it is re-seeded, so the whole league is kept for CACHE_TTL sec
 Building the league turns a few thousand rows into the model's inputs, which takes long enough
 to stall every other request: the queries fetch plain column rows on the event loop, and the
 pure `build_league` over them runs in a worker thread. Concurrent callers share one build.
-The two large queries are read FETCH_BATCH rows at a time into plain tuples whose repeated
-strings (player ids, names, team keys, positions) are one object each: the rows, not the
-league, are what a build's memory peaks on, and a worker keeps that peak as its size.
+The two large queries are read FETCH_BATCH rows at a time straight into the records the build
+reads, with repeated strings and integers (player ids, names, team keys, seasons) one object
+each: the rows, not the league, are what a build's memory peaks on, and a worker keeps that
+peak as its size.
 """
 
 from __future__ import annotations
@@ -18,9 +19,9 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -55,6 +56,10 @@ NEED_COUNT = 4
 """How many of a team's weakest positions count as its ranked needs."""
 FETCH_BATCH = 500
 """Rows read per round trip by the league's two large queries."""
+T = TypeVar("T")
+_SHARED = (str, int)
+"""Value types whose equal values the league's rows share (a float is left alone: 0.0 and -0.0
+are equal)."""
 
 _STATUS = {
     "pre-arbitration": ContractStatus.PRE_ARBITRATION,
@@ -94,13 +99,25 @@ class LeagueRows:
     """What the queries fetched for one season: plain values, safe to hand to a thread."""
 
     season: int
-    history: Sequence[Sequence[Any]]
-    """(player_id, full_name, *SeasonRecord fields) for the last HISTORY_SEASONS seasons."""
+    history: Sequence[tuple[str, str, SeasonRecord]]
+    """(player_id, full_name, season) for the last HISTORY_SEASONS seasons (`history_row`)."""
     teams: Sequence[tuple[str, str]]
     payrolls: Mapping[str, float]
     war_by_position: Mapping[str, Mapping[str, float]]
-    salary_history: Sequence[Sequence[Any]] = ()
-    """(player_id, season, team_key, amount, service_years entering) of the season's players."""
+    salary_history: Sequence[tuple[str, SalaryRecord]] = ()
+    """(player_id, salary season) of the season's players (`salary_row`)."""
+
+
+def history_row(player_id: str, full_name: str, *fields: Any) -> tuple[str, str, SeasonRecord]:
+    """One row of `LeagueRows.history` from the player's id and name and SeasonRecord's fields."""
+    return player_id, full_name, SeasonRecord(*fields)
+
+
+def salary_row(
+    player_id: str, season: int, team_key: str, amount: float, service_entering: float
+) -> tuple[str, SalaryRecord]:
+    """One row of `LeagueRows.salary_history`."""
+    return player_id, SalaryRecord(season, team_key, float(amount), float(service_entering))
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,16 +268,18 @@ def season_lines(history: Sequence[SeasonRecord], *, pitcher: bool) -> tuple[Sea
 
 
 def _group(
-    rows: Iterable[Sequence[Any]], season: int, salary_rows: Iterable[Sequence[Any]] = ()
+    rows: Iterable[tuple[str, str, SeasonRecord]],
+    season: int,
+    salary_rows: Iterable[tuple[str, SalaryRecord]] = (),
 ) -> list[PlayerValuationInput]:
     histories: dict[str, list[SeasonRecord]] = defaultdict(list)
     names: dict[str, str] = {}
-    for player_id, name, *stats in rows:
+    for player_id, name, record in rows:
         names[player_id] = name
-        histories[player_id].append(SeasonRecord(*stats))
+        histories[player_id].append(record)
     salaries: dict[str, list[SalaryRecord]] = defaultdict(list)
-    for player_id, year, team_key, amount, service in salary_rows:
-        salaries[player_id].append(SalaryRecord(year, team_key, float(amount), float(service)))
+    for player_id, paid in salary_rows:
+        salaries[player_id].append(paid)
     rates = mean_war_rates(r for h in histories.values() for r in h if r.season == season)
     inputs = []
     for pid, history in histories.items():
@@ -293,31 +312,34 @@ def _history_query(season: int) -> Select[Any]:
     )
 
 
-async def _shared_rows(
-    session: AsyncSession, query: Select[*tuple[Any, ...]], strings: dict[str, str]
-) -> list[tuple[Any, ...]]:
-    """The query's rows as plain tuples, read FETCH_BATCH at a time; equal strings across
-    rows and queries become one object (`strings` holds the ones seen)."""
+async def _read_rows(
+    session: AsyncSession,
+    query: Select[*tuple[Any, ...]],
+    make: Callable[..., T],
+    seen: dict[Any, Any],
+) -> list[T]:
+    """`make(*row)` of each of the query's rows, read FETCH_BATCH at a time; an equal string or
+    integer across rows and queries is passed as one object (`seen` holds the ones met)."""
     connection = await session.connection()
     result = await connection.stream(query.execution_options(yield_per=FETCH_BATCH))
-    rows: list[tuple[Any, ...]] = []
+    made: list[T] = []
     async for batch in result.partitions():
         for row in batch:
-            rows.append(tuple(strings.setdefault(v, v) if type(v) is str else v for v in row))
-    return rows
+            made.append(make(*(seen.setdefault(v, v) if type(v) in _SHARED else v for v in row)))
+    return made
 
 
 async def fetch_league_rows(session: AsyncSession, season: int) -> LeagueRows:
     """Every row the league is built from, as plain tuples (no ORM objects to construct)."""
-    strings: dict[str, str] = {}
-    history = await _shared_rows(session, _history_query(season), strings)
+    seen: dict[Any, Any] = {}
+    history = await _read_rows(session, _history_query(season), history_row, seen)
     teams = await session.execute(select(Team.team_key, Team.name).where(Team.season == season))
     payroll_rows = await session.execute(
         select(Salary.team_key, func.sum(Salary.amount))
         .where(Salary.season == season)
         .group_by(Salary.team_key)
     )
-    salary_history = await _shared_rows(
+    salary_history = await _read_rows(
         session,
         select(
             SalaryHistory.player_id,
@@ -326,7 +348,8 @@ async def fetch_league_rows(session: AsyncSession, season: int) -> LeagueRows:
             SalaryHistory.amount,
             SalaryHistory.service_years,
         ).where(SalaryHistory.data_season == season),
-        strings,
+        salary_row,
+        seen,
     )
     return LeagueRows(
         season=season,
