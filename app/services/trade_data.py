@@ -20,8 +20,8 @@ import asyncio
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, TypeVar
+from dataclasses import dataclass, replace
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.db.repositories import teams as team_repo
 from app.db.tables.baseball import Player, PlayerSeason, Salary, Team
 from app.db.tables.contracts import SalaryHistory
-from app.domain.contracts import SalaryRecord, derive_contract
+from app.domain.contracts import PlayerContract, SalaryRecord, derive_contract
 from app.domain.team_needs import team_needs
 from app.domain.trades import TeamContext
 from app.domain.valuation import (
@@ -205,8 +205,10 @@ def to_input(
     history: Sequence[SeasonRecord],
     salaries: Sequence[SalaryRecord] = (),
     mean_rates: Mapping[str, float] | None = None,
+    shared: dict[Any, Any] | None = None,
 ) -> PlayerValuationInput:
-    """`history` newest first; the first row is the season being valued."""
+    """`history` newest first; the first row is the season being valued. With `shared`, a
+    contract or attribute set equal to one built before is that one (`shared_contract`)."""
     current = history[0]
     role = role_of(current)
     salary = contract_salary(current)
@@ -218,6 +220,10 @@ def to_input(
         salary=salary,
         history=_paid(current, salary, salaries),
     )
+    attributes = attributes_of(role, current)
+    if shared is not None:
+        contract = shared_contract(contract, shared)
+        attributes = shared.setdefault(attributes, attributes)
     return PlayerValuationInput(
         player_id=player_id,
         name=name,
@@ -228,10 +234,23 @@ def to_input(
         contract_status=_STATUS.get(current.contract_status, ContractStatus.FREE_AGENT),
         years_of_control=len(contract.years),
         seasons=season_lines(history, pitcher=current.position == "P"),
-        attributes=attributes_of(role, current),
+        attributes=attributes,
         contract=contract,
         mean_war_rate=(mean_rates or {}).get(role_group(role), LEAGUE_MEAN_WAR_PER_PA),
     )
+
+
+def shared_contract(contract: PlayerContract, shared: dict[Any, Any]) -> PlayerContract:
+    """`contract`, or the equal one already in `shared`; its years shared the same way.
+
+    Contracts and their years are frozen values, and a league repeats them: of its ~7,000
+    contract years about 1,200 differ, of its ~1,400 contracts about 600.
+    """
+    known = shared.get(contract)
+    if known is None:
+        years = tuple(shared.setdefault(year, year) for year in contract.years)
+        known = shared.setdefault(contract, replace(contract, years=years))
+    return cast(PlayerContract, known)
 
 
 def contract_salary(current: SeasonRecord) -> float | None:
@@ -282,10 +301,12 @@ def _group(
         salaries[player_id].append(paid)
     rates = mean_war_rates(r for h in histories.values() for r in h if r.season == season)
     inputs = []
+    shared: dict[Any, Any] = {}
     for pid, history in histories.items():
         history.sort(key=lambda s: s.season, reverse=True)
         if history[0].season == season:  # only players active in the season being valued
-            inputs.append(to_input(pid, names[pid], history, salaries.get(pid, ()), rates))
+            player_salaries = salaries.get(pid, ())
+            inputs.append(to_input(pid, names[pid], history, player_salaries, rates, shared))
     return inputs
 
 
