@@ -9,7 +9,7 @@ Building the league turns a few thousand rows into the model's inputs, which tak
 to stall every other request: the queries fetch plain column rows on the event loop, and the
 pure `build_league` over them runs in a worker thread. Concurrent callers share one build.
 The two large queries are read FETCH_BATCH rows at a time straight into the records the build
-reads, with repeated strings and integers (player ids, names, team keys, seasons) one object
+reads, with repeated values (player ids, names, team keys, seasons, common numbers) one object
 each: the rows, not the league, are what a build's memory peaks on, and a worker keeps that
 peak as its size.
 """
@@ -57,9 +57,6 @@ NEED_COUNT = 4
 FETCH_BATCH = 500
 """Rows read per round trip by the league's two large queries."""
 T = TypeVar("T")
-_SHARED = (str, int)
-"""Value types whose equal values the league's rows share (a float is left alone: 0.0 and -0.0
-are equal)."""
 
 _STATUS = {
     "pre-arbitration": ContractStatus.PRE_ARBITRATION,
@@ -333,26 +330,35 @@ def _history_query(season: int) -> Select[Any]:
     )
 
 
+def _shared(value: Any, seen: dict[type, dict[Any, Any]]) -> Any:
+    """`value`, or the equal value of its type met before (equal across types is no match:
+    1 == 1.0; nor is a float zero, since -0.0 == 0.0)."""
+    kind = type(value)
+    if kind is str or kind is int or (kind is float and value):
+        return seen.setdefault(kind, {}).setdefault(value, value)
+    return value
+
+
 async def _read_rows(
     session: AsyncSession,
     query: Select[*tuple[Any, ...]],
     make: Callable[..., T],
-    seen: dict[Any, Any],
+    seen: dict[type, dict[Any, Any]],
 ) -> list[T]:
     """`make(*row)` of each of the query's rows, read FETCH_BATCH at a time; an equal string or
-    integer across rows and queries is passed as one object (`seen` holds the ones met)."""
+    number across rows and queries is passed as one object (`seen` holds the ones met)."""
     connection = await session.connection()
     result = await connection.stream(query.execution_options(yield_per=FETCH_BATCH))
     made: list[T] = []
     async for batch in result.partitions():
         for row in batch:
-            made.append(make(*(seen.setdefault(v, v) if type(v) in _SHARED else v for v in row)))
+            made.append(make(*(_shared(value, seen) for value in row)))
     return made
 
 
 async def fetch_league_rows(session: AsyncSession, season: int) -> LeagueRows:
     """Every row the league is built from, as plain tuples (no ORM objects to construct)."""
-    seen: dict[Any, Any] = {}
+    seen: dict[type, dict[Any, Any]] = {}
     history = await _read_rows(session, _history_query(season), history_row, seen)
     teams = await session.execute(select(Team.team_key, Team.name).where(Team.season == season))
     payroll_rows = await session.execute(
