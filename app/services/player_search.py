@@ -75,7 +75,7 @@ class SummaryRow:
         return position in (self.position, self.role)
 
 
-def summary_row(mapping: Mapping[str, Any]) -> SummaryRow:
+def summary_row(mapping: Mapping[Any, Any]) -> SummaryRow:
     """A row from a mapping of the repository's SUMMARY_COLUMNS."""
     war = float(mapping["war"])
     salary = None if mapping["salary"] is None else int(mapping["salary"])
@@ -254,8 +254,8 @@ def page_json(rows: Sequence[SummaryRow], next_cursor: str | None, total: int) -
 
 async def read_season(session: AsyncSession, season: int) -> SeasonPlayers:
     """Every list row of `season` from the database."""
-    rows = await repo.season_player_summaries(session, season=season)
-    return SeasonPlayers(season, [summary_row(row) for row in rows])
+    rows = repo.season_player_summaries(session, season=season)
+    return SeasonPlayers(season, [summary_row(row) async for row in rows])
 
 
 class PlayerSearch:

@@ -8,6 +8,10 @@ changes only when it is re-seeded, so the whole league is kept for CACHE_TTL sec
 Building the league turns a few thousand rows into the model's inputs, which takes long enough
 to stall every other request: the queries fetch plain column rows on the event loop, and the
 pure `build_league` over them runs in a worker thread. Concurrent callers share one build.
+The two large queries are read FETCH_BATCH rows at a time straight into the records the build
+reads, with repeated values (player ids, names, team keys, seasons, common numbers) one object
+each: the rows, not the league, are what a build's memory peaks on, and a worker keeps that
+peak as its size.
 """
 
 from __future__ import annotations
@@ -15,9 +19,9 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -25,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.db.repositories import teams as team_repo
 from app.db.tables.baseball import Player, PlayerSeason, Salary, Team
 from app.db.tables.contracts import SalaryHistory
-from app.domain.contracts import SalaryRecord, derive_contract
+from app.domain.contracts import PlayerContract, SalaryRecord, derive_contract
 from app.domain.team_needs import team_needs
 from app.domain.trades import TeamContext
 from app.domain.valuation import (
@@ -50,6 +54,9 @@ DEFENSE_MIN_WAR = 2.0
 MIN_ATTRIBUTE_PA = 200
 NEED_COUNT = 4
 """How many of a team's weakest positions count as its ranked needs."""
+FETCH_BATCH = 500
+"""Rows read per round trip by the league's two large queries."""
+T = TypeVar("T")
 
 _STATUS = {
     "pre-arbitration": ContractStatus.PRE_ARBITRATION,
@@ -89,13 +96,25 @@ class LeagueRows:
     """What the queries fetched for one season: plain values, safe to hand to a thread."""
 
     season: int
-    history: Sequence[Sequence[Any]]
-    """(player_id, full_name, *SeasonRecord fields) for the last HISTORY_SEASONS seasons."""
+    history: Sequence[tuple[str, str, SeasonRecord]]
+    """(player_id, full_name, season) for the last HISTORY_SEASONS seasons (`history_row`)."""
     teams: Sequence[tuple[str, str]]
     payrolls: Mapping[str, float]
     war_by_position: Mapping[str, Mapping[str, float]]
-    salary_history: Sequence[Sequence[Any]] = ()
-    """(player_id, season, team_key, amount, service_years entering) of the season's players."""
+    salary_history: Sequence[tuple[str, SalaryRecord]] = ()
+    """(player_id, salary season) of the season's players (`salary_row`)."""
+
+
+def history_row(player_id: str, full_name: str, *fields: Any) -> tuple[str, str, SeasonRecord]:
+    """One row of `LeagueRows.history` from the player's id and name and SeasonRecord's fields."""
+    return player_id, full_name, SeasonRecord(*fields)
+
+
+def salary_row(
+    player_id: str, season: int, team_key: str, amount: float, service_entering: float
+) -> tuple[str, SalaryRecord]:
+    """One row of `LeagueRows.salary_history`."""
+    return player_id, SalaryRecord(season, team_key, float(amount), float(service_entering))
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,8 +202,10 @@ def to_input(
     history: Sequence[SeasonRecord],
     salaries: Sequence[SalaryRecord] = (),
     mean_rates: Mapping[str, float] | None = None,
+    shared: dict[Any, Any] | None = None,
 ) -> PlayerValuationInput:
-    """`history` newest first; the first row is the season being valued."""
+    """`history` newest first; the first row is the season being valued. With `shared`, a
+    contract or attribute set equal to one built before is that one (`shared_contract`)."""
     current = history[0]
     role = role_of(current)
     salary = contract_salary(current)
@@ -196,6 +217,10 @@ def to_input(
         salary=salary,
         history=_paid(current, salary, salaries),
     )
+    attributes = attributes_of(role, current)
+    if shared is not None:
+        contract = shared_contract(contract, shared)
+        attributes = shared.setdefault(attributes, attributes)
     return PlayerValuationInput(
         player_id=player_id,
         name=name,
@@ -206,10 +231,23 @@ def to_input(
         contract_status=_STATUS.get(current.contract_status, ContractStatus.FREE_AGENT),
         years_of_control=len(contract.years),
         seasons=season_lines(history, pitcher=current.position == "P"),
-        attributes=attributes_of(role, current),
+        attributes=attributes,
         contract=contract,
         mean_war_rate=(mean_rates or {}).get(role_group(role), LEAGUE_MEAN_WAR_PER_PA),
     )
+
+
+def shared_contract(contract: PlayerContract, shared: dict[Any, Any]) -> PlayerContract:
+    """`contract`, or the equal one already in `shared`; its years shared the same way.
+
+    Contracts and their years are frozen values, and a league repeats them: of its ~7,000
+    contract years about 1,200 differ, of its ~1,400 contracts about 600.
+    """
+    known = shared.get(contract)
+    if known is None:
+        years = tuple(shared.setdefault(year, year) for year in contract.years)
+        known = shared.setdefault(contract, replace(contract, years=years))
+    return cast(PlayerContract, known)
 
 
 def contract_salary(current: SeasonRecord) -> float | None:
@@ -246,22 +284,26 @@ def season_lines(history: Sequence[SeasonRecord], *, pitcher: bool) -> tuple[Sea
 
 
 def _group(
-    rows: Iterable[Sequence[Any]], season: int, salary_rows: Iterable[Sequence[Any]] = ()
+    rows: Iterable[tuple[str, str, SeasonRecord]],
+    season: int,
+    salary_rows: Iterable[tuple[str, SalaryRecord]] = (),
 ) -> list[PlayerValuationInput]:
     histories: dict[str, list[SeasonRecord]] = defaultdict(list)
     names: dict[str, str] = {}
-    for player_id, name, *stats in rows:
+    for player_id, name, record in rows:
         names[player_id] = name
-        histories[player_id].append(SeasonRecord(*stats))
+        histories[player_id].append(record)
     salaries: dict[str, list[SalaryRecord]] = defaultdict(list)
-    for player_id, year, team_key, amount, service in salary_rows:
-        salaries[player_id].append(SalaryRecord(year, team_key, float(amount), float(service)))
+    for player_id, paid in salary_rows:
+        salaries[player_id].append(paid)
     rates = mean_war_rates(r for h in histories.values() for r in h if r.season == season)
     inputs = []
+    shared: dict[Any, Any] = {}
     for pid, history in histories.items():
         history.sort(key=lambda s: s.season, reverse=True)
         if history[0].season == season:  # only players active in the season being valued
-            inputs.append(to_input(pid, names[pid], history, salaries.get(pid, ()), rates))
+            player_salaries = salaries.get(pid, ())
+            inputs.append(to_input(pid, names[pid], history, player_salaries, rates, shared))
     return inputs
 
 
@@ -288,27 +330,57 @@ def _history_query(season: int) -> Select[Any]:
     )
 
 
+def _shared(value: Any, seen: dict[type, dict[Any, Any]]) -> Any:
+    """`value`, or the equal value of its type met before (equal across types is no match:
+    1 == 1.0; nor is a float zero, since -0.0 == 0.0)."""
+    kind = type(value)
+    if kind is str or kind is int or (kind is float and value):
+        return seen.setdefault(kind, {}).setdefault(value, value)
+    return value
+
+
+async def _read_rows(
+    session: AsyncSession,
+    query: Select[*tuple[Any, ...]],
+    make: Callable[..., T],
+    seen: dict[type, dict[Any, Any]],
+) -> list[T]:
+    """`make(*row)` of each of the query's rows, read FETCH_BATCH at a time; an equal string or
+    number across rows and queries is passed as one object (`seen` holds the ones met)."""
+    connection = await session.connection()
+    result = await connection.stream(query.execution_options(yield_per=FETCH_BATCH))
+    made: list[T] = []
+    async for batch in result.partitions():
+        for row in batch:
+            made.append(make(*(_shared(value, seen) for value in row)))
+    return made
+
+
 async def fetch_league_rows(session: AsyncSession, season: int) -> LeagueRows:
     """Every row the league is built from, as plain tuples (no ORM objects to construct)."""
-    history = (await session.execute(_history_query(season))).all()
+    seen: dict[type, dict[Any, Any]] = {}
+    history = await _read_rows(session, _history_query(season), history_row, seen)
     teams = await session.execute(select(Team.team_key, Team.name).where(Team.season == season))
     payroll_rows = await session.execute(
         select(Salary.team_key, func.sum(Salary.amount))
         .where(Salary.season == season)
         .group_by(Salary.team_key)
     )
-    salary_history = await session.execute(
+    salary_history = await _read_rows(
+        session,
         select(
             SalaryHistory.player_id,
             SalaryHistory.season,
             SalaryHistory.team_key,
             SalaryHistory.amount,
             SalaryHistory.service_years,
-        ).where(SalaryHistory.data_season == season)
+        ).where(SalaryHistory.data_season == season),
+        salary_row,
+        seen,
     )
     return LeagueRows(
         season=season,
-        salary_history=salary_history.all(),
+        salary_history=salary_history,
         history=history,
         teams=[(key, name) for key, name in teams.all()],
         payrolls={key: float(total or 0) for key, total in payroll_rows.all()},

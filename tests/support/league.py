@@ -10,14 +10,22 @@ from collections import defaultdict
 
 from app.data.loader import load_extract
 from app.data.seasons import build_rows
-from app.services.trade_data import HISTORY_SEASONS, League, LeagueRows, SeasonRecord, build_league
+from app.services.trade_data import (
+    HISTORY_SEASONS,
+    League,
+    LeagueRows,
+    SeasonRecord,
+    build_league,
+    history_row,
+    salary_row,
+)
 
 
 def league_from_extract(season: int = 2016) -> League:
     rows = build_rows(load_extract(season))
     names = {p["player_id"]: p["full_name"] for p in rows.players}
     history = [
-        (r["player_id"], names[r["player_id"]], *(r[f] for f in SeasonRecord.__slots__))
+        history_row(r["player_id"], names[r["player_id"]], *(r[f] for f in SeasonRecord.__slots__))
         for r in rows.player_seasons
         if r["season"] > season - HISTORY_SEASONS
     ]
@@ -29,7 +37,7 @@ def league_from_extract(season: int = 2016) -> League:
         if r["season"] == season:
             war[r["team_key"]][r["position"] if r["position"] != "P" else "SP"] += r["war"]
     salary_history = [
-        (h["player_id"], h["season"], h["team_key"], h["amount"], h["service_years"])
+        salary_row(h["player_id"], h["season"], h["team_key"], h["amount"], h["service_years"])
         for h in rows.salary_history
     ]
     return build_league(

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, func, or_, select
+from sqlalchemy import ColumnElement, RowMapping, and_, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.repositories.teams import role_expression
@@ -186,15 +186,21 @@ async def count_player_summaries(session: AsyncSession, filters: PlayerFilter) -
     return int(await session.scalar(_count_statement(_shape(filters)), values) or 0)
 
 
-async def season_player_summaries(session: AsyncSession, *, season: int) -> list[dict[str, Any]]:
-    """Every list row of `season` as mappings of SUMMARY_COLUMNS, in player-id order."""
-    result = await session.execute(
+async def season_player_summaries(
+    session: AsyncSession, *, season: int, batch: int = 500
+) -> AsyncIterator[RowMapping]:
+    """Every list row of `season` as mappings of SUMMARY_COLUMNS, in player-id order, read
+    `batch` rows at a time: a caller that keeps less than the row holds only one batch."""
+    connection = await session.connection()
+    result = await connection.stream(
         select(*SUMMARY_COLUMNS)
         .join(PlayerSeason, PlayerSeason.player_id == Player.player_id)
         .where(PlayerSeason.season == season)
         .order_by(PlayerSeason.player_id)
+        .execution_options(yield_per=batch)
     )
-    return [dict(row) for row in result.mappings()]
+    async for row in result.mappings():
+        yield row
 
 
 def summary_sort_value(row: dict[str, Any], sort: str) -> Any:
