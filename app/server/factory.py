@@ -8,7 +8,6 @@ takes plain values: the supervisor of several workers runs it without building S
 from __future__ import annotations
 
 import logging
-import sys
 from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
@@ -56,11 +55,6 @@ def configure_process_logging(settings: Settings) -> None:
 
 
 def _build(settings: Settings) -> FastAPI:
-    # FastAPI imports pydantic.v1 (26 modules, about 1.5 MB per worker) only to refuse v1
-    # models, and takes a failed import to mean there are none. The app has none, so a worker
-    # leaves pydantic.v1 out: a None entry makes importing it fail.
-    if "pydantic.v1" not in sys.modules:
-        sys.modules["pydantic.v1"] = None  # type: ignore[assignment]
     from app.main import create_app
 
     return create_app(settings)
