@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import AsyncIterator
 from dataclasses import replace
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Request, Response
 from fastapi.responses import StreamingResponse
@@ -110,9 +110,31 @@ async def list_players(
 
 def _link_next(request: Request, response: Response, next_cursor: str | None) -> None:
     """RFC 8288: the next page as a `Link` header, for clients that follow links, not bodies."""
-    if next_cursor is not None:
+    if next_cursor is None:
+        return
+    # Rewriting the query string costs more than finding the page, and the same pages are
+    # asked for again and again: each link is kept, under what `request.url` is made of.
+    scope = request.scope
+    host = next((value for name, value in scope["headers"] if name == b"host"), None)
+    where = (
+        scope.get("scheme"),
+        tuple(scope.get("server") or ()),  # a list from some servers: not hashable
+        host,
+        scope["path"],
+        scope.get("query_string"),
+    )
+    link = _next_links.get((where, next_cursor))
+    if link is None:
+        if len(_next_links) >= MAX_NEXT_LINKS:
+            _next_links.clear()
         next_url = request.url.include_query_params(cursor=next_cursor)
-        response.headers["Link"] = f'<{next_url}>; rel="next"'
+        link = _next_links[where, next_cursor] = f'<{next_url}>; rel="next"'
+    response.headers["Link"] = link
+
+
+MAX_NEXT_LINKS = 1024
+"""Fewer than the cursors kept: a URL can be a few kilobytes long."""
+_next_links: dict[tuple[tuple[Any, ...], str], str] = {}
 
 
 # The same searches come again and again: their fingerprints and next cursors are derived once.
