@@ -151,7 +151,7 @@ def _error_statuses(operation: dict[str, Any], route: APIRoute) -> list[str]:
     added = {
         "404": has_path,
         "415": has_body,
-        "422": has_body or has_path or any(p["in"] == "query" for p in parameters),
+        "422": has_body or has_path or any(p.get("in") == "query" for p in parameters),
         "401": "security" in operation,
         "403": "security" in operation,
     }
