@@ -146,10 +146,12 @@ def _document_errors(operation: dict[str, Any], route: APIRoute) -> None:
 def _error_statuses(operation: dict[str, Any], route: APIRoute) -> list[str]:
     """The errors any route can give, and those its path, body, query and token add."""
     has_path, has_body = "{" in route.path_format, route.body_field is not None
+    # FastAPI's and those a route reads itself (`app.api.query`), from `openapi_extra`.
+    parameters = operation.get("parameters", [])
     added = {
         "404": has_path,
         "415": has_body,
-        "422": has_body or bool(route.dependant.query_params) or has_path,
+        "422": has_body or has_path or any(p.get("in") == "query" for p in parameters),
         "401": "security" in operation,
         "403": "security" in operation,
     }

@@ -5,14 +5,16 @@ from __future__ import annotations
 import functools
 from collections.abc import AsyncIterator
 from dataclasses import replace
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Request, Response
 from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api.caching import cached_read
 from app.api.pagination import cursor_key, decode_cursor, encode_cursor, fingerprint
+from app.api.query import parse_query, query_parameters
 from app.api.teams import franchise_team_keys
 from app.db.engine import Database
 from app.db.repositories import players as repo
@@ -33,41 +35,49 @@ MAX_BIGINT = 2**63 - 1
 EXPORT_CHUNK_ROWS = 100
 
 
-@router.get("", response_model=PlayerPage, summary="Search players")
-async def list_players(
-    request: Request,
-    response: Response,
-    resources: AppResources,
+class PlayerQuery(BaseModel):
+    """The search's query parameters (read by `parse_query`: see `app.api.query`)."""
+
     q: Annotated[
         str | None,
         # No control characters: PostgreSQL text cannot hold NUL, and no name has one.
-        Query(
+        Field(
             min_length=2,
             max_length=64,
             pattern=r"^[^\x00-\x1f\x7f]+$",
             description="Part of the name.",
         ),
-    ] = None,
-    position: Annotated[Position | None, Query()] = None,
-    team: Annotated[
-        str | None, Query(min_length=2, max_length=3, pattern=r"^[A-Za-z0-9]+$")
-    ] = None,
-    min_war: Annotated[float | None, Query(ge=-50, le=50)] = None,
+    ] = None
+    position: Position | None = None
+    team: Annotated[str | None, Field(min_length=2, max_length=3, pattern=r"^[A-Za-z0-9]+$")] = None
+    min_war: Annotated[float | None, Field(ge=-50, le=50)] = None
     # A BIGINT column: anything past it is refused (422), not sent to the database.
-    max_salary: Annotated[int | None, Query(ge=0, le=MAX_BIGINT)] = None,
-    sort: Annotated[Sort, Query(description="Field, `-` first for descending.")] = "-war",
-    limit: Annotated[int, Query(ge=1, le=100)] = 25,
-    cursor: Annotated[str | None, Query(max_length=1024)] = None,
+    max_salary: Annotated[int | None, Field(ge=0, le=MAX_BIGINT)] = None
+    sort: Annotated[Sort, Field(description="Field, `-` first for descending.")] = "-war"
+    limit: Annotated[int, Field(ge=1, le=100)] = 25
+    cursor: Annotated[str | None, Field(max_length=1024)] = None
+
+
+@router.get(
+    "",
+    response_model=PlayerPage,
+    summary="Search players",
+    openapi_extra={"parameters": query_parameters(PlayerQuery)},
+)
+async def list_players(
+    request: Request, response: Response, resources: AppResources
 ) -> PlayerPage | Response:
     """A page of the served season's players (from memory; see `app.services.player_search`)."""
+    query = parse_query(PlayerQuery, request)
+    sort, limit, cursor, team = query.sort, query.limit, query.cursor, query.team
     settings = resources.settings
     filters = PlayerFilter(
         season=settings.DATA_SEASON,
-        q=q,
-        position=position,
+        q=query.q,
+        position=query.position,
         team=team.upper() if team else None,
-        min_war=min_war,
-        max_salary=max_salary,
+        min_war=query.min_war,
+        max_salary=query.max_salary,
     )
     key = cursor_key(settings.JWT_SECRET_KEY.get_secret_value())
     filter_print = _fingerprint(filters)
@@ -100,9 +110,31 @@ async def list_players(
 
 def _link_next(request: Request, response: Response, next_cursor: str | None) -> None:
     """RFC 8288: the next page as a `Link` header, for clients that follow links, not bodies."""
-    if next_cursor is not None:
+    if next_cursor is None:
+        return
+    # Rewriting the query string costs more than finding the page, and the same pages are
+    # asked for again and again: each link is kept, under what `request.url` is made of.
+    scope = request.scope
+    host = next((value for name, value in scope["headers"] if name == b"host"), None)
+    where = (
+        scope.get("scheme"),
+        tuple(scope.get("server") or ()),  # a list from some servers: not hashable
+        host,
+        scope["path"],
+        scope.get("query_string"),
+    )
+    link = _next_links.get((where, next_cursor))
+    if link is None:
+        if len(_next_links) >= MAX_NEXT_LINKS:
+            _next_links.clear()
         next_url = request.url.include_query_params(cursor=next_cursor)
-        response.headers["Link"] = f'<{next_url}>; rel="next"'
+        link = _next_links[where, next_cursor] = f'<{next_url}>; rel="next"'
+    response.headers["Link"] = link
+
+
+MAX_NEXT_LINKS = 1024
+"""Fewer than the cursors kept: a URL can be a few kilobytes long."""
+_next_links: dict[tuple[tuple[Any, ...], str], str] = {}
 
 
 # The same searches come again and again: their fingerprints and next cursors are derived once.

@@ -50,6 +50,23 @@ async def test_next_page_is_also_a_link_header(client: httpx.AsyncClient) -> Non
     assert "link" not in last.headers
 
 
+async def test_each_link_header_names_the_host_and_query_asked(client: httpx.AsyncClient) -> None:
+    # The same page asked for through two hosts, then with a second parameter: each link
+    # is the URL asked for with its own cursor, never one made for another request.
+    links = [
+        (await client.get("/api/v1/players?limit=5", headers={"host": host})).headers["link"]
+        for host in ("a.example", "b.example:8443", "a.example")
+    ]
+    assert links[0].startswith("<http://a.example/api/v1/players?limit=5&cursor=")
+    assert links[1].startswith("<http://b.example:8443/api/v1/players?limit=5&cursor=")
+    assert links[2] == links[0]
+    by_name = await client.get("/api/v1/players?limit=5&sort=name", headers={"host": "a.example"})
+    assert by_name.headers["link"].startswith(
+        "<http://a.example/api/v1/players?limit=5&sort=name&cursor="
+    )
+    assert by_name.headers["link"] != links[0]
+
+
 async def test_franchise_code_finds_the_team_or_points_to_it(client: httpx.AsyncClient) -> None:
     by_franchise = (await client.get("/api/v1/players", params={"team": "NYY"})).json()
     by_key = (await client.get("/api/v1/players", params={"team": "NYA"})).json()
