@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 
 
 @dataclass(frozen=True)
@@ -18,11 +19,12 @@ class Limit:
     window: int
     burst: int = 0
 
-    @property
+    # Read on every rate-limited request: worked out once per limit.
+    @cached_property
     def capacity(self) -> int:
         return self.requests + self.burst
 
-    @property
+    @cached_property
     def interval_ms(self) -> float:
         return self.window * 1000 / self.requests
 

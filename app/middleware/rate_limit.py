@@ -59,12 +59,12 @@ class RateLimitMiddleware:
         return "ip", self.security.proxies.client_ip(scope)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        path = str(scope.get("path", ""))
-        if scope["type"] != "http" or (self.exempt and path.startswith(self.exempt)):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        method = str(scope.get("method", "GET"))
-        if method == "OPTIONS":
+        path: str = scope["path"]
+        method: str = scope["method"]
+        if method == "OPTIONS" or (self.exempt and path.startswith(self.exempt)):
             await self.app(scope, receive, send)
             return
         name, limit = self._rule(method, path)

@@ -55,7 +55,7 @@ class SecurityHeaders:
 
     def plan(self, scope: Scope) -> Plan:
         """The headers this request's response gets, chosen before the app runs."""
-        is_api = str(scope.get("path", "")).startswith(self.api_prefix)
+        is_api = scope["path"].startswith(self.api_prefix)
         return self._plans[(is_api, self.proxies.scheme(scope) == "https")]
 
     def added(self, headers: Iterable[tuple[bytes, bytes]], plan: Plan) -> Headers:

@@ -77,7 +77,10 @@ def _is_ip(value: str) -> bool:
 
 
 def _header(scope: Mapping[str, Any], name: bytes) -> str | None:
-    values = [v for k, v in scope.get("headers", ()) if k == name]
-    if not values:
-        return None
-    return ",".join(v.decode("latin-1") for v in values)
+    # A plain loop: read on every request, and most requests carry no such header.
+    found: str | None = None
+    for key, value in scope.get("headers", ()):
+        if key == name:
+            text = value.decode("latin-1")
+            found = text if found is None else f"{found},{text}"
+    return found

@@ -52,6 +52,11 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
     def __init__(self, *args: Any, limits: HeadLimits, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.limits = limits
+        # The limits as plain attributes: the callbacks below run for every request and header.
+        self._max_head = limits.total
+        self._max_line = limits.request_line
+        self._max_headers = limits.headers
+        self._max_header_bytes = limits.header_bytes
         self._in_head = True
         self._head_bytes = 0
         self._tail = b""
@@ -69,10 +74,11 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
                 self._head_bytes += end + len(HEAD_END) - len(self._tail)
                 self._in_head = False
                 self._tail = b""
-            if self._head_bytes > self.limits.total:
+            if self._head_bytes > self._max_head:
                 self._refuse(HeadTooLarge(431, self._too_many_bytes()))
                 return
-        super().data_received(data)
+        # The base class named, not super(): these run for every request and header.
+        HttpToolsProtocol.data_received(self, data)
         if self._refused is not None:
             self._refuse(self._refused)
 
@@ -83,13 +89,9 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
             return
         super().send_400_response(msg)
 
-    def on_message_begin(self) -> None:
-        super().on_message_begin()
-        self._header_total = 0
-
     def on_url(self, url: bytes) -> None:
-        super().on_url(url)
-        if len(self.url) > self.limits.request_line:
+        HttpToolsProtocol.on_url(self, url)
+        if len(self.url) > self._max_line:
             self._refused = HeadTooLarge(
                 400, f"The request line is longer than {self.limits.request_line} bytes."
             )
@@ -97,18 +99,18 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
 
     def on_header(self, name: bytes, value: bytes) -> None:
         self._header_total += len(name) + len(value) + 4
-        if len(self.headers) >= self.limits.headers:
+        if len(self.headers) >= self._max_headers:
             self._refused = HeadTooLarge(
                 431, f"The request has more than {self.limits.headers} header fields."
             )
             raise self._refused
-        if self._header_total > self.limits.header_bytes:
+        if self._header_total > self._max_header_bytes:
             self._refused = HeadTooLarge(431, self._too_many_bytes())
             raise self._refused
-        super().on_header(name, value)
+        HttpToolsProtocol.on_header(self, name, value)
 
     def on_response_complete(self) -> None:
-        super().on_response_complete()
+        HttpToolsProtocol.on_response_complete(self)
         # uvicorn holds a finished request's cycle, and through it the scope (FastAPI's exit
         # stacks, the request's state), until the next request on the connection: about
         # 12 KB per idle keep-alive connection. Once request and response are both done it is
@@ -120,11 +122,13 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
             self.cycle = None  # type: ignore[assignment]
 
     def on_message_complete(self) -> None:
-        super().on_message_complete()
-        # The next request on this connection starts a new head.
+        HttpToolsProtocol.on_message_complete(self)
+        # The next request on this connection starts a new head (its header count too: reset
+        # here rather than in on_message_begin, one callback fewer per request).
         self._in_head = True
         self._head_bytes = 0
         self._tail = b""
+        self._header_total = 0
 
     def _too_many_bytes(self) -> str:
         return f"The request header fields are larger than {self.limits.header_bytes} bytes."

@@ -10,11 +10,12 @@ import pkgutil
 import re
 from pathlib import Path
 
-from fastapi import APIRouter
+import httpx
+from fastapi import APIRouter, FastAPI
 
 import app
 from app import errors
-from app.api import _ROUTE_OPTIONS
+from app.api import _ROUTE_OPTIONS, LiteralPrefixRoute, add_routes
 
 # Parameters of `add_api_route` that are not attributes of a route to copy.
 NOT_ROUTE_ATTRIBUTES = {"self", "path", "endpoint", "route_class_override"}
@@ -23,6 +24,62 @@ NOT_ROUTE_ATTRIBUTES = {"self", "path", "endpoint", "route_class_override"}
 def test_add_routes_copies_every_option_of_add_api_route() -> None:
     parameters = set(inspect.signature(APIRouter.add_api_route).parameters)
     assert set(_ROUTE_OPTIONS) == parameters - NOT_ROUTE_ATTRIBUTES
+
+
+def _routed_app() -> FastAPI:
+    router = APIRouter(prefix="/teams")
+
+    @router.get("")
+    async def teams() -> dict[str, str]:
+        return {"route": "list"}
+
+    @router.get("/{key}")
+    async def team(key: str) -> dict[str, str]:
+        return {"route": "one", "key": key}
+
+    @router.get("/{key}/roster")
+    async def roster(key: str) -> dict[str, str]:
+        return {"route": "roster", "key": key}
+
+    other = APIRouter(prefix="/health")
+
+    @other.get("/liveness")
+    async def liveness() -> dict[str, str]:
+        return {"route": "liveness"}
+
+    application = FastAPI()
+    add_routes(application, other, "/api/v1")
+    add_routes(application, router, "/api/v1")
+    return application
+
+
+def _client(application: FastAPI, root_path: str = "") -> httpx.AsyncClient:
+    transport = httpx.ASGITransport(app=application, root_path=root_path)
+    return httpx.AsyncClient(transport=transport, base_url="http://test")
+
+
+async def test_routes_turn_away_other_paths_early_and_match_as_before() -> None:
+    application = _routed_app()
+    assert all(isinstance(route, LiteralPrefixRoute) for route in application.router.routes[-4:])
+    async with _client(application) as client:
+        assert (await client.get("/api/v1/teams")).json() == {"route": "list"}
+        assert (await client.get("/api/v1/teams/NYA")).json() == {"route": "one", "key": "NYA"}
+        roster = await client.get("/api/v1/teams/NYA/roster")
+        assert roster.json() == {"route": "roster", "key": "NYA"}
+        assert (await client.get("/api/v1/health/liveness")).json() == {"route": "liveness"}
+        assert (await client.get("/api/v1/players")).status_code == 404
+        assert (await client.post("/api/v1/teams/NYA")).status_code == 405
+        # A trailing slash is still redirected to the route it belongs to.
+        slashed = await client.get("/api/v1/teams/NYA/")
+        assert slashed.status_code == 307
+        assert slashed.headers["location"] == "http://test/api/v1/teams/NYA"
+
+
+async def test_routes_match_under_a_root_path() -> None:
+    async with _client(_routed_app(), root_path="/btai") as client:
+        team = await client.get("/btai/api/v1/teams/NYA")
+        assert team.json() == {"route": "one", "key": "NYA"}
+        assert (await client.get("/btai/api/v1/health/liveness")).json() == {"route": "liveness"}
 
 
 def _problem_classes() -> set[type[errors.ProblemError]]:
