@@ -109,7 +109,7 @@ class TaskQueue:
         self._depth_labels: set[tuple[str, str]] = set()
         self._claim_failures = 0
         self._unsubscribe: Callable[[], None] | None = None
-        self._listener = QueueListener(db, self._wake.set, watch_every=self.poll_interval)
+        self._listener = QueueListener(db, self._wake.set)
         self._outcomes = Outcomes(db, self._running, backoff_base=backoff_base, rng=self._rng)
         self.register("queue.echo", echo, queue=SYSTEM_QUEUE)
         self.register("queue.sleep", sleep, queue=SYSTEM_QUEUE)
