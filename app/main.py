@@ -56,7 +56,7 @@ API_PREFIX = "/api/v1"
 def _left_to_close(settings: Settings) -> float:
     """Seconds the last resources may take to close: what is left of the grace period and
     the clean-up allowance after it, so a stalled database cannot hold the process."""
-    return shutdown.remaining(settings.GRACEFUL_TIMEOUT) + shutdown.CLEANUP_SECONDS
+    return shutdown.closing_left(settings.GRACEFUL_TIMEOUT)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

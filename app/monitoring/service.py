@@ -239,7 +239,7 @@ class HealthService:
                     await task
             if self.webhook is not None:
                 # Deliveries in flight get what is left of the stop's grace, never more.
-                left = shutdown.remaining(self.settings.GRACEFUL_TIMEOUT) + shutdown.CLEANUP_SECONDS
+                left = shutdown.closing_left(self.settings.GRACEFUL_TIMEOUT)
                 await self.webhook.drain(min(WEBHOOK_GRACE_SECONDS, left))
             if self._client is not None:
                 await self._client.aclose()

@@ -219,12 +219,12 @@ class TaskQueue:
     async def shutdown(self, grace: float | None = None) -> dict[str, int]:
         """Stop claiming; running tasks get `grace` seconds (by default what is left of the
         process's grace period, GRACEFUL_TIMEOUT when no stop signal came); the rest go back
-        to pending. Returns how many finished and how many were returned.
+        to pending. Returns how many finished, were returned, and keep a lease.
 
         Every wait here has a deadline, so a database that stalls cannot hold the process: a
         claim or a task still going at the deadline is cancelled, and returning tasks to
         pending gets at most CLEANUP_SECONDS more; a task that could not be returned keeps its
-        lease until it lapses, and then another worker runs it."""
+        lease until it lapses, and then another worker runs it (counted as "leased")."""
         grace = shutdown.remaining(self.grace) if grace is None else grace
         loop = asyncio.get_running_loop()
         deadline = loop.time() + grace
@@ -248,8 +248,9 @@ class TaskQueue:
         runners = list(self._runners)
         if runners:
             await _settle(runners, deadline - loop.time(), cleanup_left())
+        unfinished = list(self._running.values())
         returned = 0
-        for task in list(self._running.values()):
+        for task in unfinished:
             left = cleanup_left()
             if left > 0 and await self._release(task, within=left):
                 returned += 1
@@ -257,13 +258,18 @@ class TaskQueue:
         if self._maintenance is not None:
             await _settle([self._maintenance], 0, cleanup_left())
         self._dispatcher, self._maintenance = None, None
-        await self._listener.close()
+        await self._listener.close(within=cleanup_left())
+        outcome = {
+            "finished": in_flight - len(unfinished),
+            "returned": returned,
+            "leased": len(unfinished) - returned,
+        }
         logger.info(
-            "queue stopped: %d finished within grace, %d returned to pending",
-            in_flight - returned,
-            returned,
+            "queue stopped: %(finished)d finished within grace, %(returned)d returned to "
+            "pending, %(leased)d left to their lease",
+            outcome,
         )
-        return {"finished": in_flight - returned, "returned": returned}
+        return outcome
 
     # --- statistics ---------------------------------------------------------------------------
     async def stats(self) -> dict[str, Any]:

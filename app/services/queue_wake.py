@@ -12,6 +12,7 @@ server process itself), and other processes' tasks are found by the QUEUE_POLL_I
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -78,15 +79,19 @@ class QueueListener:
         self.listening = False
         self.wake()  # poll now: a notification may have been missed
 
-    async def close(self) -> None:
+    async def close(self, within: float | None = None) -> None:
+        """Drop the listening connection: its socket is closed at once (a stalled database
+        would never answer a goodbye), then the pool forgets it within `within` s."""
         connection, driver = self._connection, self._driver
         self._connection, self._driver, self.listening = None, None, False
         if connection is None:
             return
         try:
             driver.remove_termination_listener(self._lost)
+            driver.terminate()
             # Not returned to the pool: a pooled connection must not keep listening.
-            await connection.invalidate()
-            await connection.close()
-        except Exception:  # closing a connection that is already gone
+            async with asyncio.timeout(within):
+                await connection.invalidate()
+                await connection.close()
+        except Exception:  # closing a connection that is already gone, or out of time
             logger.debug("queue: closing the listening connection failed", exc_info=True)

@@ -52,6 +52,15 @@ def remaining(default: float) -> float:
     return max(0.0, min(default, _deadline - time.monotonic()))
 
 
+def closing_left(grace: float) -> float:
+    """Seconds left to close what is still open: the rest of the grace period and then
+    CLEANUP_SECONDS, one allowance for the whole process however many steps share it
+    (`grace` + CLEANUP_SECONDS before a stop)."""
+    if _deadline is None:
+        return grace + CLEANUP_SECONDS
+    return max(0.0, _deadline + CLEANUP_SECONDS - time.monotonic())
+
+
 def on_begin(listener: Callable[[], object]) -> Callable[[], None]:
     """Call `listener` when the stop begins (at once if it already has); returns a function
     that unsubscribes it."""

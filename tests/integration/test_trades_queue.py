@@ -188,7 +188,7 @@ async def test_shutdown_lets_running_finish_and_leaves_the_rest_pending(make_que
     await queue.start()
     await eventually(lambda: _true(len(queue._running) == 2))
     outcome = await queue.shutdown(grace=10)
-    assert outcome == {"finished": 2, "returned": 0}
+    assert outcome == {"finished": 2, "returned": 0, "leased": 0}
     states = [r.state for r in await rows(queue)]
     assert states.count("completed") == 2
     assert states.count("pending") == 3
@@ -214,7 +214,7 @@ async def test_shutdown_past_grace_returns_running_tasks_to_pending(make_queue: 
     assert stats["running"] == 2
     assert stats["queues"]["system"]["pending"] == 1
     outcome = await queue.shutdown(grace=0.05)
-    assert outcome == {"finished": 0, "returned": 2}
+    assert outcome == {"finished": 0, "returned": 2, "leased": 0}
     remaining = await rows(queue)
     assert [r.state for r in remaining] == ["pending"] * 3
     assert [r.attempts for r in remaining] == [0, 0, 0]
