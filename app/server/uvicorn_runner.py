@@ -52,6 +52,10 @@ TICK_SECONDS = 1.0
 # wakes it at once), and pings for a hung worker this often.
 HEALTHCHECK_EVERY_SECONDS = 5.0
 REAP_SECONDS = 5.0
+# On a stop the supervisor waits for its workers this long past the grace and the clean-up
+# allowance a worker's own stop fits in (app.services.shutdown); one still running then is hung
+# (stopped, or stuck outside Python) and is killed, so the server's exit stays bounded.
+KILL_MARGIN_SECONDS = 1.0
 
 logger = logging.getLogger("uvicorn.error")
 
@@ -127,6 +131,21 @@ class MetricsAwareMultiprocess(Multiprocess):
         # uvicorn gives up (and would exit 0) when a worker dies before it served at all.
         if not stopping and self.should_exit.is_set():
             self.startup_failed = True
+
+    def join_all(self) -> None:
+        """uvicorn's wait for the stopped workers, with a deadline: a worker still running at
+        the end of the grace, the clean-up allowance and KILL_MARGIN_SECONDS is killed."""
+        grace = self.config.timeout_graceful_shutdown or 0
+        deadline = time.monotonic() + grace + shutdown.CLEANUP_SECONDS + KILL_MARGIN_SECONDS
+        for process in self.processes:
+            logger.info("Waiting for child process [%d]", process.pid)
+            process.process.join(max(0.0, deadline - time.monotonic()))
+            if process.process.exitcode is None:
+                logger.error(
+                    "Child process [%d] did not stop within the grace period; killed", process.pid
+                )
+                process.kill()
+                process.process.join(REAP_SECONDS)
 
     def handle_hup(self) -> None:
         self._retiring(super().handle_hup)
