@@ -9,6 +9,7 @@ from fastapi import Request, Response
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.api import header
 from app.monitoring.metrics import CACHE_REQUESTS
 from app.resources import Resources
 from app.services.cache import Cache
@@ -22,10 +23,10 @@ def etag_of(body: bytes) -> str:
     return '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
 
 
-def _matches(if_none_match: str | None, etag: str) -> bool:
+def _matches(if_none_match: bytes | None, etag: str) -> bool:
     if not if_none_match:
         return False
-    tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+    tags = {tag.strip().removeprefix("W/") for tag in if_none_match.decode("latin-1").split(",")}
     return "*" in tags or etag in tags
 
 
@@ -69,13 +70,6 @@ def _entry(key: str, body: bytes) -> _Entry:
     return entry
 
 
-def _if_none_match(request: Request) -> str | None:
-    for name, value in request.scope["headers"]:
-        if name == b"if-none-match":
-            return str(value.decode("latin-1"))
-    return None
-
-
 async def cached_json(
     request: Request,
     cache: Cache,
@@ -97,7 +91,7 @@ async def cached_json(
         state = "hit"
     entry = _entry(key, body)
     headers = [entry.etag_header, cache.cache_control_header, _STATE_HEADERS[state]]
-    if _matches(_if_none_match(request), entry.etag):
+    if _matches(header(request.scope, b"if-none-match"), entry.etag):
         return StoredResponse(304, headers, b"")
     headers += (entry.length_header, _JSON)
     return StoredResponse(200, headers, body)

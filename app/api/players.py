@@ -12,6 +12,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.api import header
 from app.api.caching import cached_read
 from app.api.pagination import cursor_key, decode_cursor, encode_cursor, fingerprint
 from app.api.query import parse_query, query_parameters
@@ -115,11 +116,10 @@ def _link_next(request: Request, response: Response, next_cursor: str | None) ->
     # Rewriting the query string costs more than finding the page, and the same pages are
     # asked for again and again: each link is kept, under what `request.url` is made of.
     scope = request.scope
-    host = next((value for name, value in scope["headers"] if name == b"host"), None)
     where = (
         scope.get("scheme"),
         tuple(scope.get("server") or ()),  # a list from some servers: not hashable
-        host,
+        header(scope, b"host"),
         scope["path"],
         scope.get("query_string"),
     )

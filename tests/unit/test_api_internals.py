@@ -15,7 +15,7 @@ from fastapi import APIRouter, FastAPI
 
 import app
 from app import errors
-from app.api import _ROUTE_OPTIONS, LiteralPrefixRoute, add_routes
+from app.api import _ROUTE_OPTIONS, LiteralPrefixRoute, add_routes, header
 
 # Parameters of `add_api_route` that are not attributes of a route to copy.
 NOT_ROUTE_ATTRIBUTES = {"self", "path", "endpoint", "route_class_override"}
@@ -119,3 +119,10 @@ def test_only_the_factory_and_the_dependencies_reach_app_state() -> None:
         if _reads_app_state(path.read_text())
     }
     assert reaching == {"main.py", "deps.py"}
+
+
+def test_header_reads_the_first_raw_value_or_none() -> None:
+    scope = {"headers": [(b"host", b"a"), (b"if-none-match", b'"x"'), (b"host", b"b")]}
+    assert header(scope, b"host") == b"a"
+    assert header(scope, b"if-none-match") == b'"x"'
+    assert header(scope, b"authorization") is None
