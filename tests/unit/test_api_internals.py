@@ -11,11 +11,14 @@ import re
 from pathlib import Path
 
 import httpx
+import pytest
 from fastapi import APIRouter, FastAPI
 
 import app
 from app import errors
 from app.api import _ROUTE_OPTIONS, LiteralPrefixRoute, add_routes, header
+from app.api.caching import CachedReadRoute, serves_hits
+from app.deps import AppResources, AuthenticatedUser
 
 # Parameters of `add_api_route` that are not attributes of a route to copy.
 NOT_ROUTE_ATTRIBUTES = {"self", "path", "endpoint", "route_class_override"}
@@ -126,3 +129,22 @@ def test_header_reads_the_first_raw_value_or_none() -> None:
     assert header(scope, b"host") == b"a"
     assert header(scope, b"if-none-match") == b'"x"'
     assert header(scope, b"authorization") is None
+
+
+def test_a_cached_read_answered_before_its_dependencies_takes_nothing_more() -> None:
+    async def guarded(resources: AppResources, team_key: str, user: AuthenticatedUser) -> None:
+        """A hit would skip the auth dependency."""
+
+    async def filtered(resources: AppResources, team_key: str, league: str = "AL") -> None:
+        """A hit's key would leave the query out."""
+
+    router = APIRouter(route_class=CachedReadRoute)
+    mark = serves_hits(lambda season, params: f"team:{season}:{params['team_key']}")
+    for endpoint in (guarded, filtered):
+        with pytest.raises(TypeError, match="path parameters and the app's resources only"):
+            router.get("/teams/{team_key}")(mark(endpoint))
+
+    async def plain(resources: AppResources, team_key: str, league: str = "AL") -> None:
+        """Not marked: an ordinary route."""
+
+    router.get("/teams/{team_key}/plain")(plain)
