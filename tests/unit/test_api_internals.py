@@ -12,13 +12,14 @@ from pathlib import Path
 
 import httpx
 import pytest
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI, Response
 
 import app
 from app import errors
 from app.api import _ROUTE_OPTIONS, LiteralPrefixRoute, add_routes, header
 from app.api.caching import CachedReadRoute, serves_hits
 from app.deps import AppResources, AuthenticatedUser
+from app.errors import ProblemError
 
 # Parameters of `add_api_route` that are not attributes of a route to copy.
 NOT_ROUTE_ATTRIBUTES = {"self", "path", "endpoint", "route_class_override"}
@@ -148,3 +149,47 @@ def test_a_cached_read_answered_before_its_dependencies_takes_nothing_more() -> 
         """Not marked: an ordinary route."""
 
     router.get("/teams/{team_key}/plain")(plain)
+
+
+def _endpoints_app() -> FastAPI:
+    router = APIRouter()
+
+    @router.get("/own")
+    async def own() -> Response:
+        return Response(b'{"status":"pass"}', media_type="application/json")
+
+    @router.get("/encoded")
+    async def encoded() -> dict[str, str]:
+        return {"status": "pass"}
+
+    @router.get("/failing")
+    async def failing() -> Response:
+        raise ProblemError("down for a moment", status=503, type_slug="unavailable")
+
+    @router.get("/guarded", dependencies=[Depends(lambda: None)])
+    async def guarded() -> Response:
+        return Response(b"guarded")
+
+    application = FastAPI()
+    errors.install_problem_handlers(application, expose_internals=False)
+    add_routes(application, router)
+    return application
+
+
+async def test_an_endpoint_that_takes_nothing_and_builds_its_response_is_called_directly() -> None:
+    application = _endpoints_app()
+    alone = {r.path for r in application.router.routes if getattr(r, "direct_methods", None)}
+    assert alone == {"/own", "/failing"}
+    async with _client(application) as client:
+        own = await client.get("/own")
+        assert (own.status_code, own.content) == (200, b'{"status":"pass"}')
+        assert own.headers["content-type"] == "application/json"
+        assert (await client.get("/encoded")).json() == {"status": "pass"}
+        assert (await client.get("/guarded")).content == b"guarded"
+        failing = await client.get("/failing")
+        assert failing.status_code == 503
+        assert failing.headers["content-type"] == "application/problem+json"
+        assert failing.json()["detail"] == "down for a moment"
+        refused = await client.post("/own")
+        assert refused.status_code == 405
+        assert refused.headers["allow"] == "GET"
