@@ -12,6 +12,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 from fastapi.security.base import SecurityBase
+from starlette.types import Scope
 
 from app.errors import ProblemError
 from app.monitoring.service import HealthService
@@ -38,6 +39,12 @@ async def get_resources(request: Request) -> Resources:
 
 # Everything the app holds (`app.resources.Resources`): the parts, database, cache, ...
 AppResources = Annotated[Resources, Depends(get_resources)]
+
+
+def resources_in(scope: Scope) -> Resources:
+    """`get_resources` for code that runs before FastAPI builds a request (a cached read's
+    hit, `app.api.caching.CachedReadRoute`)."""
+    return resources_of(scope["app"].state)
 
 
 async def get_analyses(request: Request) -> AnalysisService:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import replace
 from typing import Annotated, Any, Literal
 
@@ -12,7 +12,8 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.api.caching import cached_read
+from app.api import header
+from app.api.caching import CachedReadRoute, cached_read, serves_hits
 from app.api.pagination import cursor_key, decode_cursor, encode_cursor, fingerprint
 from app.api.query import parse_query, query_parameters
 from app.api.teams import franchise_team_keys
@@ -25,7 +26,7 @@ from app.errors import NotFound
 from app.schemas.players import PlayerDetail, PlayerPage, PlayerSummary
 from app.services.player_search import page_json
 
-router = APIRouter(prefix="/players", tags=["players"])
+router = APIRouter(prefix="/players", tags=["players"], route_class=CachedReadRoute)
 
 # SP and RP match pitchers by role, the split the team-needs route uses.
 Position = Literal["P", "SP", "RP", "C", "1B", "2B", "3B", "SS", "LF", "CF", "RF", "DH"]
@@ -115,11 +116,10 @@ def _link_next(request: Request, response: Response, next_cursor: str | None) ->
     # Rewriting the query string costs more than finding the page, and the same pages are
     # asked for again and again: each link is kept, under what `request.url` is made of.
     scope = request.scope
-    host = next((value for name, value in scope["headers"] if name == b"host"), None)
     where = (
         scope.get("scheme"),
         tuple(scope.get("server") or ()),  # a list from some servers: not hashable
-        host,
+        header(scope, b"host"),
         scope["path"],
         scope.get("query_string"),
     )
@@ -207,7 +207,23 @@ async def export_players(resources: AppResources) -> StreamingResponse:
     )
 
 
+_PLAYER_ID_CHARACTERS = "abcdefghijklmnopqrstuvwxyz0123456789.'-"
+
+
+def _cache_key(season: int, player_id: str) -> str:
+    return f"player:{season}:{player_id}"
+
+
+def _hit_key(season: int, path_params: Mapping[str, Any]) -> str | None:
+    """The cache key of a player read, for an id that `get_player` plainly accepts."""
+    player_id: str = path_params["player_id"]
+    if 1 <= len(player_id) <= 16 and not player_id.strip(_PLAYER_ID_CHARACTERS):
+        return _cache_key(season, player_id)
+    return None
+
+
 @router.get("/{player_id}", response_model=PlayerDetail, summary="One player, last three seasons")
+@serves_hits(_hit_key)
 async def get_player(
     request: Request,
     resources: AppResources,
@@ -237,4 +253,4 @@ async def get_player(
         )
         return PlayerDetail.of(player, seasons, contract)
 
-    return await cached_read(request, resources, f"player:{season}:{player_id}", produce)
+    return await cached_read(request, resources, _cache_key(season, player_id), produce)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Annotated, Literal
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.api.caching import cached_read
+from app.api.caching import CachedReadRoute, HitKey, cached_read, serves_hits
 from app.db.repositories import players as player_repo
 from app.db.repositories import teams as team_repo
 from app.db.tables.baseball import Team
@@ -28,11 +28,27 @@ from app.schemas.teams import (
     TeamOut,
 )
 
-router = APIRouter(prefix="/teams", tags=["teams"])
+router = APIRouter(prefix="/teams", tags=["teams"], route_class=CachedReadRoute)
 
 TeamKey = Annotated[
     str, Path(min_length=2, max_length=3, pattern=r"^[A-Za-z0-9]+$", description="e.g. NYA")
 ]
+
+
+def _cache_key(kind: str, season: int, team_key: str) -> str:
+    return f"{kind}:{season}:{team_key.upper()}"
+
+
+def _hit_key(kind: str) -> HitKey:
+    """The cache key of a `kind` read, for a team key that `TeamKey` plainly accepts."""
+
+    def key(season: int, path_params: Mapping[str, Any]) -> str | None:
+        team_key: str = path_params["team_key"]
+        if 2 <= len(team_key) <= 3 and team_key.isascii() and team_key.isalnum():
+            return _cache_key(kind, season, team_key)
+        return None
+
+    return key
 
 
 async def _team(session: AsyncSession, season: int, team_key: str) -> Team:
@@ -63,8 +79,7 @@ async def _team_read(
     async def produce(session: AsyncSession) -> BaseModel:
         return await read(session, await _team(session, season, team_key), season)
 
-    key = f"{kind}:{season}:{team_key.upper()}"
-    return await cached_read(request, resources, key, produce)
+    return await cached_read(request, resources, _cache_key(kind, season, team_key), produce)
 
 
 @router.get("", response_model=TeamList, summary="Teams of the season")
@@ -124,20 +139,24 @@ async def _payroll(session: AsyncSession, team: Team, season: int) -> Payroll:
 
 
 @router.get("/{team_key}", response_model=TeamOut, summary="One team")
+@serves_hits(_hit_key("team"))
 async def get_team(request: Request, resources: AppResources, team_key: TeamKey) -> Response:
     return await _team_read(request, resources, "team", team_key, _team_out)
 
 
 @router.get("/{team_key}/roster", response_model=Roster, summary="The team's players")
+@serves_hits(_hit_key("roster"))
 async def roster(request: Request, resources: AppResources, team_key: TeamKey) -> Response:
     return await _team_read(request, resources, "roster", team_key, _roster)
 
 
 @router.get("/{team_key}/needs", response_model=TeamNeeds, summary="Weakest positions")
+@serves_hits(_hit_key("needs"))
 async def needs(request: Request, resources: AppResources, team_key: TeamKey) -> Response:
     return await _team_read(request, resources, "needs", team_key, _needs)
 
 
 @router.get("/{team_key}/payroll", response_model=Payroll, summary="Salaries paid")
+@serves_hits(_hit_key("payroll"))
 async def payroll(request: Request, resources: AppResources, team_key: TeamKey) -> Response:
     return await _team_read(request, resources, "payroll", team_key, _payroll)

@@ -115,6 +115,11 @@ class Cache:
             self._warned = False
         self._down_since = None
 
+    def held(self, key: str) -> bytes | None:
+        """The entry this process holds (its copy of a Redis entry included), without asking
+        Redis; None when caching is off. `get` looks here first."""
+        return self.memory.get(key) if self.enabled else None
+
     async def get(self, key: str) -> bytes | None:
         if not self.enabled:
             return None

@@ -48,6 +48,10 @@ async def test_entries_are_shared_through_redis(
         # `two` keeps a local copy for a few seconds: Redis is asked once per process.
         await two.redis.delete(KEY_PREFIX + "team:2016:NYA")  # type: ignore[union-attr]
         assert await two.get("team:2016:NYA") == b'{"team_key":"NYA"}'
+        # What a process holds is read without asking Redis: its copy, not another's entry.
+        assert two.held("team:2016:NYA") == b'{"team_key":"NYA"}'
+        await one.set("team:2016:BOS", b"{}", ttl=30)
+        assert two.held("team:2016:BOS") is None
         await one.set("player:2016:troutmi01", b"{}", ttl=30)
         await two.clear()
         assert await two.get("player:2016:troutmi01") is None
@@ -78,3 +82,4 @@ async def test_disabled_cache_stores_nothing(make_settings: Callable[..., Settin
     async with Cache.open(make_settings(ENABLE_CACHING=False)) as cache:
         await cache.set("k", b"v")
         assert await cache.get("k") is None
+        assert cache.held("k") is None

@@ -11,11 +11,15 @@ import re
 from pathlib import Path
 
 import httpx
-from fastapi import APIRouter, FastAPI
+import pytest
+from fastapi import APIRouter, Depends, FastAPI, Response
 
 import app
 from app import errors
-from app.api import _ROUTE_OPTIONS, LiteralPrefixRoute, add_routes
+from app.api import _ROUTE_OPTIONS, LiteralPrefixRoute, add_routes, header
+from app.api.caching import CachedReadRoute, serves_hits
+from app.deps import AppResources, AuthenticatedUser
+from app.errors import ProblemError
 
 # Parameters of `add_api_route` that are not attributes of a route to copy.
 NOT_ROUTE_ATTRIBUTES = {"self", "path", "endpoint", "route_class_override"}
@@ -119,3 +123,73 @@ def test_only_the_factory_and_the_dependencies_reach_app_state() -> None:
         if _reads_app_state(path.read_text())
     }
     assert reaching == {"main.py", "deps.py"}
+
+
+def test_header_reads_the_first_raw_value_or_none() -> None:
+    scope = {"headers": [(b"host", b"a"), (b"if-none-match", b'"x"'), (b"host", b"b")]}
+    assert header(scope, b"host") == b"a"
+    assert header(scope, b"if-none-match") == b'"x"'
+    assert header(scope, b"authorization") is None
+
+
+def test_a_cached_read_answered_before_its_dependencies_takes_nothing_more() -> None:
+    async def guarded(resources: AppResources, team_key: str, user: AuthenticatedUser) -> None:
+        """A hit would skip the auth dependency."""
+
+    async def filtered(resources: AppResources, team_key: str, league: str = "AL") -> None:
+        """A hit's key would leave the query out."""
+
+    router = APIRouter(route_class=CachedReadRoute)
+    mark = serves_hits(lambda season, params: f"team:{season}:{params['team_key']}")
+    for endpoint in (guarded, filtered):
+        with pytest.raises(TypeError, match="path parameters and the app's resources only"):
+            router.get("/teams/{team_key}")(mark(endpoint))
+
+    async def plain(resources: AppResources, team_key: str, league: str = "AL") -> None:
+        """Not marked: an ordinary route."""
+
+    router.get("/teams/{team_key}/plain")(plain)
+
+
+def _endpoints_app() -> FastAPI:
+    router = APIRouter()
+
+    @router.get("/own")
+    async def own() -> Response:
+        return Response(b'{"status":"pass"}', media_type="application/json")
+
+    @router.get("/encoded")
+    async def encoded() -> dict[str, str]:
+        return {"status": "pass"}
+
+    @router.get("/failing")
+    async def failing() -> Response:
+        raise ProblemError("down for a moment", status=503, type_slug="unavailable")
+
+    @router.get("/guarded", dependencies=[Depends(lambda: None)])
+    async def guarded() -> Response:
+        return Response(b"guarded")
+
+    application = FastAPI()
+    errors.install_problem_handlers(application, expose_internals=False)
+    add_routes(application, router)
+    return application
+
+
+async def test_an_endpoint_that_takes_nothing_and_builds_its_response_is_called_directly() -> None:
+    application = _endpoints_app()
+    alone = {r.path for r in application.router.routes if getattr(r, "direct_methods", None)}
+    assert alone == {"/own", "/failing"}
+    async with _client(application) as client:
+        own = await client.get("/own")
+        assert (own.status_code, own.content) == (200, b'{"status":"pass"}')
+        assert own.headers["content-type"] == "application/json"
+        assert (await client.get("/encoded")).json() == {"status": "pass"}
+        assert (await client.get("/guarded")).content == b"guarded"
+        failing = await client.get("/failing")
+        assert failing.status_code == 503
+        assert failing.headers["content-type"] == "application/problem+json"
+        assert failing.json()["detail"] == "down for a moment"
+        refused = await client.post("/own")
+        assert refused.status_code == 405
+        assert refused.headers["allow"] == "GET"
