@@ -59,6 +59,8 @@ def add_routes(app: FastAPI, router: APIRouter, prefix: str = "") -> None:
         if not isinstance(route, APIRoute):
             raise TypeError(f"{route!r} is not an APIRoute; include its router instead")
         options = {name: getattr(route, name) for name in _ROUTE_OPTIONS}
+        # A route of a LiteralPrefixRoute subclass keeps its class.
+        route_class = type(route) if isinstance(route, LiteralPrefixRoute) else LiteralPrefixRoute
         app.router.add_api_route(
-            prefix + route.path, route.endpoint, route_class_override=LiteralPrefixRoute, **options
+            prefix + route.path, route.endpoint, route_class_override=route_class, **options
         )
