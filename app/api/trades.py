@@ -19,6 +19,7 @@ from app.schemas.trades import (
     AnalysisSummary,
     AnalyzeBatchRequest,
     AnalyzeRequest,
+    PlayerValueOut,
     RecentAnalyses,
     TradeEvaluateRequest,
     TradeEvaluationOut,
@@ -28,8 +29,11 @@ from app.services import evaluations
 # ENABLE_AUTH=true makes every trade route require a bearer token.
 router = APIRouter(prefix="/trades", tags=["trades"], dependencies=[Depends(require_auth)])
 
-# What `TradeEvaluationOut` reads from a `TradeEvaluation`, plus the two fields it adds.
-_EVALUATION_JSON = ModelEncoder(TradeEvaluationOut, given=("salaries_estimated", "context"))
+# What `TradeEvaluationOut` reads from a `TradeEvaluation`, plus the two fields it adds. A
+# player's valuation is memoised (`value_player`), so its JSON is written once, not per trade.
+_EVALUATION_JSON = ModelEncoder(
+    TradeEvaluationOut, given=("salaries_estimated", "context"), memo=(PlayerValueOut,)
+)
 
 AnalysisId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="An analysis id.")]
 IdempotencyKey = Annotated[
