@@ -10,6 +10,7 @@ import httpx
 import pytest
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Response
 from pydantic import BaseModel, Field
+from starlette.types import Message
 
 from app.api import LiteralPrefixRoute, add_routes
 from app.api.direct import DirectBodyRoute
@@ -38,6 +39,8 @@ async def counter(request: Request) -> str:
 
 async def endpoint(order: Order, path: Annotated[str, Depends(counter)]) -> Response:
     calls.append("endpoint")
+    if order.item == "taken":
+        raise HTTPException(409, "taken")
     return Response(f"{path} {order.model_dump_json()}", media_type="application/json")
 
 
@@ -54,6 +57,7 @@ def _app() -> FastAPI:
 REQUESTS = [
     ({"content-type": "application/json"}, b'{"item": "bat", "count": 2}'),
     ({"content-type": "application/json"}, b'{"item": "bat", "count": 2.0, "notes": ["a"]}'),
+    ({"content-type": "application/json"}, b'{"item": "taken", "count": 2}'),
     ({"content-type": "application/json"}, b'{"item": "bat", "count": "2"}'),
     ({"content-type": "application/json; charset=utf-8"}, b'{"item": "bat", "count": 2}'),
     ({"content-type": "application/merge-patch+json"}, b'{"item": "bat", "count": 2}'),
@@ -81,9 +85,61 @@ async def test_direct_route_answers_as_fastapi_does(headers: dict[str, str], bod
         for path in ("/fast", "/full"):  # the same length: the same Content-Length
             calls.clear()
             response = await client.post(path, content=body, headers=headers)
-            text = re.sub(r'"request_id":"\w+"', "", response.text.replace(path, "PATH"))
+            text = _plain(response.text, path)
             answers.append((response.status_code, dict(response.headers), text, list(calls)))
     assert answers[0] == answers[1]
+
+
+async def _asgi_answer(path: str, messages: list[Message | Exception]) -> list[object]:
+    """The messages the app sends for a POST whose body arrives as `messages` (an exception
+    raised where it stands), or the exception that escapes the app."""
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+        "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"",
+        "root_path": "", "headers": [(b"content-type", b"application/json")],
+        "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 80),
+    }  # fmt: skip
+    pending = list(messages)
+    sent: list[object] = []
+
+    async def receive() -> Message:
+        item = pending.pop(0) if pending else {"type": "http.disconnect"}
+        if isinstance(item, Exception):
+            raise item
+        return item
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    try:
+        await _app()(scope, receive, send)
+    except Exception as escaped:  # the outcome compared
+        sent.append(repr(escaped))
+    return sent
+
+
+@pytest.mark.parametrize(
+    "messages",
+    [
+        [
+            {"type": "http.request", "body": b'{"item": "ba', "more_body": True},
+            {"type": "http.request", "body": b't", "count": 3}', "more_body": False},
+        ],
+        [{"type": "http.request", "body": b'{"item": "ba', "more_body": True}, OSError("gone")],
+        [{"type": "http.request", "body": b'{"item": "ba', "more_body": True}],
+        [OSError("gone")],
+    ],
+)
+async def test_a_body_in_chunks_or_failing_to_arrive_is_answered_alike(
+    messages: list[Message | Exception],
+) -> None:
+    fast = await _asgi_answer("/fast", messages)
+    full = await _asgi_answer("/full", messages)
+    assert _plain(repr(fast), "/fast") == _plain(repr(full), "/full")
+
+
+def _plain(text: str, path: str) -> str:
+    return re.sub(r'"request_id":"\w+"', "", text.replace(path, "PATH"))
 
 
 def test_direct_route_refuses_an_endpoint_it_cannot_answer_alone() -> None:
