@@ -105,7 +105,8 @@ def add_routes(app: FastAPI, router: APIRouter, prefix: str = "") -> None:
         if not isinstance(route, APIRoute):
             raise TypeError(f"{route!r} is not an APIRoute; include its router instead")
         options = {name: getattr(route, name) for name in _ROUTE_OPTIONS}
-        # A router may choose a subclass (`app.api.caching.CachedReadRoute`); it is kept.
+        # A router or a route may choose a subclass (`app.api.caching.CachedReadRoute`,
+        # `app.api.direct.DirectBodyRoute`); it is kept.
         route_class = type(route) if isinstance(route, LiteralPrefixRoute) else LiteralPrefixRoute
         app.router.add_api_route(
             prefix + route.path, route.endpoint, route_class_override=route_class, **options

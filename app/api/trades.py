@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 
+from app.api.direct import DirectBodyRoute
 from app.db.tables.trades import TradeAnalysis
 from app.deps import Analyses, require_auth
 from app.schemas.encoding import ModelEncoder
@@ -18,6 +19,7 @@ from app.schemas.trades import (
     AnalysisSummary,
     AnalyzeBatchRequest,
     AnalyzeRequest,
+    PlayerValueOut,
     RecentAnalyses,
     TradeEvaluateRequest,
     TradeEvaluationOut,
@@ -27,8 +29,11 @@ from app.services import evaluations
 # ENABLE_AUTH=true makes every trade route require a bearer token.
 router = APIRouter(prefix="/trades", tags=["trades"], dependencies=[Depends(require_auth)])
 
-# What `TradeEvaluationOut` reads from a `TradeEvaluation`, plus the two fields it adds.
-_EVALUATION_JSON = ModelEncoder(TradeEvaluationOut, given=("salaries_estimated", "context"))
+# What `TradeEvaluationOut` reads from a `TradeEvaluation`, plus the two fields it adds. A
+# player's valuation is memoised (`value_player`), so its JSON is written once, not per trade.
+_EVALUATION_JSON = ModelEncoder(
+    TradeEvaluationOut, given=("salaries_estimated", "context"), memo=(PlayerValueOut,)
+)
 
 AnalysisId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="An analysis id.")]
 IdempotencyKey = Annotated[
@@ -71,7 +76,6 @@ def _status_fields(a: TradeAnalysis) -> dict[str, object]:
     }
 
 
-@router.post("/evaluate", response_model=TradeEvaluationOut, summary="Grade a trade now")
 async def evaluate_trade(body: TradeEvaluateRequest, analyses: Analyses) -> Response:
     """Grades A-F for both sides, fairness 0-100, the winner, risks and a recommendation."""
     league = await analyses.league()
@@ -98,6 +102,18 @@ async def evaluate_trade(body: TradeEvaluateRequest, analyses: Analyses) -> Resp
         evaluation, salaries_estimated=league.salaries_estimated, context=body.context
     )
     return Response(body_json, media_type="application/json")
+
+
+# The busiest POST: a valid body is read, validated and answered without FastAPI's dependency
+# solving (`app.api.direct`); every other request gets FastAPI's own handling and errors.
+router.add_api_route(
+    "/evaluate",
+    evaluate_trade,
+    methods=["POST"],
+    response_model=TradeEvaluationOut,
+    summary="Grade a trade now",
+    route_class_override=DirectBodyRoute,
+)
 
 
 @router.post(

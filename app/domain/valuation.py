@@ -199,27 +199,26 @@ class PlayerValue:
     risk_factors: tuple[str, ...]
     contract_kind: str = ContractKind.UNKNOWN.value
     contract_signed: int | None = None
+    # Derived once: a memoised valuation is read by every trade that moves the player.
+    war_this_season: float = field(init=False, repr=False, compare=False)
+    war_over_control: float = field(init=False, repr=False, compare=False)
+    salary_this_season: float = field(init=False, repr=False, compare=False)
+    risk_adjusted_surplus: float = field(init=False, repr=False, compare=False)
+    risk_adjusted_war_value: float = field(init=False, repr=False, compare=False)
+    """What the player's wins are worth, before salary, less the risk write-off."""
 
-    @property
-    def war_this_season(self) -> float:
-        return self.years[0].projected_war if self.years else 0.0
-
-    @property
-    def war_over_control(self) -> float:
-        return sum(y.projected_war for y in self.years)
-
-    @property
-    def salary_this_season(self) -> float:
-        return self.years[0].salary if self.years else 0.0
-
-    @property
-    def risk_adjusted_surplus(self) -> float:
-        return self.surplus_value - RISK_VALUE_DISCOUNT * self.risk * max(self.war_value, 0.0)
-
-    @property
-    def risk_adjusted_war_value(self) -> float:
-        """What the player's wins are worth, before salary, less the risk write-off."""
-        return self.war_value - RISK_VALUE_DISCOUNT * self.risk * max(self.war_value, 0.0)
+    def __post_init__(self) -> None:
+        years = self.years
+        write_off = RISK_VALUE_DISCOUNT * self.risk * max(self.war_value, 0.0)
+        derived = {
+            "war_this_season": years[0].projected_war if years else 0.0,
+            "war_over_control": sum(y.projected_war for y in years),
+            "salary_this_season": years[0].salary if years else 0.0,
+            "risk_adjusted_surplus": self.surplus_value - write_off,
+            "risk_adjusted_war_value": self.war_value - write_off,
+        }
+        for name, value in derived.items():
+            object.__setattr__(self, name, value)
 
 
 def league_minimum(season: int) -> float:
@@ -439,7 +438,8 @@ def _needs_filled(position: str) -> frozenset[str]:
     return frozenset(aliases)
 
 
-def need_rank(position: str, needs: Sequence[str]) -> int | None:
+@functools.cache
+def need_rank(position: str, needs: tuple[str, ...]) -> int | None:
     """1-based rank of the need `position` fills, if any (OF fills LF/CF/RF, P fills SP/RP)."""
     aliases = _needs_filled(position)
     for rank, need in enumerate(needs, start=1):
@@ -448,7 +448,7 @@ def need_rank(position: str, needs: Sequence[str]) -> int | None:
     return None
 
 
-def fit_bonus(value: PlayerValue, needs: Sequence[str]) -> float:
+def fit_bonus(value: PlayerValue, needs: tuple[str, ...]) -> float:
     """Extra dollars `value` is worth to a team with `needs` (positions, weakest first)."""
     rank = need_rank(value.position, needs)
     if rank is None or rank > len(NEED_FIT_BONUS):

@@ -12,6 +12,11 @@ Each model's reader is generated once as one dict display (`{"season": o.season,
 way `dataclasses` generates `__init__`: the cheapest way Python has to read many attributes.
 orjson writes the dict: its floats, strings and `null` for NaN and infinities are pydantic's
 own (the tests compare them), in a third of pydantic's `to_json` time.
+
+Models named in `memo` are encoded once per object: their JSON is kept beside the object it
+was read from (by identity, the object held so its id is not reused) and spliced in as an
+`orjson.Fragment`. For frozen values made once and shared, such as the memoised player
+valuations a trade evaluation repeats, most of a response is then copied, not encoded.
 """
 
 from __future__ import annotations
@@ -27,12 +32,34 @@ from pydantic import BaseModel
 _PLAIN: tuple[type, ...] = (int, str, bool)
 
 
+MEMO_SIZE = 4096
+"""Objects whose JSON an encoder keeps per memoised model; the oldest goes first."""
+
+
+def _memoised(read: Callable[[Any], dict[str, Any]]) -> Callable[[Any], orjson.Fragment]:
+    """`read`'s dict as an orjson Fragment, encoded once per object."""
+    kept: dict[int, tuple[object, orjson.Fragment]] = {}
+
+    def fragment(o: object) -> orjson.Fragment:
+        hit = kept.get(id(o))
+        if hit is not None and hit[0] is o:
+            return hit[1]
+        encoded = orjson.Fragment(orjson.dumps(read(o)))
+        if len(kept) >= MEMO_SIZE:
+            del kept[next(iter(kept))]
+        kept[id(o)] = (o, encoded)
+        return encoded
+
+    return fragment
+
+
 class _Readers:
     """The generated readers of one encoder, named `_r0`, `_r1`, ... in its namespace."""
 
-    def __init__(self) -> None:
+    def __init__(self, memo: tuple[type[BaseModel], ...] = ()) -> None:
         self.namespace: dict[str, Any] = {"_float": float}
         self._by_model: dict[type[BaseModel], str] = {}
+        self._memo = memo
 
     def expression(self, annotation: Any, value: str, where: str) -> str:
         """The Python expression giving the field's value from the attribute `value`."""
@@ -77,7 +104,9 @@ class _Readers:
         """The name of the function reading `model`'s dict from an object, made once."""
         if model not in self._by_model:
             name = self._by_model[model] = f"_r{len(self._by_model)}"
-            self.define(name, "o", self.display(model))
+            read = self.define(name, "o", self.display(model))
+            if model in self._memo:
+                self.namespace[name] = _memoised(read)
         return self._by_model[model]
 
     def define(self, name: str, parameters: str, display: str) -> Callable[..., dict[str, Any]]:
@@ -88,15 +117,22 @@ class _Readers:
 
 class ModelEncoder:
     """`model`'s JSON from an object that has its fields as attributes, already checked; the
-    fields named in `given` come as keyword arguments of `to_json` instead."""
+    fields named in `given` come as keyword arguments of `to_json` instead; the nested models
+    in `memo` are encoded once per object (frozen objects only)."""
 
-    def __init__(self, model: type[BaseModel], *, given: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        model: type[BaseModel],
+        *,
+        given: tuple[str, ...] = (),
+        memo: tuple[type[BaseModel], ...] = (),
+    ) -> None:
         # `o` names the object in the generated reader.
         unknown = [name for name in given if name not in model.model_fields or name == "o"]
         if unknown:
             raise TypeError(f"{model.__name__} has no field {unknown[0]!r} to be given")
         self.model = model
-        readers = _Readers()
+        readers = _Readers(memo)
         display = readers.display(model, given)
         parameters = ", ".join(("o", "*", *given)) if given else "o"
         self._as_dict = readers.define("_top", parameters, display)

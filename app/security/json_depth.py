@@ -29,6 +29,8 @@ class JsonDepthScanner:
         """Raise JsonTooDeep once the body nests deeper than `limit`."""
         data = self._carry + chunk
         self._carry = b""
+        if b"\\" not in data and self._counted(data):
+            return
         if data.endswith(b"\\") and not data.endswith(b"\\\\"):
             data, self._carry = data[:-1], b"\\"
         for match in _TOKENS.finditer(data):
@@ -45,3 +47,16 @@ class JsonDepthScanner:
                     raise JsonTooDeep
             else:
                 self.depth -= 1
+
+    def _counted(self, data: bytes) -> bool:
+        """Take a chunk without escapes in a few counts, where no bracket in it can pass the
+        limit: its quotes toggle the string state and its brackets between them count. False
+        (nothing taken) when one might, for the token walk to find where."""
+        if self.depth + data.count(b"[") + data.count(b"{") > self.limit:
+            return False
+        parts = data.split(b'"')
+        outside = b"".join(parts[1::2] if self.in_string else parts[0::2])
+        self.depth += outside.count(b"[") + outside.count(b"{")
+        self.depth -= outside.count(b"]") + outside.count(b"}")
+        self.in_string ^= len(parts) % 2 == 0
+        return True

@@ -10,13 +10,17 @@ import pytest
 from pydantic import BaseModel, Field
 
 from app.domain.trades import TradeEvaluation
+from app.schemas import encoding
 from app.schemas.encoding import ModelEncoder
-from app.schemas.trades import TradeEvaluationOut
+from app.schemas.trades import PlayerValueOut, TradeEvaluationOut
 from app.services import evaluations
 from app.services.trade_data import League
 from tests.support.league import league_from_extract
 
-ENCODER = ModelEncoder(TradeEvaluationOut, given=("salaries_estimated", "context"))
+# As the evaluate route builds it: each player's valuation encoded once.
+ENCODER = ModelEncoder(
+    TradeEvaluationOut, given=("salaries_estimated", "context"), memo=(PlayerValueOut,)
+)
 
 
 @pytest.fixture(scope="module")
@@ -64,12 +68,49 @@ def random_trades(league: League, count: int) -> list[tuple[League, TradeEvaluat
 def test_trade_evaluations_encode_to_the_validated_models_bytes(
     league: League, context: str | None
 ) -> None:
-    for used, evaluation in random_trades(league, 60):
+    trades = random_trades(league, 60)
+    # The second round reads every player from the memo of the first.
+    for used, evaluation in trades + trades:
         expected = validated_json(evaluation, used.salaries_estimated, context)
         encoded = ENCODER.to_json(
             evaluation, salaries_estimated=used.salaries_estimated, context=context
         )
         assert encoded == expected
+
+
+class Point(BaseModel):
+    x: float
+    label: str
+
+
+class Path(BaseModel):
+    points: list[Point]
+
+
+@dataclass(frozen=True)
+class Spot:
+    x: float
+    label: str
+
+
+@dataclass(frozen=True)
+class Route:
+    points: tuple[Spot, ...]
+
+
+def test_memoised_models_give_the_models_bytes_as_the_memo_turns_over(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(encoding, "MEMO_SIZE", 3)
+    encoder = ModelEncoder(Path, memo=(Point,))
+    spots = [Spot(float(i), f"s{i}") for i in range(5)]
+    for rounds in range(2):
+        for spot in spots:
+            # equal objects read apart, each giving the model's bytes
+            twin = Spot(spot.x, spot.label)
+            route = Route((spot, twin, spot))
+            expected = Path.model_validate(route, from_attributes=True).model_dump_json()
+            assert encoder.to_json(route) == expected.encode(), rounds
 
 
 class Measure(BaseModel):
