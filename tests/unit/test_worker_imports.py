@@ -11,9 +11,10 @@ import sys
 from pathlib import Path
 
 # Loaded on first use only: password hashing and strength, migrations, the AI provider's and
-# the webhooks' HTTP client, OpenTelemetry's SDK (only with an OTLP endpoint).
+# the webhooks' HTTP client, OpenTelemetry's SDK (only with an OTLP endpoint); WebSockets
+# never (no route uses them).
 FIRST_USE_ONLY = frozenset(
-    {"argon2", "zxcvbn", "alembic", "httpx", "jinja2"}
+    {"argon2", "zxcvbn", "alembic", "httpx", "jinja2", "websockets"}
     | {"opentelemetry.sdk", "opentelemetry.exporter"}
 )
 
