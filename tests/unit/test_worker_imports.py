@@ -11,10 +11,10 @@ import sys
 from pathlib import Path
 
 # Loaded on first use only: password hashing and strength, migrations, the AI provider's and
-# the webhooks' HTTP client, OpenTelemetry's SDK (only with an OTLP endpoint); WebSockets
-# never (no route uses them).
+# the webhooks' HTTP client, OpenTelemetry's SDK (only with an OTLP endpoint), WebSockets
+# (no route uses them), and pydantic.v1 (no model is one).
 FIRST_USE_ONLY = frozenset(
-    {"argon2", "zxcvbn", "alembic", "httpx", "jinja2", "websockets"}
+    {"argon2", "zxcvbn", "alembic", "httpx", "jinja2", "websockets", "pydantic.v1"}
     | {"opentelemetry.sdk", "opentelemetry.exporter"}
 )
 
