@@ -30,8 +30,13 @@ _.settings_cls, _.env_settings, _.dotenv_settings, _.file_secret_settings
 _.upgrade_sync, _.project_first_year, _.position_player_total, _.remaining_seconds, _.began
 _.PerformanceMiddleware, _.SecurityHeadersMiddleware
 
-# uvicorn calls its server's main loop, which the workers' server replaces.
-_.main_loop
+# uvicorn calls its server's main loop, which the workers' server replaces, and its HTTP
+# protocol's warning on an upgrade request, which the workers' protocol replaces.
+_.main_loop, _._unsupported_upgrade_warning
+
+# The whole league from one set of rows: what the model tests build from the embedded extract
+# (tests/support/league.py); the service reads and builds it in chunks.
+_.build_league
 
 # The security dependencies offered to routers with a token always required (tested in
 # tests/integration/test_security_deps.py); today's routes use the ENABLE_AUTH-aware ones.

@@ -2,6 +2,8 @@
 
 Hashing and verifying take ~100 ms of CPU each, so they run in a small thread pool; an
 unknown user is verified against a dummy hash so a login takes the same time either way.
+argon2 is imported by the first hash or verification, in that pool: a worker that never
+checks a password does not hold it.
 """
 
 from __future__ import annotations
@@ -9,13 +11,13 @@ from __future__ import annotations
 import asyncio
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
-
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from typing import TYPE_CHECKING, Any
 
 from app.errors import InvalidInput
 from app.settings import Settings
+
+if TYPE_CHECKING:
+    from argon2 import PasswordHasher
 
 # zxcvbn's cost grows with length; scoring the first 72 characters bounds it (the hash
 # still covers the whole password).
@@ -40,9 +42,22 @@ class PasswordService:
 
     def __init__(self, settings: Settings, hasher: PasswordHasher | None = None) -> None:
         self.settings = settings
-        self.hasher = hasher or PasswordHasher()  # argon2id, RFC 9106 low-memory profile
+        self._hasher = hasher
         self._pool = ThreadPoolExecutor(max_workers=HASH_THREADS, thread_name_prefix="argon2")
         self._dummy_hash: str | None = None
+
+    @property
+    def hasher(self) -> PasswordHasher:
+        """The argon2id hasher (RFC 9106 low-memory profile unless one was given)."""
+        if self._hasher is None:
+            from argon2 import PasswordHasher
+
+            self._hasher = PasswordHasher()
+        return self._hasher
+
+    @hasher.setter
+    def hasher(self, hasher: PasswordHasher) -> None:
+        self._hasher = hasher
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
@@ -51,8 +66,11 @@ class PasswordService:
         return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
 
     async def hash(self, password: str) -> str:
-        result: str = await self._run(self.hasher.hash, password)
+        result: str = await self._run(self._hash_sync, password)
         return result
+
+    def _hash_sync(self, password: str) -> str:
+        return self.hasher.hash(password)
 
     async def verify(self, stored_hash: str | None, password: str) -> Verification:
         """Check `password`; with no stored hash, spend the same time and fail."""
@@ -64,6 +82,8 @@ class PasswordService:
         return await self._run(self._verify_sync, stored_hash, password)  # type: ignore[no-any-return]
 
     def _verify_sync(self, stored_hash: str, password: str) -> Verification:
+        from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
         try:
             self.hasher.verify(stored_hash, password)
         except (VerifyMismatchError, VerificationError, InvalidHashError):

@@ -8,6 +8,7 @@ takes plain values: the supervisor of several workers runs it without building S
 from __future__ import annotations
 
 import logging
+import sys
 from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
@@ -55,6 +56,10 @@ def configure_process_logging(settings: Settings) -> None:
 
 
 def _build(settings: Settings) -> FastAPI:
+    # FastAPI imports the whole of pydantic.v1 (1.5 MB per worker) only to check that no
+    # model of a route is a v1 model; with pydantic.v1 unimportable the check says no, which
+    # is true of every model here. A worker imports it first, if at all, here.
+    sys.modules.setdefault("pydantic.v1", None)  # type: ignore[arg-type]
     from app.main import create_app
 
     return create_app(settings)

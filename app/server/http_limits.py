@@ -130,6 +130,12 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         self._tail = b""
         self._header_total = 0
 
+    def _unsupported_upgrade_warning(self) -> None:
+        # Workers run without a WebSocket protocol (no route uses one): an upgrade request is
+        # answered as the plain HTTP request it also is, and uvicorn's two warnings per such
+        # request (one advising to install a WebSocket library) do not apply.
+        self.logger.debug("Upgrade request answered as plain HTTP.")
+
     def _too_many_bytes(self) -> str:
         return f"The request header fields are larger than {self.limits.header_bytes} bytes."
 

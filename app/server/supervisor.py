@@ -21,6 +21,13 @@ from typing import Any, NoReturn
 
 from app.server.options import HeadLimits, ServeOptions
 
+if __name__ == "__mp_main__":
+    # A worker (multiprocessing runs this module as __mp_main__ in each child, before the
+    # child imports uvicorn): importing uvicorn loads its file-watching reloader, watchfiles
+    # (about 1 MB with its Rust extension), which only the supervisor of `--reload` uses.
+    # Without it uvicorn falls back to its polling reloader, which no worker runs either.
+    sys.modules.setdefault("watchfiles", None)  # type: ignore[arg-type]
+
 NOT_STARTED = "the server did not start (see the log lines above)"
 NOT_STARTED_EXIT = 3
 """The command line's code for "unreachable or timed out": the server never came up."""

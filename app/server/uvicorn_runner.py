@@ -204,6 +204,9 @@ def uvicorn_config(options: ServeOptions) -> Config:
         loop="uvloop",
         # httptools with the request-head limits (HTTP_MAX_*): uvicorn has none of its own.
         http=functools.partial(LimitedHttpToolsProtocol, limits=options.head_limits),  # type: ignore[arg-type]
+        # The API has no WebSocket route; without a protocol a worker never loads the
+        # websockets library (0.6 MB), and an upgrade request is answered as plain HTTP.
+        ws="none",
         lifespan="on",
         proxy_headers=True,
         forwarded_allow_ips=options.trusted_proxies or [],

@@ -7,11 +7,11 @@ changes only when it is re-seeded, so the whole league is kept for CACHE_TTL sec
 
 Building the league turns a few thousand rows into the model's inputs, which takes long enough
 to stall every other request: the queries fetch plain column rows on the event loop, and the
-pure `build_league` over them runs in a worker thread. Concurrent callers share one build.
-The two large queries are read FETCH_BATCH rows at a time straight into the records the build
-reads, with repeated values (player ids, names, team keys, seasons, common numbers) one object
-each: the rows, not the league, are what a build's memory peaks on, and a worker keeps that
-peak as its size.
+pure build over them runs in a worker thread. Concurrent callers share one build.
+The rows, not the league, are what a build's memory peaks on, and a worker keeps that peak as
+its size; so the players are read and built LEAGUE_CHUNK at a time, and each chunk's two large
+queries are read FETCH_BATCH rows at a time straight into the records the build reads, with
+repeated values (names, team keys, seasons, common numbers) one object each.
 """
 
 from __future__ import annotations
@@ -56,6 +56,9 @@ NEED_COUNT = 4
 """How many of a team's weakest positions count as its ranked needs."""
 FETCH_BATCH = 500
 """Rows read per round trip by the league's two large queries."""
+LEAGUE_CHUNK = 250
+"""Players whose rows are read and built at a time: a build then holds one chunk's rows (about
+0.4 MB for a season's ~1,400 players) beside the league, not every row at once (2.4 MB)."""
 T = TypeVar("T")
 
 _STATUS = {
@@ -196,6 +199,14 @@ def mean_war_rates(records: Iterable[SeasonRecord]) -> dict[str, float]:
     return {group: rate for group, rate in rates.items() if rate > 0}
 
 
+def season_war_rates(records: Iterable[tuple[str, SeasonRecord]], season: int) -> dict[str, float]:
+    """`mean_war_rates` of the (player id, record) pairs of `season`, summed in player-id
+    order: the same rates to the last bit whatever order the rows came in, and whether the
+    league was read at once or in chunks."""
+    current = sorted(((pid, r) for pid, r in records if r.season == season), key=lambda x: x[0])
+    return mean_war_rates(record for _, record in current)
+
+
 def to_input(
     player_id: str,
     name: str,
@@ -287,7 +298,10 @@ def _group(
     rows: Iterable[tuple[str, str, SeasonRecord]],
     season: int,
     salary_rows: Iterable[tuple[str, SalaryRecord]] = (),
+    rates: Mapping[str, float] | None = None,
 ) -> list[PlayerValuationInput]:
+    """The inputs of the players active in `season`; the league's WAR rates from `rows` unless
+    given (`rows` are then only some of the league's players)."""
     histories: dict[str, list[SeasonRecord]] = defaultdict(list)
     names: dict[str, str] = {}
     for player_id, name, record in rows:
@@ -296,7 +310,8 @@ def _group(
     salaries: dict[str, list[SalaryRecord]] = defaultdict(list)
     for player_id, paid in salary_rows:
         salaries[player_id].append(paid)
-    rates = mean_war_rates(r for h in histories.values() for r in h if r.season == season)
+    if rates is None:
+        rates = season_war_rates(((pid, r) for pid, h in histories.items() for r in h), season)
     inputs = []
     shared: dict[Any, Any] = {}
     for pid, history in histories.items():
@@ -322,12 +337,42 @@ def build_league(rows: LeagueRows) -> League:
     return League(rows.season, _team_contexts(rows), players, salaries_estimated=not rows.payrolls)
 
 
-def _history_query(season: int) -> Select[Any]:
-    return (
+def build_players(rows: LeagueRows, rates: Mapping[str, float]) -> list[PlayerValuationInput]:
+    """The inputs of the players in `rows` (a chunk of the league, whose WAR `rates` are
+    given): pure CPU work, run off the event loop."""
+    return _group(rows.history, rows.season, rows.salary_history, rates)
+
+
+def _history_query(season: int, players: Sequence[str] | None = None) -> Select[Any]:
+    """The last HISTORY_SEASONS seasons of `players` (of every player when None)."""
+    query = (
         select(Player.player_id, Player.full_name, *_RECORD_COLUMNS)
         .join(PlayerSeason, PlayerSeason.player_id == Player.player_id)
         .where(PlayerSeason.season.between(season - HISTORY_SEASONS + 1, season))
     )
+    return query if players is None else query.where(PlayerSeason.player_id.in_(players))
+
+
+def _season_query(season: int) -> Select[Any]:
+    """Every player's record of `season` alone: the league's WAR rates and its players."""
+    return (
+        select(Player.player_id, Player.full_name, *_RECORD_COLUMNS)
+        .join(PlayerSeason, PlayerSeason.player_id == Player.player_id)
+        .where(PlayerSeason.season == season)
+    )
+
+
+def _salary_history_query(
+    season: int, players: Sequence[str] | None = None
+) -> Select[str, int, str, int, float]:
+    query = select(
+        SalaryHistory.player_id,
+        SalaryHistory.season,
+        SalaryHistory.team_key,
+        SalaryHistory.amount,
+        SalaryHistory.service_years,
+    ).where(SalaryHistory.data_season == season)
+    return query if players is None else query.where(SalaryHistory.player_id.in_(players))
 
 
 def _shared(value: Any, seen: dict[type, dict[Any, Any]]) -> Any:
@@ -356,42 +401,55 @@ async def _read_rows(
     return made
 
 
-async def fetch_league_rows(session: AsyncSession, season: int) -> LeagueRows:
-    """Every row the league is built from, as plain tuples (no ORM objects to construct)."""
-    seen: dict[type, dict[Any, Any]] = {}
-    history = await _read_rows(session, _history_query(season), history_row, seen)
+async def fetch_team_rows(session: AsyncSession, season: int) -> LeagueRows:
+    """The season's teams, payrolls and WAR by position (no player rows)."""
     teams = await session.execute(select(Team.team_key, Team.name).where(Team.season == season))
     payroll_rows = await session.execute(
         select(Salary.team_key, func.sum(Salary.amount))
         .where(Salary.season == season)
         .group_by(Salary.team_key)
     )
-    salary_history = await _read_rows(
-        session,
-        select(
-            SalaryHistory.player_id,
-            SalaryHistory.season,
-            SalaryHistory.team_key,
-            SalaryHistory.amount,
-            SalaryHistory.service_years,
-        ).where(SalaryHistory.data_season == season),
-        salary_row,
-        seen,
-    )
     return LeagueRows(
         season=season,
-        salary_history=salary_history,
-        history=history,
+        history=(),
         teams=[(key, name) for key, name in teams.all()],
         payrolls={key: float(total or 0) for key, total in payroll_rows.all()},
         war_by_position=await team_repo.war_by_position(session, season=season),
     )
 
 
+async def fetch_player_rows(
+    session: AsyncSession, season: int, players: Sequence[str]
+) -> LeagueRows:
+    """The history and salary rows of `players` (no team rows)."""
+    seen: dict[type, dict[Any, Any]] = {}
+    history = await _read_rows(session, _history_query(season, players), history_row, seen)
+    salaries = await _read_rows(session, _salary_history_query(season, players), salary_row, seen)
+    return LeagueRows(
+        season=season,
+        history=history,
+        teams=(),
+        payrolls={},
+        war_by_position={},
+        salary_history=salaries,
+    )
+
+
 async def load_league(session: AsyncSession, season: int) -> League:
-    """Every team and every player active in `season`, as the model's inputs."""
-    rows = await fetch_league_rows(session, season)
-    return await asyncio.to_thread(build_league, rows)
+    """Every team and every player active in `season`, as the model's inputs: the league's WAR
+    rates from the season's records first, then the players LEAGUE_CHUNK at a time."""
+    current = await _read_rows(session, _season_query(season), history_row, {})
+    rates = season_war_rates(((pid, record) for pid, _, record in current), season)
+    active = sorted({player_id for player_id, _, _ in current})
+    del current
+    players: dict[str, PlayerValuationInput] = {}
+    for start in range(0, len(active), LEAGUE_CHUNK):
+        rows = await fetch_player_rows(session, season, active[start : start + LEAGUE_CHUNK])
+        built = await asyncio.to_thread(build_players, rows, rates)
+        del rows
+        players.update((player.player_id, player) for player in built)
+    teams = await fetch_team_rows(session, season)
+    return League(season, _team_contexts(teams), players, salaries_estimated=not teams.payrolls)
 
 
 class LeagueCache:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -12,7 +13,7 @@ from sqlalchemy import event
 
 from app.db.engine import Database
 from app.services import trade_data
-from app.services.trade_data import League, LeagueCache, LeagueRows
+from app.services.trade_data import LeagueCache, LeagueRows
 from app.settings import Settings
 
 SEASON = 2016
@@ -28,7 +29,8 @@ async def db(
 
 
 class HistoryReads:
-    """Counts the league's history query on a real engine: one per build."""
+    """Counts the league's season query (its players' history is read in chunks after it) on
+    a real engine: one per build."""
 
     def __init__(self, db: Database) -> None:
         self.count = 0
@@ -36,7 +38,8 @@ class HistoryReads:
         event.listen(db.read_engine.sync_engine, "before_cursor_execute", self._seen)
 
     def _seen(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if "full_name" in statement and "years_of_control" in statement:
+        chunk = " IN " in statement.upper()
+        if "full_name" in statement and "years_of_control" in statement and not chunk:
             self.count += 1
             self.started.set()
 
@@ -45,13 +48,13 @@ async def test_the_league_is_built_in_a_worker_thread_not_on_the_event_loop(
     db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     threads: list[int] = []
-    build = trade_data.build_league
+    build = trade_data.build_players
 
-    def recording_build(rows: LeagueRows) -> League:
+    def recording_build(rows: LeagueRows, rates: Mapping[str, float]) -> list[Any]:
         threads.append(threading.get_ident())
-        return build(rows)
+        return build(rows, rates)
 
-    monkeypatch.setattr(trade_data, "build_league", recording_build)
+    monkeypatch.setattr(trade_data, "build_players", recording_build)
     league = await LeagueCache(ttl=60).get(db.read_sessions, SEASON)
     assert threads
     assert threading.get_ident() not in threads
@@ -94,3 +97,16 @@ async def test_after_the_ttl_the_league_is_read_again(db: Database) -> None:
     assert reads.count == 2
     assert first is not second
     assert first.players == second.players
+
+
+async def test_the_league_built_in_chunks_is_the_league_built_at_once(db: Database) -> None:
+    async with db.read_sessions() as session:
+        chunked = await trade_data.load_league(session, SEASON)
+        every = sorted(chunked.players)
+        rows = await trade_data.fetch_player_rows(session, SEASON, every)
+        teams = await trade_data.fetch_team_rows(session, SEASON)
+    at_once = trade_data.build_league(
+        replace(teams, history=rows.history, salary_history=rows.salary_history)
+    )
+    assert len(every) > trade_data.LEAGUE_CHUNK  # more than one chunk
+    assert chunked == at_once

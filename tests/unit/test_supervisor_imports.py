@@ -55,3 +55,28 @@ def test_the_plan_carries_every_option_to_the_supervisor() -> None:
         "uvicorn",
         False,
     )
+
+
+def test_a_worker_child_does_not_load_the_file_watching_reloader() -> None:
+    # multiprocessing runs the parent's main module as __mp_main__ in each spawned worker.
+    code = (
+        "import sys, json, runpy\n"
+        "import app.server.supervisor as parent\n"
+        "runpy.run_path(parent.__file__, run_name='__mp_main__')\n"
+        "import app.server.uvicorn_runner\n"
+        "print(json.dumps(sorted(n for n, m in sys.modules.items() if m is not None)))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-P", "-c", code], capture_output=True, text=True, check=True
+    )
+    loaded = set(json.loads(done.stdout))
+    assert "uvicorn" in loaded
+    assert not any(name.split(".")[0] == "watchfiles" for name in loaded)
+
+
+def test_the_supervisor_itself_keeps_the_file_watching_reloader() -> None:
+    code = "import app.server.supervisor, uvicorn.supervisors as s; print(s.ChangeReload.__name__)"
+    done = subprocess.run(
+        [sys.executable, "-P", "-c", code], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "WatchFilesReload"
