@@ -82,6 +82,13 @@ class Settings(BaseSettings):
     GRACEFUL_TIMEOUT: float = Field(
         30.0, ge=0, description="Seconds in-flight requests and tasks get on shutdown."
     )
+    WORKER_HEALTHCHECK_TIMEOUT: float = Field(
+        15.0,
+        gt=0,
+        description="Seconds a uvicorn worker has to answer its supervisor's ping before it is "
+        "deemed hung, killed and replaced; also what a worker restarted by SIGHUP has to "
+        "become ready.",
+    )
     SERVER: Literal["uvicorn", "granian"] = Field(
         "uvicorn", description="HTTP server used by `btai serve`."
     )

@@ -4,24 +4,31 @@ Starts the server on a free loopback port, sends `--requests` mixed requests, le
 then reads the CPU seconds (utime + stime) of the supervisor and of every worker over
 `--idle-seconds` of idleness. Then, still idle, it queues `--tasks` tasks one at a time, each
 after `--gap` seconds of quiet, two ways: as a producer outside the service does (one
-transaction that inserts a `queue.echo` task and sends `pg_notify('btai_queue', '')`), and
-through the API (`POST /api/v1/trades/analyze`). The delay of each is the task's `started_at`
-minus its `enqueued_at`, both written by the database's clients on this one machine.
+transaction that inserts a `queue.echo` task, and on PostgreSQL sends
+`pg_notify('btai_queue', '')`), and through the API (`POST /api/v1/trades/analyze`). The delay
+of each is the task's `started_at` minus its `enqueued_at`, both written by the database's
+clients on this one machine.
+
+    python -m benchmarks.idle --workers 2 --requests 200 --idle-seconds 60
+
+runs on a fresh SQLite file (the embedded default); on PostgreSQL:
 
     createdb -h 127.0.0.1 -U postgres btai_idle
     DATABASE_URL=postgresql+asyncpg://postgres@127.0.0.1:5432/btai_idle \\
         python -m benchmarks.idle --workers 2 --requests 200 --idle-seconds 60
 
-DATABASE_URL must name PostgreSQL (migrated and seeded by `btai serve` itself).
+Either database is migrated and seeded by `btai serve` itself.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import http.client
 import json
 import os
+import sqlite3
 import statistics
 import sys
 import tempfile
@@ -33,35 +40,101 @@ from benchmarks.memory import children, command_of, cpu_seconds, memory_kb, send
 from benchmarks.sidebyside import Server, start, stop
 
 ANALYSIS = {"team": "NYA", "request": "We need a left-handed starting pitcher.", "urgency": "low"}
-INSERT = """
+PG_INSERT = """
 INSERT INTO queue_tasks (queue, kind, priority, payload, state, attempts, max_retries,
                          enqueued_at, available_at)
 VALUES ('system', 'queue.echo', 0, $1::json, 'pending', 0, 0, $2, $2)
 RETURNING id
 """
+SQLITE_INSERT = """
+INSERT INTO queue_tasks (queue, kind, priority, payload, state, attempts, max_retries,
+                         enqueued_at, available_at)
+VALUES ('system', 'queue.echo', 0, ?, 'pending', 0, 0, ?, ?)
+RETURNING id
+"""
 
 
-async def started_after(db: Any, task_id: int, patience: float = 30.0) -> float:
+class PostgresTasks:
+    """The queue table as an outside producer on PostgreSQL sees it (asyncpg)."""
+
+    def __init__(self, db: Any) -> None:
+        self.db = db
+
+    @classmethod
+    async def connect(cls, url: str) -> PostgresTasks:
+        import asyncpg
+
+        return cls(await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://")))
+
+    async def insert(self, number: int) -> int:
+        async with self.db.transaction():
+            task_id: int = await self.db.fetchval(PG_INSERT, json.dumps({"n": number}), time.time())
+            await self.db.execute("SELECT pg_notify('btai_queue', '')")
+        return task_id
+
+    async def times(self, task_id: int) -> tuple[float, float | None] | None:
+        row = await self.db.fetchrow(
+            "SELECT enqueued_at, started_at FROM queue_tasks WHERE id = $1", task_id
+        )
+        return None if row is None else (row["enqueued_at"], row["started_at"])
+
+    async def by_dedupe_key(self, key: str) -> int | None:
+        found = await self.db.fetchval("SELECT id FROM queue_tasks WHERE dedupe_key = $1", key)
+        return None if found is None else int(found)
+
+    async def close(self) -> None:
+        await self.db.close()
+
+
+class SqliteTasks:
+    """The same on SQLite (the standard library's driver, in a thread), a process apart from
+    the server as a second producer would be."""
+
+    def __init__(self, url: str) -> None:
+        self.path = url.split(":///", 1)[1]
+
+    def _first_row(self, sql: str, *args: Any) -> tuple[Any, ...] | None:
+        connection = sqlite3.connect(self.path, timeout=30)
+        with contextlib.closing(connection), connection:  # one transaction, committed, closed
+            row: tuple[Any, ...] | None = connection.execute(sql, args).fetchone()
+        return row
+
+    async def insert(self, number: int) -> int:
+        now = time.time()
+        payload = json.dumps({"n": number})
+        row = await asyncio.to_thread(self._first_row, SQLITE_INSERT, payload, now, now)
+        assert row is not None
+        return int(row[0])
+
+    async def times(self, task_id: int) -> tuple[float, float | None] | None:
+        sql = "SELECT enqueued_at, started_at FROM queue_tasks WHERE id = ?"
+        row = await asyncio.to_thread(self._first_row, sql, task_id)
+        return (row[0], row[1]) if row is not None else None
+
+    async def by_dedupe_key(self, key: str) -> int | None:
+        sql = "SELECT id FROM queue_tasks WHERE dedupe_key = ?"
+        row = await asyncio.to_thread(self._first_row, sql, key)
+        return int(row[0]) if row is not None else None
+
+    async def close(self) -> None:
+        return None
+
+
+Tasks = PostgresTasks | SqliteTasks
+
+
+async def started_after(tasks: Tasks, task_id: int, patience: float = 30.0) -> float:
     """Milliseconds from enqueue to start of one task, polled until it has started."""
     deadline = time.monotonic() + patience
     while time.monotonic() < deadline:
-        row = await db.fetchrow(
-            "SELECT enqueued_at, started_at FROM queue_tasks WHERE id = $1", task_id
-        )
-        if row is not None and row["started_at"] is not None:
-            return float(row["started_at"] - row["enqueued_at"]) * 1000.0
+        found = await tasks.times(task_id)
+        if found is not None and found[1] is not None:
+            return float(found[1] - found[0]) * 1000.0
         await asyncio.sleep(0.01)
     raise SystemExit(f"task {task_id} did not start within {patience:g} s")
 
 
-async def outside_producer(db: Any, number: int) -> int:
-    async with db.transaction():
-        task_id: int = await db.fetchval(INSERT, json.dumps({"n": number}), time.time())
-        await db.execute("SELECT pg_notify('btai_queue', '')")
-    return task_id
-
-
-async def through_the_api(db: Any, port: int) -> int:
+async def through_the_api(tasks: Tasks, port: int) -> int:
     def post() -> str:
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         body = json.dumps(ANALYSIS).encode()
@@ -80,28 +153,28 @@ async def through_the_api(db: Any, port: int) -> int:
     analysis_id = await asyncio.to_thread(post)
     key = f"analysis:{analysis_id}"
     for _ in range(100):
-        task_id = await db.fetchval("SELECT id FROM queue_tasks WHERE dedupe_key = $1", key)
+        task_id = await tasks.by_dedupe_key(key)
         if task_id is not None:
-            return int(task_id)
+            return task_id
         await asyncio.sleep(0.01)
     raise SystemExit(f"no task queued for analysis {analysis_id}")
 
 
-async def start_delays(url: str, port: int, tasks: int, gap: float) -> dict[str, list[float]]:
-    import asyncpg
-
-    db = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
+async def start_delays(url: str, port: int, count: int, gap: float) -> dict[str, list[float]]:
+    tasks: Tasks = (
+        await PostgresTasks.connect(url) if url.startswith("postgresql") else SqliteTasks(url)
+    )
     delays: dict[str, list[float]] = {"outside producer": [], "API (trade analysis)": []}
     try:
-        for number in range(tasks):
+        for number in range(count):
             await asyncio.sleep(gap)  # idle again: every dispatcher back to its long wait
-            task_id = await outside_producer(db, number)
-            delays["outside producer"].append(await started_after(db, task_id))
+            task_id = await tasks.insert(number)
+            delays["outside producer"].append(await started_after(tasks, task_id))
             await asyncio.sleep(gap)
-            task_id = await through_the_api(db, port)
-            delays["API (trade analysis)"].append(await started_after(db, task_id))
+            task_id = await through_the_api(tasks, port)
+            delays["API (trade analysis)"].append(await started_after(tasks, task_id))
     finally:
-        await db.close()
+        await tasks.close()
     return delays
 
 
@@ -142,13 +215,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tasks", type=int, default=10, help="Tasks queued each way.")
     parser.add_argument("--gap", type=float, default=2.0, help="Seconds of quiet before each.")
     args = parser.parse_args(argv)
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith("postgresql"):
-        raise SystemExit("DATABASE_URL must name PostgreSQL (postgresql+asyncpg://...)")
     env = dict(os.environ)
     env.setdefault("RATE_LIMIT_REQUESTS", "100000000")
     server = Server("btai", f".venv/bin/btai serve --port {{port}} --workers {args.workers}")
     with tempfile.TemporaryDirectory(prefix="idle-") as tmp:
+        url = env.setdefault("DATABASE_URL", f"sqlite+aiosqlite:///{tmp}/idle.db")
+        if not url.startswith(("postgresql", "sqlite")) or url.endswith(":memory:"):
+            raise SystemExit("DATABASE_URL must name PostgreSQL or a SQLite file")
         start(server, env, False, "/api/v1/health/liveness", Path(tmp))
         assert server.process is not None
         try:

@@ -332,6 +332,7 @@ def _run(
         port=settings.API_PORT,
         workers=workers,
         graceful_timeout=settings.GRACEFUL_TIMEOUT,
+        worker_healthcheck_timeout=settings.WORKER_HEALTHCHECK_TIMEOUT,
         limit_concurrency=settings.LIMIT_CONCURRENCY,
         backlog=settings.BACKLOG,
         reload=reload,

@@ -33,6 +33,8 @@ class ServeOptions:
     port: int
     workers: int = 1
     graceful_timeout: float = 30.0
+    worker_healthcheck_timeout: float = 15.0
+    """Seconds a worker has to answer the supervisor's ping (uvicorn) before it is replaced."""
     limit_concurrency: int | None = None
     backlog: int = 2048
     reload: bool = False

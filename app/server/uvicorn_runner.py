@@ -36,8 +36,6 @@ from app.server.metrics_dir import retire_worker
 from app.server.options import APP_FACTORY, ServeOptions
 from app.services import shutdown
 
-# A busy worker answers its supervisor's ping from a thread; give it room under heavy load.
-WORKER_HEALTHCHECK_SECONDS = 15
 # After it stops accepting, a worker keeps reading this long before it closes idle
 # keep-alive connections: a request already sent on one (but not yet read by a busy worker)
 # then becomes in-flight and is answered instead of being cut off.
@@ -213,7 +211,9 @@ def uvicorn_config(options: ServeOptions) -> Config:
         limit_concurrency=options.limit_concurrency,
         backlog=options.backlog,
         timeout_graceful_shutdown=options.graceful_seconds,
-        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
+        # A busy worker answers its supervisor's ping from a thread; the default 15 s gives it
+        # room under heavy load (WORKER_HEALTHCHECK_TIMEOUT).
+        timeout_worker_healthcheck=options.worker_healthcheck_timeout,  # type: ignore[arg-type]
         access_log=False,
         log_level=options.log_level,
         log_config=logging_dict_config(options.log_level, readable=options.readable_logs),

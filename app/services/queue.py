@@ -102,14 +102,15 @@ class TaskQueue:
         self._dispatcher: asyncio.Task[None] | None = None
         self._runners: set[asyncio.Task[None]] = set()
         self._slots = asyncio.Semaphore(self.max_workers)
-        self._claiming = False
+        self._in_database = False
         self._maintenance: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
+        self._closing = asyncio.Event()
         self._wake = asyncio.Event()
         self._depth_labels: set[tuple[str, str]] = set()
         self._claim_failures = 0
         self._unsubscribe: Callable[[], None] | None = None
-        self._listener = QueueListener(db, self._wake.set)
+        self._listener = QueueListener(db, self._wake.set, watch_every=self.poll_interval)
         self._outcomes = Outcomes(db, self._running, backoff_base=backoff_base, rng=self._rng)
         self.register("queue.echo", echo, queue=SYSTEM_QUEUE)
         self.register("queue.sleep", sleep, queue=SYSTEM_QUEUE)
@@ -186,6 +187,7 @@ class TaskQueue:
     async def start(self) -> None:
         """Reap leases left by a dead process, then start the workers and the maintenance loop."""
         self._stopping.clear()
+        self._closing.clear()
         try:
             await self.reap_expired()
         except Exception:
@@ -224,7 +226,13 @@ class TaskQueue:
         Every wait here has a deadline, so a database that stalls cannot hold the process: a
         claim or a task still going at the deadline is cancelled, and returning tasks to
         pending gets at most CLEANUP_SECONDS more; a task that could not be returned keeps its
-        lease until it lapses, and then another worker runs it (counted as "leased")."""
+        lease until it lapses, and then another worker runs it (counted as "leased").
+
+        The dispatcher and the maintenance loop are cancelled only in a pure wait. A database
+        call of theirs in progress finishes first: on PostgreSQL until the deadline, on SQLite
+        until the clean-up allowance is spent, because aiosqlite runs the call on its own
+        thread and a cancel mid-call, followed by closing the pool, can leave the event loop
+        waiting on a connection that is gone."""
         grace = shutdown.remaining(self.grace) if grace is None else grace
         loop = asyncio.get_running_loop()
         deadline = loop.time() + grace
@@ -239,15 +247,20 @@ class TaskQueue:
             self._unsubscribe()
             self._unsubscribe = None
         self._stop_claiming()
+
+        def finish_within() -> float:
+            """How long a database call in progress may go on before it is cancelled."""
+            return cleanup_left() if self.db.backend == "sqlite" else deadline - loop.time()
+
         if self._dispatcher is not None:
-            if not self._claiming:  # waiting for a free slot or idle: nothing to finish
+            if not self._in_database:  # waiting for a free slot or for work: nothing to finish
                 self._dispatcher.cancel()
-            # mid-claim, it finishes the claim and hands the task back, unless the claim stalls
-            await _settle([self._dispatcher], deadline - loop.time(), cleanup_left())
+            # mid-call, it finishes the call (handing back a task it claimed) and returns
+            await _settle([self._dispatcher], finish_within(), cleanup_left)
         in_flight = len(self._running)
         runners = list(self._runners)
         if runners:
-            await _settle(runners, deadline - loop.time(), cleanup_left())
+            await _settle(runners, deadline - loop.time(), cleanup_left)
         unfinished = list(self._running.values())
         returned = 0
         for task in unfinished:
@@ -255,8 +268,9 @@ class TaskQueue:
             if left > 0 and await self._release(task, within=left):
                 returned += 1
             self._running.pop(task.id, None)
+        self._closing.set()  # the maintenance loop ends at its next wait
         if self._maintenance is not None:
-            await _settle([self._maintenance], 0, cleanup_left())
+            await _settle([self._maintenance], finish_within(), cleanup_left)
         self._dispatcher, self._maintenance = None, None
         await self._listener.close(within=cleanup_left())
         outcome = {
@@ -304,7 +318,7 @@ class TaskQueue:
         and an idle process polls the database once per QUEUE_POLL_INTERVAL, not per slot."""
         while not self._stopping.is_set():
             await self._slots.acquire()
-            self._claiming = True
+            self._in_database = True
             try:
                 task = None if self._stopping.is_set() else await self._claim()
                 self._claim_failures = 0
@@ -314,7 +328,7 @@ class TaskQueue:
                     _log_failure(exc, "queue claim failed (%d in a row)", self._claim_failures)
                 task = None
             if task is None:
-                self._claiming = False
+                self._in_database = False
                 self._slots.release()
                 if not self._stopping.is_set():
                     await self._idle()
@@ -323,9 +337,9 @@ class TaskQueue:
                 self._slots.release()
                 await self._release(task)
                 self._running.pop(task.id, None)
-                self._claiming = False
+                self._in_database = False
                 return
-            self._claiming = False
+            self._in_database = False
             runner = asyncio.create_task(self._execute(task), name=f"queue-task-{task.id}")
             self._runners.add(runner)
             runner.add_done_callback(self._runner_done)
@@ -335,7 +349,13 @@ class TaskQueue:
         self._slots.release()
 
     async def _idle(self) -> None:
-        seconds = await self._idle_seconds()  # before the wait exists: a cancel may come here
+        self._in_database = True  # shutdown lets the look at the next due task finish
+        try:
+            seconds = await self._idle_seconds()
+        finally:
+            self._in_database = False
+        if self._stopping.is_set():
+            return
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), seconds)
         self._wake.clear()
@@ -417,8 +437,14 @@ class TaskQueue:
         return count
 
     async def _maintain(self) -> None:
+        """Until `shutdown()` has settled the running tasks (their leases are renewed through
+        the grace period), not merely until the stop signal."""
         while True:
-            await asyncio.sleep(self.lease_seconds / MAINTENANCE_EVERY_LEASES)
+            with contextlib.suppress(TimeoutError):
+                every = self.lease_seconds / MAINTENANCE_EVERY_LEASES
+                await asyncio.wait_for(self._closing.wait(), every)
+            if self._closing.is_set():
+                return
             try:
                 tokens = [t.lease_token for t in self._running.values()]
                 await queue_store.renew_leases(self.db, tokens, self.lease_seconds)
@@ -442,14 +468,16 @@ def _log_failure(exc: Exception, message: str, *args: object) -> None:
         logger.error(message, *args, exc_info=exc)
 
 
-async def _settle(tasks: list[asyncio.Task[Any]], within: float, cleanup: float) -> None:
-    """Let `tasks` finish within `within` s, then cancel the rest and give their clean-up at
-    most `cleanup` s (what is left of the stop's CLEANUP_SECONDS); a task that still has not
-    ended is left behind, not awaited."""
+async def _settle(
+    tasks: list[asyncio.Task[Any]], within: float, cleanup_left: Callable[[], float]
+) -> None:
+    """Let `tasks` finish within `within` s, then cancel the rest and give their clean-up
+    what is left of the stop's clean-up allowance by then (`cleanup_left()`, read after the
+    wait); a task that still has not ended is left behind, not awaited."""
     _, pending = await asyncio.wait(tasks, timeout=max(within, 0.0)) if tasks else ((), set())
     for task in pending:
         task.cancel()
-    if pending and cleanup > 0:
+    if pending and (cleanup := cleanup_left()) > 0:
         await asyncio.wait(pending, timeout=cleanup)
     for task in tasks:
         if task.done() and not task.cancelled() and task.exception() is not None:

@@ -1,4 +1,6 @@
-"""An idle queue wakes for new work: LISTEN/NOTIFY on PostgreSQL, its own enqueues on SQLite.
+"""An idle queue wakes for new work: LISTEN/NOTIFY on PostgreSQL; on SQLite its own enqueues,
+and other processes' by a watch of the database files; and its stop never cancels a database
+call in progress on SQLite.
 
 Every queue here polls only once a minute, so a task that runs within the test's deadline
 was announced, not found by the poll.
@@ -17,8 +19,11 @@ from sqlalchemy import text
 
 from app.db.engine import Database
 from app.db.migrate import upgrade
+from app.services import queue as queue_module
+from app.services import queue_store
 from app.services.queue import TaskQueue
 from app.services.queue_store import ClaimedTask
+from app.services.queue_wake import sqlite_files
 from app.settings import Settings
 
 SLOW_POLL = {"QUEUE_POLL_INTERVAL": 60.0, "QUEUE_LEASE_SECONDS": 30.0}
@@ -117,6 +122,84 @@ async def test_an_enqueue_wakes_its_own_idle_worker_on_sqlite(
         await asyncio.sleep(0)
         await queue.enqueue("record", {"name": "local"})
         assert await next_run(ran) == "local"
+    finally:
+        await queue.shutdown(grace=0)
+        await db.dispose()
+
+
+async def test_a_task_enqueued_by_another_process_wakes_the_idle_worker_on_sqlite(
+    tmp_path: Path, make_settings: Callable[..., Settings], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The database is polled only every ten minutes: a task that runs within the deadline was
+    # seen in the files' change, which is looked at every QUEUE_POLL_INTERVAL.
+    monkeypatch.setattr(queue_module, "FALLBACK_POLL", 600.0)
+    url = f"sqlite+aiosqlite:///{tmp_path}/shared.db"
+    await upgrade(url)
+    settings = make_settings(DATABASE_URL=url, QUEUE_POLL_INTERVAL=0.2, QUEUE_LEASE_SECONDS=30.0)
+    worker_db, producer_db = Database(settings), Database(settings)  # as two processes would
+    worker, producer = TaskQueue(worker_db, settings), TaskQueue(producer_db, settings)
+    ran = recorder(worker)
+    recorder(producer)  # knows the kind; never started, so it only enqueues
+    try:
+        await worker.start()
+        assert worker._listener.listening  # watching the files, so not polling the database
+        for name in ("first", "second"):
+            await producer.enqueue("record", {"name": name})
+            assert await next_run(ran) == name
+    finally:
+        await worker.shutdown(grace=0)
+        await worker_db.dispose()
+        await producer_db.dispose()
+
+
+async def test_an_in_memory_sqlite_queue_polls_instead_of_watching(
+    make_settings: Callable[..., Settings],
+) -> None:
+    settings = make_settings(DATABASE_URL="sqlite+aiosqlite:///:memory:")
+    db = Database(settings)
+    try:
+        assert sqlite_files(settings.database_url) is None
+        assert not TaskQueue(db, settings)._listener.supported
+    finally:
+        await db.dispose()
+
+
+async def test_shutdown_lets_the_idle_dispatchers_query_finish_on_sqlite(
+    tmp_path: Path, make_settings: Callable[..., Settings], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path}/stop.db"
+    await upgrade(url)
+    settings = make_settings(DATABASE_URL=url, **SLOW_POLL)
+    db = Database(settings)
+    queue = TaskQueue(db, settings)
+    asked, answer = asyncio.Event(), asyncio.Event()
+    outcomes: list[str] = []
+    next_due = queue_store.next_due
+
+    async def held_next_due(*args: Any, **kwargs: Any) -> float | None:
+        asked.set()
+        try:
+            await answer.wait()  # the query is in progress until the stop has begun
+            due = await next_due(*args, **kwargs)
+        except asyncio.CancelledError:
+            outcomes.append("cancelled")
+            raise
+        outcomes.append("finished")
+        return due
+
+    monkeypatch.setattr(queue_store, "next_due", held_next_due)
+    try:
+        await queue.start()
+        async with asyncio.timeout(DEADLINE):
+            await asked.wait()  # idle: the dispatcher looks for the next due task
+        stopping = asyncio.create_task(queue.shutdown(grace=0))
+        async with asyncio.timeout(DEADLINE):
+            while not queue._stopping.is_set():
+                await asyncio.sleep(0)
+        answer.set()
+        async with asyncio.timeout(DEADLINE):
+            await stopping
+        assert outcomes == ["finished"]
     finally:
         await queue.shutdown(grace=0)
         await db.dispose()

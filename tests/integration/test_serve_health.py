@@ -1,7 +1,9 @@
-"""`btai serve` and `btai health` as real processes: readiness, zero-downtime stop, bad ports."""
+"""`btai serve` and `btai health` as real processes: readiness, zero-downtime stop, bad ports,
+and the supervisor replacing workers that die, hang or are told to restart."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -9,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import psutil
@@ -188,3 +191,69 @@ def test_killed_worker_is_replaced_and_its_live_metrics_removed(tmp_path: Path) 
         assert httpx.get(f"{server.base_url}/api/v1/health/liveness").status_code == 200
         assert list(metrics_dir.glob(f"gauge_live*_{victim}.db")) == []
         assert list(metrics_dir.glob(f"counter_{victim}.db"))  # its requests still count
+
+
+def serving_pids(base_url: str, until: Callable[[set[int]], bool], timeout: float) -> set[int]:
+    """Worker pids that answer liveness on fresh connections, gathered until `until` holds
+    for them or the deadline passes."""
+    import httpx
+
+    deadline = time.monotonic() + scaled(timeout)
+    seen: set[int] = set()
+    while not until(seen) and time.monotonic() < deadline:
+        try:
+            seen.add(int(httpx.get(f"{base_url}/api/v1/health/liveness", timeout=2).json()["pid"]))
+        except (httpx.HTTPError, ValueError, KeyError):
+            time.sleep(0.1)
+    return seen
+
+
+def test_a_worker_that_stops_answering_is_killed_and_replaced(tmp_path: Path) -> None:
+    # Pinged every 5 s; one that has not answered within 2 s is deemed hung.
+    env = {"WORKER_HEALTHCHECK_TIMEOUT": "2"}
+    with run_server(tmp_path, env=env, args=["--workers", "2"]) as server:
+        parent = psutil.Process(server.process.pid)
+        workers = worker_pids(parent)
+        assert len(workers) == 2, server.log()
+        victim = min(workers)
+        os.kill(victim, signal.SIGSTOP)
+        try:
+            deadline = time.monotonic() + scaled(60)
+            replaced: set[int] = set()
+            while time.monotonic() < deadline:
+                now = worker_pids(parent)
+                replaced = now - workers
+                if replaced and victim not in now:
+                    break
+                time.sleep(0.2)
+            assert replaced, server.log()
+            assert not psutil.pid_exists(victim), server.log()  # killed and reaped
+            served = serving_pids(server.base_url, lambda seen: bool(seen & replaced), 60)
+            assert served & replaced, server.log()
+            assert victim not in served
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(victim, signal.SIGKILL)
+
+
+def test_sighup_restarts_every_worker(tmp_path: Path) -> None:
+    # A restarted worker must be ready within the health-check timeout, or the restart stops.
+    env = {"WORKER_HEALTHCHECK_TIMEOUT": str(scaled(30))}
+    with run_server(tmp_path, env=env, args=["--workers", "2"]) as server:
+        parent = psutil.Process(server.process.pid)
+        before = worker_pids(parent)
+        assert len(before) == 2, server.log()
+        server.process.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + scaled(90)
+        after: set[int] = set()
+        while time.monotonic() < deadline:
+            after = worker_pids(parent)
+            if len(after) == 2 and not after & before:
+                break
+            time.sleep(0.2)
+        assert len(after) == 2, server.log()
+        assert not after & before, server.log()
+        served = serving_pids(server.base_url, lambda seen: after <= seen, 60)
+        assert after <= served, server.log()
+        assert not served & before
+        assert server.process.poll() is None  # the supervisor itself carried on
