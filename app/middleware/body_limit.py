@@ -2,7 +2,8 @@
 counting the bytes of a chunked (or mis-declared) body as it streams, so a large upload is
 answered with 413 without ever being held in memory. A JSON body nested deeper than the
 parsers can take is refused (400) as it streams too, before anything parses it, and a body
-that stalls is answered 408 after BODY_READ_TIMEOUT seconds."""
+that stalls is answered 408 after BODY_READ_TIMEOUT seconds (checked every STALL_CHECK_SECONDS at
+most, by one timer for the whole process: see `_StallWatch`)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,9 @@ from app.errors import send_problem
 from app.security.json_depth import JsonDepthScanner, JsonTooDeep
 
 LENGTH_SLUG = "bad-content-length"
+STALL_CHECK_SECONDS = 1.0
+"""How often the body reads in progress are held to their deadline (a quarter of the read
+timeout when that is shorter): a stalled body is answered at most this late."""
 CONNECTION_CLOSE = (b"connection", b"close")
 
 
@@ -38,11 +42,51 @@ def _is_json(scope: Scope) -> bool:
     return False
 
 
+class _StallWatch:
+    """The deadlines of the body reads that wait, held by one timer that runs while any does.
+
+    An `asyncio.timeout` around every read armed and cancelled a timer per request, some 7
+    microseconds each, while almost every body has already arrived when it is read. Here a read
+    only notes its deadline and its task; a check every `every` seconds cancels a read past its
+    deadline (the read then answers 408), and no timer runs while nothing waits.
+    """
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self.every = min(STALL_CHECK_SECONDS, timeout / 4)
+        self.waiting: dict[_BodyGuard, tuple[float, asyncio.Task[object]]] = {}
+        self._timer: asyncio.TimerHandle | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def start(self, guard: _BodyGuard) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        loop = task.get_loop()
+        self.waiting[guard] = (loop.time() + self.timeout, task)
+        if self._timer is None or self._loop is not loop:  # an app served by a new loop
+            self._loop = loop
+            self._timer = loop.call_later(self.every, self._check, loop)
+
+    def _check(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._timer = None
+        now = loop.time()
+        for guard, (deadline, task) in list(self.waiting.items()):
+            if task.get_loop() is not loop:  # left by a loop that is gone
+                del self.waiting[guard]
+            elif deadline <= now:
+                del self.waiting[guard]
+                guard.stalled = True
+                task.cancel()
+        if self.waiting:
+            self._timer = loop.call_later(self.every, self._check, loop)
+
+
 class BodyLimitMiddleware:
     def __init__(self, app: ASGIApp, *, max_bytes: int, read_timeout: float | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.read_timeout = read_timeout
+        self.stall_watch = _StallWatch(read_timeout) if read_timeout is not None else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -103,7 +147,7 @@ class _BodyGuard:
 
     __slots__ = (
         "_receive", "_send", "body_done", "declared", "depth", "failure", "limit", "received",
-        "started",
+        "stalled", "started",
     )  # fmt: skip
 
     def __init__(
@@ -122,18 +166,30 @@ class _BodyGuard:
         self.received = 0
         self.started = False
         self.body_done = False
+        self.stalled = False
         self.failure: tuple[int, str, str] | None = None
 
     async def receive(self) -> Message:
         if self.body_done or self.started:
             # Past the body (a streaming response listening for disconnect): no timeout.
             return await self._receive()
-        try:
-            async with asyncio.timeout(self.limit.read_timeout):
+        watch = self.limit.stall_watch
+        if watch is None:
+            message = await self._receive()
+        else:
+            watch.start(self)
+            try:
                 message = await self._receive()
-        except TimeoutError:
-            self.failure = (408, "The request body did not arrive in time.", "body-timeout")
-            raise BodyStalled from None
+            except asyncio.CancelledError:
+                if not self.stalled:
+                    raise
+                task = asyncio.current_task()
+                assert task is not None
+                task.uncancel()  # the cancel was the watch's, not the caller's
+                self.failure = (408, "The request body did not arrive in time.", "body-timeout")
+                raise BodyStalled from None
+            finally:
+                watch.waiting.pop(self, None)
         if message["type"] == "http.request":
             self._count(message.get("body", b""), message.get("more_body", False))
         return message

@@ -113,3 +113,32 @@ def test_twenty_megabyte_chunked_upload_is_413_and_memory_stays_flat(tmp_path: P
     assert b"application/problem+json" in head.lower()
     assert peak - baseline < 5 * 1024 * 1024, (baseline, peak)
     assert sent < 20 * 1024 * 1024  # the server closed the connection instead of reading on
+
+
+def test_a_stalled_body_is_answered_408_while_other_requests_are_served(tmp_path: Path) -> None:
+    env = {"RATE_LIMIT_ENABLED": "false", "BODY_READ_TIMEOUT": "1"}
+    with run_server(tmp_path, env=env, args=["--workers", "1"]) as server:
+        stalled = [
+            socket.create_connection(("127.0.0.1", server.port), timeout=60) for _ in range(3)
+        ]
+        try:
+            for sock in stalled:  # a tenth of the declared body, then nothing
+                sock.sendall(
+                    b"POST /api/v1/trades/evaluate HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                    b'Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{"team_a":'
+                )
+            # the stalled reads hold nothing up
+            assert httpx.get(f"{server.base_url}/api/v1/teams/BOS").status_code == 200
+            for sock in stalled:
+                response = b""
+                while b"\r\n\r\n" not in response:
+                    data = sock.recv(65536)
+                    if not data:
+                        break
+                    response += data
+                assert response.startswith(b"HTTP/1.1 408"), response[:300]
+                assert b"application/problem+json" in response.lower()
+        finally:
+            for sock in stalled:
+                sock.close()
+        assert httpx.get(f"{server.base_url}/api/v1/health/liveness").status_code == 200

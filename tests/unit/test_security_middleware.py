@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -18,6 +20,7 @@ from app.middleware.https import HTTPSEnforcementMiddleware
 from app.middleware.security_headers import SecurityHeadersMiddleware
 from app.middleware.trusted_host import TrustedHostMiddleware
 from app.security.client_ip import TrustedProxies
+from tests.support.timing import scaled
 
 PROXIES = TrustedProxies(["10.0.0.0/8"])
 received: list[int] = []
@@ -252,3 +255,69 @@ async def test_body_limit_counts_http2_bodies_that_declare_no_length() -> None:
     assert received == []
     ok = await call_raw([], b"x" * 10, http_version="2")
     assert ok.json() == {"bytes": 10}
+
+
+def stalled_scope() -> dict[str, Any]:
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/api/v1/echo",
+        "raw_path": b"/api/v1/echo",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"api.test"), (b"content-length", b"100")],
+        "client": ("198.51.100.1", 1),
+        "server": ("api.test", 80),
+    }
+
+
+async def test_a_body_that_stalls_is_answered_408_and_the_next_one_is_read() -> None:
+    received.clear()
+    app = BodyLimitMiddleware(tiny_app(), max_bytes=1024, read_timeout=0.2)
+    never = asyncio.Event()
+    sent: list[dict[str, Any]] = []
+    first = [{"type": "http.request", "body": b"x" * 10, "more_body": True}]
+
+    async def stalling() -> dict[str, Any]:
+        if first:
+            return first.pop()
+        await never.wait()  # the rest of the body never comes
+        raise AssertionError("unreachable")
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    current = asyncio.current_task()
+    assert current is not None
+    async with asyncio.timeout(scaled(30)):  # a deadline for the test, should the watch fail
+        await app(stalled_scope(), stalling, send)  # in this task: the watch cancels this one
+        assert current.cancelling() == 0  # and takes its cancel back
+    assert sent[0]["status"] == 408
+    assert json.loads(sent[1]["body"])["type"].endswith("/body-timeout")
+    assert received == []
+    async with client(app) as c:  # the watch still serves the bodies that follow
+        assert (await c.post("/api/v1/echo", content=b"x" * 100)).json() == {"bytes": 100}
+
+
+async def test_a_cancel_that_is_not_the_stall_watchs_goes_through() -> None:
+    app = BodyLimitMiddleware(tiny_app(), max_bytes=1024, read_timeout=30)
+    never = asyncio.Event()
+
+    async def waiting() -> dict[str, Any]:
+        await never.wait()
+        raise AssertionError("unreachable")
+
+    async def send(message: dict[str, Any]) -> None:
+        raise AssertionError(f"nothing is answered: {message}")
+
+    task = asyncio.create_task(app(stalled_scope(), waiting, send))
+    await asyncio.sleep(0)
+    while not app.stall_watch or not app.stall_watch.waiting:  # the read has begun
+        await asyncio.sleep(0)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert app.stall_watch.waiting == {}
