@@ -201,20 +201,9 @@ async def test_body_limit_counts_a_chunked_body_as_it_streams() -> None:
     assert ok.json() == {"bytes": 512 * 1024}
 
 
-async def call_raw(
-    headers: list[tuple[bytes, bytes]], body: bytes, http_version: str = "1.1"
-) -> httpx.Response:
-    """Drive BodyLimitMiddleware with hand-built ASGI messages (httpx would fix the headers)."""
-    messages = [{"type": "http.request", "body": body, "more_body": False}]
-    sent: list[dict[str, Any]] = []
-
-    async def receive() -> dict[str, Any]:
-        return messages.pop(0) if messages else {"type": "http.disconnect"}
-
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
-
-    scope = {
+def echo_scope(headers: list[tuple[bytes, bytes]], http_version: str = "1.1") -> dict[str, Any]:
+    """The ASGI scope of a POST to the echo route with `headers`."""
+    return {
         "type": "http",
         "asgi": {"version": "3.0"},
         "http_version": http_version,
@@ -228,6 +217,22 @@ async def call_raw(
         "client": ("198.51.100.1", 1),
         "server": ("api.test", 80),
     }
+
+
+async def call_raw(
+    headers: list[tuple[bytes, bytes]], body: bytes, http_version: str = "1.1"
+) -> httpx.Response:
+    """Drive BodyLimitMiddleware with hand-built ASGI messages (httpx would fix the headers)."""
+    messages = [{"type": "http.request", "body": body, "more_body": False}]
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return messages.pop(0) if messages else {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = echo_scope(headers, http_version)
     await BodyLimitMiddleware(tiny_app(), max_bytes=1024 * 1024)(scope, receive, send)
     start = sent[0]
     content = b"".join(m.get("body", b"") for m in sent[1:])
@@ -258,20 +263,7 @@ async def test_body_limit_counts_http2_bodies_that_declare_no_length() -> None:
 
 
 def stalled_scope() -> dict[str, Any]:
-    return {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": "/api/v1/echo",
-        "raw_path": b"/api/v1/echo",
-        "query_string": b"",
-        "root_path": "",
-        "headers": [(b"host", b"api.test"), (b"content-length", b"100")],
-        "client": ("198.51.100.1", 1),
-        "server": ("api.test", 80),
-    }
+    return echo_scope([(b"content-length", b"100")])
 
 
 async def test_a_body_that_stalls_is_answered_408_and_the_next_one_is_read() -> None:
