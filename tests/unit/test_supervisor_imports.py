@@ -18,17 +18,23 @@ APP_LIBRARIES = frozenset(
 )
 
 
-def test_the_supervisor_modules_load_no_app_library() -> None:
-    code = (
-        "import sys, json\n"
-        "import app.server.supervisor, app.server.uvicorn_runner, app.server.granian_runner\n"
-        "import app.logging_config\n"
-        "print(json.dumps(sorted(sys.modules)))\n"
+def modules_loaded_by(code: str) -> set[str]:
+    """The modules a fresh interpreter holds after running `code` (imported, not blocked)."""
+    script = (
+        f"import sys, json\n{code}"
+        "print(json.dumps(sorted(n for n, m in sys.modules.items() if m is not None)))\n"
     )
     done = subprocess.run(
-        [sys.executable, "-P", "-c", code], capture_output=True, text=True, check=True
+        [sys.executable, "-P", "-c", script], capture_output=True, text=True, check=True
     )
-    loaded = set(json.loads(done.stdout))
+    return set(json.loads(done.stdout))
+
+
+def test_the_supervisor_modules_load_no_app_library() -> None:
+    loaded = modules_loaded_by(
+        "import app.server.supervisor, app.server.uvicorn_runner, app.server.granian_runner\n"
+        "import app.logging_config\n"
+    )
     assert "uvicorn" in loaded
     heavy = sorted(m for m in loaded if m.split(".")[0] in APP_LIBRARIES or m in APP_LIBRARIES)
     assert heavy == []
@@ -59,17 +65,12 @@ def test_the_plan_carries_every_option_to_the_supervisor() -> None:
 
 def test_a_worker_child_does_not_load_the_file_watching_reloader() -> None:
     # multiprocessing runs the parent's main module as __mp_main__ in each spawned worker.
-    code = (
-        "import sys, json, runpy\n"
+    loaded = modules_loaded_by(
+        "import runpy\n"
         "import app.server.supervisor as parent\n"
         "runpy.run_path(parent.__file__, run_name='__mp_main__')\n"
         "import app.server.uvicorn_runner\n"
-        "print(json.dumps(sorted(n for n, m in sys.modules.items() if m is not None)))\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-P", "-c", code], capture_output=True, text=True, check=True
-    )
-    loaded = set(json.loads(done.stdout))
     assert "uvicorn" in loaded
     assert not any(name.split(".")[0] == "watchfiles" for name in loaded)
 
