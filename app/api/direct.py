@@ -33,17 +33,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 
-from app.api import LiteralPrefixRoute
+from app.api import LiteralPrefixRoute, header
 
 _JSON = b"application/json"
-
-
-def _content_type(scope: Scope) -> bytes | None:
-    """The first Content-Type, as `request.headers.get` finds it (servers lower-case names)."""
-    for name, value in scope["headers"]:
-        if name == b"content-type":
-            return bytes(value)
-    return None
 
 
 def _request_only(dependant: Dependant) -> bool:
@@ -100,7 +92,7 @@ class DirectBodyRoute(LiteralPrefixRoute):
         fastapi_app = self._fastapi_app
         overrides = self.dependency_overrides_provider
         if (
-            _content_type(scope) != _JSON
+            header(scope, b"content-type") != _JSON
             or getattr(overrides, "dependency_overrides", None)
             or get_telemetry_data() is not None
         ):
